@@ -1,0 +1,40 @@
+"""One exception family for the user's mistakes.
+
+Every error that a user can cause (a bad file, a wrong layer name, settings that do not
+match) is an :class:`AuditoryDeepDreamError`. Catch that one class to handle them all;
+the message always says what was wrong and what to do about it.
+"""
+
+__all__ = [
+    "AuditoryDeepDreamError",
+    "AudioInputError",
+    "SettingsMismatchError",
+    "DatasetError",
+    "ModelError",
+    "DreamError",
+]
+
+
+class AuditoryDeepDreamError(Exception):
+    """Base class of every error the user can cause and fix."""
+
+
+class AudioInputError(AuditoryDeepDreamError, ValueError):
+    """An audio file or array cannot be used: missing, not audio, empty, silent,
+    non-finite, too short or wrongly shaped."""
+
+
+class SettingsMismatchError(AuditoryDeepDreamError, ValueError):
+    """Two artefacts (dataset, model, clip) were made with different audio settings."""
+
+
+class DatasetError(AuditoryDeepDreamError):
+    """A dataset source tree, ontology table or encoded store cannot be used."""
+
+
+class ModelError(AuditoryDeepDreamError):
+    """A model, layer or filter that does not exist or does not fit the request."""
+
+
+class DreamError(AuditoryDeepDreamError):
+    """Gradient ascent could not proceed (for example non-finite gradients)."""

@@ -1,0 +1,305 @@
+"""Model builders: a hyper-parameter dict in, a compiled Keras model out.
+
+Every builder
+
+* takes log-mel dB input of shape ``(n_mels, None, 1)`` (named ``mel_db``): any number
+  of frames, so the whole network (convolutional part and head) runs over long audio in
+  one pass; the head averages over time before its dense layers;
+* scales dB to roughly ``[-1, 1]`` in a first layer named ``input_scaling``, so the
+  dreamer ascends in dB, the unit people read on a spectrogram;
+* gives its layers stable, readable names (``stage2_conv1``, ``timbre_conv`` ...) that
+  :func:`list_layers` and the dreamer use.
+
+Builders (see :data:`BUILDERS`):
+
+``conv_blocks``      the dissertation's builder: four stages of 3x3 conv blocks and max pooling
+``vgg_like``         VGG-style stages of two convs, filters doubling, dropout after each conv
+``timbre``           first kernels span the whole frequency axis (section 5.3's proposal)
+``freq_preserving``  3x3 convs with pooling along time only: frequency is never shrunk
+
+A *model directory* holds ``model.keras``, ``settings.json`` and ``card.json``;
+:func:`save_model_dir` writes one and :func:`load_model` reads one by path or by the
+name of a bundled model (``"default"``).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+from keras import layers
+
+from .errors import ModelError
+from .settings import AudioSettings, write_json_atomic
+
+__all__ = [
+    "BUILDERS",
+    "DEFAULT_HYPERPARAMETERS",
+    "build_model",
+    "build_conv_blocks",
+    "build_vgg_like",
+    "build_timbre",
+    "build_freq_preserving",
+    "MeanOverTime",
+    "list_layers",
+    "conv_layer_names",
+    "save_model_dir",
+    "load_model",
+    "bundled_model_dir",
+]
+
+_DB_OFFSET, _DB_SCALE = 50.0, 50.0  # maps [-100, 0] dB to [-1, 1]
+
+
+@keras.saving.register_keras_serializable(package="auditory_deepdream")
+class MeanOverTime(layers.Layer):
+    """Average over the time axis: ``(batch, freq, time, ch)`` to ``(batch, freq, ch)``."""
+
+    def call(self, x):
+        return keras.ops.mean(x, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], input_shape[3])
+
+
+def _int(hp: dict, key: str, default: int, low: int = 1) -> int:
+    return max(low, int(round(float(hp.get(key, default)))))
+
+
+def _input(settings: AudioSettings):
+    inp = keras.Input(shape=(settings.n_mels, None, 1), name="mel_db")
+    x = layers.Rescaling(1.0 / _DB_SCALE, offset=_DB_OFFSET / _DB_SCALE, name="input_scaling")(inp)
+    return inp, x
+
+
+def _head(x, hp: dict, n_classes: int):
+    x = MeanOverTime(name="time_mean")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(_int(hp, "dense_units", 128), activation="relu", name="dense")(x)
+    x = layers.Dropout(float(hp.get("dropout", 0.25)), name="dense_dropout")(x)
+    return layers.Dense(n_classes, activation="softmax", name="family")(x)
+
+
+def _compile(model: keras.Model, hp: dict) -> keras.Model:
+    model.compile(optimizer=keras.optimizers.Adam(float(hp.get("learning_rate", 1e-3))),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _n_classes(hp: dict) -> int:
+    if "n_classes" not in hp:
+        raise ModelError("Hyper-parameters need 'n_classes' (the number of instrument families).")
+    return _int(hp, "n_classes", 10, low=2)
+
+
+def build_conv_blocks(hp: dict, *, settings: AudioSettings) -> keras.Model:
+    """The dissertation's conv-blocks model.
+
+    Hyper-parameters: ``n_classes``; ``blocks_stage1`` .. ``blocks_stage4`` (3x3 conv
+    blocks per stage, filters 32/64/128/256 scaled by ``width``); ``dropout``;
+    ``learning_rate``; ``dense_units``. Each stage ends in 2x2 max pooling and dropout.
+    """
+    inp, x = _input(settings)
+    width = float(hp.get("width", 1.0))
+    for s, filters in enumerate([32, 64, 128, 256], start=1):
+        for b in range(1, _int(hp, f"blocks_stage{s}", 1) + 1):
+            x = layers.Conv2D(max(4, int(filters * width)), 3, padding="same", activation="relu",
+                              name=f"stage{s}_conv{b}")(x)
+            x = layers.BatchNormalization(name=f"stage{s}_bn{b}")(x)
+        x = layers.MaxPooling2D(2, padding="same", name=f"stage{s}_pool")(x)
+        x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"stage{s}_dropout")(x)
+    return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="conv_blocks"), hp)
+
+
+def build_vgg_like(hp: dict, *, settings: AudioSettings) -> keras.Model:
+    """VGG-like: ``n_stages`` stages of two 3x3 convs, filters doubling from ``base_filters``,
+    dropout after every conv, 2x2 max pooling after every stage."""
+    inp, x = _input(settings)
+    filters = _int(hp, "base_filters", 16, low=4)
+    for s in range(1, _int(hp, "n_stages", 4) + 1):
+        for c in (1, 2):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"stage{s}_conv{c}")(x)
+            x = layers.Dropout(float(hp.get("conv_dropout", 0.1)), name=f"stage{s}_dropout{c}")(x)
+        x = layers.BatchNormalization(name=f"stage{s}_bn")(x)
+        x = layers.MaxPooling2D(2, padding="same", name=f"stage{s}_pool")(x)
+        filters *= 2
+    return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="vgg_like"), hp)
+
+
+def build_timbre(hp: dict, *, settings: AudioSettings) -> keras.Model:
+    """Timbre model: the first kernels span every mel band (shape ``(n_mels, time_kernel)``),
+    so each first-layer filter is a whole spectral envelope; later layers are 1-D over time.
+
+    Hyper-parameters: ``timbre_filters``, ``time_kernel``, ``n_time_convs``, ``dropout``,
+    ``learning_rate``, ``dense_units``.
+    """
+    inp, x = _input(settings)
+    x = layers.Conv2D(_int(hp, "timbre_filters", 64, low=4), (settings.n_mels, _int(hp, "time_kernel", 3)),
+                      padding="valid", activation="relu", name="timbre_conv")(x)
+    x = layers.BatchNormalization(name="timbre_bn")(x)
+    filters = _int(hp, "timbre_filters", 64, low=4)
+    for c in range(1, _int(hp, "n_time_convs", 2) + 1):
+        x = layers.Conv2D(filters, (1, 3), padding="same", activation="relu", name=f"time_conv{c}")(x)
+        x = layers.BatchNormalization(name=f"time_bn{c}")(x)
+        x = layers.MaxPooling2D((1, 2), padding="same", name=f"time_pool{c}")(x)
+        x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"time_dropout{c}")(x)
+    return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="timbre"), hp)
+
+
+def build_freq_preserving(hp: dict, *, settings: AudioSettings) -> keras.Model:
+    """Frequency-preserving model: 3x3 convs, pooling ``(1, 2)`` along time only, so every
+    layer keeps all ``n_mels`` bands; a 1x1 conv narrows channels before the head.
+
+    Hyper-parameters: ``n_stages``, ``base_filters``, ``dropout``, ``learning_rate``,
+    ``dense_units``.
+    """
+    inp, x = _input(settings)
+    filters = _int(hp, "base_filters", 16, low=4)
+    for s in range(1, _int(hp, "n_stages", 3) + 1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"stage{s}_conv1")(x)
+        x = layers.BatchNormalization(name=f"stage{s}_bn")(x)
+        x = layers.MaxPooling2D((1, 2), padding="same", name=f"stage{s}_time_pool")(x)
+        x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"stage{s}_dropout")(x)
+        filters = min(filters * 2, 128)
+    x = layers.Conv2D(8, 1, activation="relu", name="channel_mix")(x)
+    return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="freq_preserving"), hp)
+
+
+BUILDERS = {
+    "conv_blocks": build_conv_blocks,
+    "vgg_like": build_vgg_like,
+    "timbre": build_timbre,
+    "freq_preserving": build_freq_preserving,
+}
+
+DEFAULT_HYPERPARAMETERS = {
+    "conv_blocks": {"blocks_stage1": 1, "blocks_stage2": 1, "blocks_stage3": 1, "blocks_stage4": 1,
+                    "width": 1.0, "dropout": 0.25, "learning_rate": 1e-3, "dense_units": 128},
+    "vgg_like": {"n_stages": 4, "base_filters": 16, "conv_dropout": 0.1, "dropout": 0.25,
+                 "learning_rate": 1e-3, "dense_units": 128},
+    "timbre": {"timbre_filters": 64, "time_kernel": 3, "n_time_convs": 2, "dropout": 0.25,
+               "learning_rate": 1e-3, "dense_units": 128},
+    "freq_preserving": {"n_stages": 3, "base_filters": 16, "dropout": 0.25, "learning_rate": 1e-3,
+                        "dense_units": 128},
+}
+
+
+def build_model(builder: str, hp: dict | None = None, *, settings: AudioSettings,
+                n_classes: int | None = None, seed: int | None = None) -> keras.Model:
+    """Build and compile a model by builder name.
+
+    Parameters
+    ----------
+    builder : str
+        One of :data:`BUILDERS`.
+    hp : dict, optional
+        Hyper-parameters; missing keys take :data:`DEFAULT_HYPERPARAMETERS`.
+    settings : AudioSettings
+        Fixes ``n_mels`` (the time axis stays free).
+    n_classes : int, optional
+        Overrides ``hp["n_classes"]``.
+    seed : int, optional
+        Seeds Keras weight initialisation.
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``(batch, n_mels, n_frames, 1)`` log-mel dB; output ``(batch, n_classes)``.
+    """
+    if builder not in BUILDERS:
+        raise ModelError(f"Unknown model builder {builder!r}; choose one of {sorted(BUILDERS)}.")
+    params = {**DEFAULT_HYPERPARAMETERS[builder], **(hp or {})}
+    if n_classes is not None:
+        params["n_classes"] = n_classes
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return BUILDERS[builder](params, settings=settings)
+
+
+def list_layers(model: keras.Model) -> pd.DataFrame:
+    """Layers a dream can target: every layer with a 4-D output (feature maps).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``name``, ``type``, ``filters`` (channels), ``bands`` (frequency rows of
+        its output for the model's ``n_mels``), ``output_shape``.
+    """
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = None if shape is None else tuple(shape.shape)
+        if shape is None or len(shape) != 4 or layer.name in ("mel_db", "input_scaling"):
+            continue
+        rows.append({"name": layer.name, "type": type(layer).__name__, "filters": int(shape[-1]),
+                     "bands": shape[1], "output_shape": shape})
+    return pd.DataFrame(rows)
+
+
+def conv_layer_names(model: keras.Model) -> list[str]:
+    """Names of the model's Conv2D layers, input to output."""
+    return [l.name for l in model.layers if isinstance(l, layers.Conv2D)]
+
+
+def bundled_model_dir(name: str) -> Path:
+    """Path of a model shipped inside the package (``auditory_deepdream/data/models/<name>``)."""
+    return Path(str(resources.files("auditory_deepdream") / "data" / "models" / name))
+
+
+def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: dict) -> Path:
+    """Write ``model.keras``, ``settings.json`` and ``card.json`` into a model directory.
+
+    ``card`` must include ``classes`` (family names in output order).
+    """
+    if "classes" not in card:
+        raise ModelError("The model card needs 'classes' (family names in output order).")
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tmp = path / "model.keras.tmp.keras"
+    model.save(tmp)
+    tmp.replace(path / "model.keras")
+    settings.save(path / "settings.json")
+    write_json_atomic(path / "card.json", card)
+    return path
+
+
+def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings | None = None):
+    """Load a model directory by path, or a bundled model by name.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        ``"default"`` (the bundled model), a model directory, or a ``.keras`` file with a
+        ``settings.json`` beside it.
+    settings : AudioSettings, optional
+        If given, must equal the model's settings (:class:`SettingsMismatchError`).
+
+    Returns
+    -------
+    model : keras.Model
+    model_settings : AudioSettings
+    card : dict
+        The model card (``classes``, data, accuracy ...).
+    """
+    path = Path(name_or_path)
+    if not path.exists() and bundled_model_dir(str(name_or_path)).exists():
+        path = bundled_model_dir(str(name_or_path))
+    if path.is_file() and path.suffix == ".keras":
+        model_file, folder = path, path.parent
+    else:
+        model_file, folder = path / "model.keras", path
+    if not model_file.is_file():
+        raise ModelError(
+            f"No model at {name_or_path!r}. Pass 'default' for the bundled model, a model "
+            "directory (model.keras + settings.json + card.json) or a .keras file.")
+    model_settings = AudioSettings.load(folder / "settings.json")
+    if settings is not None:
+        model_settings.check_compatible(settings, mine="model", theirs="audio settings")
+    card_file = folder / "card.json"
+    card = json.loads(card_file.read_text()) if card_file.exists() else {}
+    model = keras.models.load_model(model_file, compile=False)
+    return model, model_settings, card
