@@ -16,13 +16,14 @@ import soundfile as sf
 import tinysoundfont
 
 from auditory_deepdream import cli
-from auditory_deepdream.audio import load_audio, n_segments, segment, trim
+from auditory_deepdream.audio import load_audio, n_segments, trim
 from auditory_deepdream.dataset import (
     DatasetConfig,
     apply_ontology,
     assign_splits,
     build_dataset,
     distribution,
+    encode_segments,
     kept_programs,
     load_ontology,
     parse_philharmonia_name,
@@ -249,15 +250,25 @@ def test_process_note_segment_counts_and_padding(cello, settings):
     assert len(parts["stretch"]) == n_segments(2 * len(y), segment_samples=seg, hop_samples=seg)
 
 
+def test_encode_segments_matches_the_front_end(cello, settings):
+    from auditory_deepdream.audio import encode, segment
+
+    segs = segment(cello, settings=settings, hop_seconds=0.5)
+    np.testing.assert_allclose(encode_segments(segs, settings=settings), encode(segs, settings=settings),
+                               atol=1e-3)
+
+
 def test_plan_augmentation_stretches_small_families_and_clusters_hops(settings):
-    sizes = {"a": 400, "b": 380, "c": 200, "d": 60, "e": 20}
+    sizes = {"a": 400, "b": 380, "c": 190, "d": 60, "e": 20}
     notes = pd.DataFrame([{"family": f, "split": "train", "duration_samples": 2 * 22050}
                           for f, n in sizes.items() for _ in range(n)])
     plan = plan_augmentation(notes, settings=settings, config=DatasetConfig())
     assert list(plan.stretch) == [False, False, True, True, True]
     assert list(plan.est_segments) == [2 * n for n in sizes.values()]
-    assert plan.loc["a", "hop_seconds"] == 1.0 and plan.loc["e", "hop_seconds"] == 0.5
-    assert plan.hop_seconds.is_monotonic_decreasing  # smaller families get smaller hops
+    assert list(plan.est_after_stretch) == [800, 760, 3 * 380, 3 * 120, 3 * 40]  # + a 2x-long copy
+    by_size = plan.sort_values("est_after_stretch", ascending=False)
+    assert by_size.hop_seconds.is_monotonic_decreasing  # smaller families get smaller hops
+    assert plan.loc["c", "hop_seconds"] == 1.0 and plan.loc["e", "hop_seconds"] == 0.5
     assert plan.cluster.nunique() == 4
 
 
@@ -382,3 +393,23 @@ def test_cli_build_dataset_and_help(trees, tmp_path, capsys):
     assert len(FeatureStore(tmp_path / "c")) > 0
     assert cli.main(["build-dataset", "--out", str(tmp_path / "d"), "--philharmonia",
                      str(tmp_path / "missing")]) == 2
+
+
+def test_small_default_preset_with_heldout_programs(tmp_path, capsys):
+    """The one-command default build (pip SoundFont only): training and held-out stores."""
+    from auditory_deepdream.soundfont import gm_programs
+
+    assert cli.main(["build-dataset", "--out", str(tmp_path / "train"), "--preset", "small",
+                     "--heldout-out", str(tmp_path / "held")]) == 0
+    train, held = FeatureStore(tmp_path / "train"), FeatureStore(tmp_path / "held")
+    assert len(train.classes) == 10 and held.classes == train.classes
+    assert set(held.index.split) == {"test"} and set(held.index.augmentation) == {"none"}
+    assert train.meta["heldout"]["kind"] == "programs"
+    # held-out GM programs are instruments the training store never saw
+    table = gm_programs().set_index("program")
+    train_instruments, held_instruments = set(train.index.instrument), set(held.index.instrument)
+    assert not train_instruments & held_instruments
+    held_programs = {int(i.rsplit("_", 1)[1]) % 128 for i in held_instruments}
+    assert held_programs == set(table.index[table.heldout_program == 1])
+    assert set(held.index.family) == set(train.index.family)
+    assert {"train", "valid", "test"} <= set(train.index.split)

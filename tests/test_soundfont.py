@@ -112,3 +112,15 @@ def test_bad_inputs(tmp_path):
     not_sf.write_bytes(b"RIFF0000junk")
     with pytest.raises(DatasetError):
         render_soundfont(tmp_path / "o", soundfonts=[not_sf], config=FAST, progress=False)
+
+
+def test_cli_render_soundfont(tmp_path, capsys):
+    from auditory_deepdream import cli
+
+    assert cli.main(["render-soundfont", "--list"]) == 0
+    assert "TimGM6mb.sf2" in capsys.readouterr().out
+    assert cli.main(["render-soundfont", "--out", str(tmp_path), "--programs", "73",
+                     "--velocities", "100", "--jobs", "1"]) == 0
+    assert "rendered 4 notes" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "examples.json").read_text())) == 4
+    assert cli.main(["render-soundfont"]) == 2  # no --out: a clear error, not a traceback
