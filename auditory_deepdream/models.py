@@ -303,3 +303,47 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     card = json.loads(card_file.read_text()) if card_file.exists() else {}
     model = keras.models.load_model(model_file, compile=False)
     return model, model_settings, card
+
+
+def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | None = None) -> keras.Model:
+    """The dissertation's proof of concept (section 4.1): InceptionV3 on a mel spectrogram.
+
+    The log-mel input fills the first colour channel (scaled like an image) and the other
+    two are zeros, as in the dissertation. ImageNet weights cannot be downloaded by this
+    library: pass the path of a local ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5``
+    to use them; without it the architecture keeps its random initial weights.
+
+    Parameters
+    ----------
+    settings : AudioSettings
+        Fixes ``n_mels`` (must be at least 75, InceptionV3's smallest input).
+    weights : path-like, optional
+        Local ImageNet weight file (no top).
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``(batch, n_mels, n_frames, 1)`` log-mel dB (``n_frames >= 75``); outputs the
+        last Inception feature map. Layers ``mixed0`` .. ``mixed10`` can be dreamed with.
+    """
+    if settings.n_mels < 75:
+        raise ModelError(f"InceptionV3 needs at least 75 mel bands; these settings have {settings.n_mels}.")
+    if weights is not None and not Path(weights).is_file():
+        raise ModelError(f"No ImageNet weight file at {weights}. Download "
+                         "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 elsewhere and "
+                         "pass its path, or pass weights=None for random weights.")
+    inp = keras.Input(shape=(settings.n_mels, None, 1), name="mel_db")
+    # ImageNet Inception expects [-1, 1]; dB [-100, 0] maps there, then zeros in two channels
+    x = layers.Rescaling(1.0 / _DB_SCALE, offset=_DB_OFFSET / _DB_SCALE, name="input_scaling")(inp)
+    x = layers.Concatenate(name="zero_channels")([x, keras.ops.zeros_like(x), keras.ops.zeros_like(x)])
+    # with input_tensor, Keras builds InceptionV3 from our own input, so "mixed3" etc. are
+    # layers of the returned model that the dreamer can address by name
+    model = keras.applications.InceptionV3(include_top=False, weights=None, input_tensor=x)
+    if weights is not None:
+        inception_layers = [l for l in model.layers if l.weights]
+        reference = keras.applications.InceptionV3(include_top=False, weights=None,
+                                                   input_shape=(settings.n_mels, None, 3))
+        reference.load_weights(str(weights))
+        for layer, ref in zip(inception_layers, [l for l in reference.layers if l.weights]):
+            layer.set_weights(ref.get_weights())
+    return model

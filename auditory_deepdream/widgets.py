@@ -1,0 +1,244 @@
+"""The filter auditioner: pick a layer and a filter, move a slider, hear the dream.
+
+:class:`Auditioner` holds the state and the plain callbacks (:meth:`Auditioner.filter_range`,
+:meth:`Auditioner.result`, :meth:`Auditioner.on_layer`, :meth:`Auditioner.refresh`);
+:meth:`Auditioner.widget` only wires ipywidgets controls to them, so the logic is tested
+without a browser. Results are cached by every setting that changes the sound, and the
+first request for a filter dreams *every* filter of its layer in one batched run, so
+moving the slider afterwards is instant.
+
+Example (in a notebook)::
+
+    from auditory_deepdream import dreamer, widgets, audio
+    d = dreamer.Dreamer.load("default")
+    y = audio.load_audio(audio.example_clip("cello_C3"), settings=d.settings)
+    widgets.Auditioner(y, dreamer=d).widget()
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from . import dreamer as D
+from .errors import AuditoryDeepDreamError
+
+__all__ = ["AuditionState", "Auditioner", "wav_bytes"]
+
+
+@dataclass(frozen=True)
+class AuditionState:
+    """Every control of the auditioner; equal states give the same (cached) sound."""
+
+    layer: str
+    filter: int = 0
+    steps: int = 10
+    step_size: float = 1.0
+    objective: str = "filter"
+    family: int = 0
+    phase: str = "original"
+    seed: int = 0
+
+
+def wav_bytes(y, *, sample_rate: int) -> bytes:
+    """A mono waveform as 16-bit WAV file bytes (what an ipywidgets.Audio player takes).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+    """
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(np.asarray(y, dtype=np.float32), -1, 1), sample_rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+class Auditioner:
+    """State, cache and callbacks of the filter auditioner.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+        The clip, at ``dreamer.settings.sample_rate``.
+    dreamer : Dreamer
+    layer : str, optional
+        Initial layer (default: the first convolution).
+    prefetch_filters : int
+        Layers with at most this many filters are dreamed whole (one batched run) on the
+        first filter request; larger layers are dreamed one filter at a time.
+    """
+
+    def __init__(self, y, *, dreamer: D.Dreamer, layer: str | None = None, steps: int = 10,
+                 step_size: float = 1.0, prefetch_filters: int = 64):
+        from . import audio, models
+
+        self.y = audio.check_audio(y)
+        self.dreamer = dreamer
+        self.layers = list(dreamer.info.layer_filters)
+        if not self.layers:
+            raise AuditoryDeepDreamError("This model has no feature-map layers to audition.")
+        convs = models.conv_layer_names(dreamer.model)
+        start = layer or (convs[0] if convs else self.layers[0])
+        dreamer.info.filters(start)
+        self.state = AuditionState(layer=start, steps=int(steps), step_size=float(step_size))
+        self.prefetch_filters = int(prefetch_filters)
+        self.cache: dict = {}
+        self.runs = 0  # dream() calls made; a cached result costs none
+        self._controls: dict = {}
+
+    # ------------------------------------------------------------ plain callbacks
+    def filter_range(self, layer: str) -> tuple[int, int]:
+        """Smallest and largest filter index of ``layer`` (the slider's range)."""
+        return 0, self.dreamer.info.filters(layer) - 1
+
+    def class_options(self) -> list[tuple[str, int]]:
+        """(label, index) pairs of the model's classes, for the class dropdown."""
+        n = self.dreamer.info.n_classes or 0
+        names = self.dreamer.info.classes
+        return [(names[i] if i < len(names) else str(i), i) for i in range(n)]
+
+    def on_layer(self, layer: str) -> AuditionState:
+        """Switch layer; the filter index is clamped into the new layer's range."""
+        low, high = self.filter_range(layer)
+        self.state = replace(self.state, layer=layer, filter=min(max(self.state.filter, low), high))
+        return self.state
+
+    def update(self, **changes) -> AuditionState:
+        """Change some controls (names as :class:`AuditionState` fields)."""
+        if "layer" in changes:
+            self.on_layer(changes.pop("layer"))
+        self.state = replace(self.state, **changes)
+        return self.state
+
+    def _key(self, state: AuditionState):
+        # drop the controls an objective ignores, so they do not split the cache
+        if state.objective == "layer":
+            return replace(state, filter=0, family=0)
+        if state.objective == "class":
+            return replace(state, layer="", filter=0)
+        return replace(state, family=0)
+
+    def result(self, state: AuditionState | None = None) -> D.DreamResult:
+        """The dream for a state, from the cache when it was heard before."""
+        state = state or self.state
+        key = self._key(state)
+        if key in self.cache:
+            return self.cache[key]
+        options = dict(steps=state.steps, step_size=state.step_size, phase=state.phase, seed=state.seed,
+                       progress=False)
+        n = self.dreamer.info.filters(state.layer)
+        if state.objective == "filter" and n <= self.prefetch_filters:
+            batch = D.audition_layer(self.y, model=self.dreamer, layer=state.layer, **options)
+            self.runs += 1
+            for k in range(n):
+                self.cache[replace(key, filter=k)] = _item(batch, k)
+            return self.cache[key]
+        index = state.family if state.objective == "class" else state.filter
+        objective = D.make_objective(state.objective, layer=state.layer, index=index,
+                                     classes=self.dreamer.info.classes)
+        self.cache[key] = D.dream(self.y, model=self.dreamer, objective=objective, **options)
+        self.runs += 1
+        return self.cache[key]
+
+    def views(self, state: AuditionState | None = None) -> dict:
+        """What the widget shows: PNG of before/after spectrograms, two WAVs, a summary line."""
+        from .display import figure_png, plot_before_after
+
+        state = state or self.state
+        res = self.result(state)
+        sr = self.dreamer.settings.sample_rate
+        fig = plot_before_after(res.mel_before, res.mel_after, settings=self.dreamer.settings,
+                                title=_describe(state), labels=("input", "dream (re-encoded)"))
+        s = res.summary()
+        survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
+        text = (f"objective {s['objective_before']:.3g} → {s['objective_dreamed']:.3g} (dreamed), "
+                f"{s['objective_after']:.3g} heard; survival {survival}; "
+                f"spectral change {s['spectral_change_db']:.1f} dB")
+        return {"png": figure_png(fig), "before_wav": wav_bytes(res.input_audio, sample_rate=sr),
+                "after_wav": wav_bytes(res.audio, sample_rate=sr), "text": text}
+
+    def refresh(self, *_):
+        """Recompute the views for the current state and push them into the controls."""
+        c = self._controls
+        try:
+            views = self.views()
+        except AuditoryDeepDreamError as exc:
+            c["status"].value = f"error: {exc}"
+            return
+        c["image"].value = views["png"]
+        c["before"].value = views["before_wav"]
+        c["after"].value = views["after_wav"]
+        c["status"].value = views["text"]
+
+    # -------------------------------------------------------------------- widget
+    def widget(self):
+        """The ipywidgets UI (layer dropdown, filter slider, steps, step size, objective,
+        sonification, before/after spectrograms and two players)."""
+        import ipywidgets as W
+
+        st = self.state
+        low, high = self.filter_range(st.layer)
+        c = self._controls = {
+            "layer": W.Dropdown(options=self.layers, value=st.layer, description="layer"),
+            "filter": W.IntSlider(value=st.filter, min=low, max=high, description="filter",
+                                  continuous_update=False),
+            "steps": W.IntSlider(value=st.steps, min=0, max=200, description="steps", continuous_update=False),
+            "step_size": W.FloatLogSlider(value=st.step_size, base=10, min=-1.5, max=1, description="step (dB)",
+                                          continuous_update=False),
+            "objective": W.ToggleButtons(options=list(D.OBJECTIVE_KINDS), value=st.objective,
+                                         description="objective"),
+            "family": W.Dropdown(options=self.class_options() or [("none", 0)], value=st.family, description="class"),
+            "phase": W.ToggleButtons(options=list(D.PHASES), value=st.phase, description="sonify"),
+            "image": W.Image(format="png"),
+            "before": W.Audio(format="wav", autoplay=False),
+            "after": W.Audio(format="wav", autoplay=False),
+            "status": W.Label(),
+        }
+
+        def on_layer(change):
+            self.on_layer(change["new"])
+            lo, hi = self.filter_range(change["new"])
+            c["filter"].max = max(hi, c["filter"].min)
+            c["filter"].value = self.state.filter
+            self.refresh()
+
+        def on_control(name):
+            def handler(change):
+                self.update(**{name: change["new"]})
+                self.refresh()
+            return handler
+
+        c["layer"].observe(on_layer, names="value")
+        for name in ("filter", "steps", "step_size", "objective", "family", "phase"):
+            c[name].observe(on_control(name), names="value")
+        self.refresh()
+        players = W.HBox([W.VBox([W.Label("input"), c["before"]]), W.VBox([W.Label("dream"), c["after"]])])
+        return W.VBox([W.HBox([c["layer"], c["filter"]]), W.HBox([c["steps"], c["step_size"]]),
+                       W.HBox([c["objective"], c["family"]]), c["phase"], c["image"], players, c["status"]])
+
+
+def _describe(state: AuditionState) -> str:
+    what = {"filter": f"{state.layer} filter {state.filter}", "layer": f"{state.layer} (all filters)",
+            "class": f"class {state.family}"}[state.objective]
+    return f"{what}, {state.steps} steps × {state.step_size:g} dB, {state.phase} phase"
+
+
+def _item(batch: D.DreamResult, i: int) -> D.DreamResult:
+    """Item ``i`` of a batched result as a single-clip result."""
+    single = {}
+    for name in (f.name for f in fields(batch)):
+        value = getattr(batch, name)
+        if name == "objective":
+            single[name] = value.items[i]
+        elif name in ("audio", "input_audio"):
+            single[name] = value[i]
+        elif name == "history":
+            single[name] = value[:, i:i + 1]
+        elif isinstance(value, np.ndarray):
+            single[name] = value[i:i + 1]
+        else:
+            single[name] = value
+    return D.DreamResult(**single)

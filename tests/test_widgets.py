@@ -1,0 +1,83 @@
+"""Auditioner callbacks: slider range follows the layer, results are cached, views render."""
+
+import numpy as np
+import pytest
+
+from auditory_deepdream import dreamer as D
+from auditory_deepdream import models
+from auditory_deepdream.widgets import AuditionState, Auditioner, wav_bytes
+
+
+@pytest.fixture(scope="module")
+def auditioner(settings, cello):
+    model = models.build_model("conv_blocks", {"width": 0.25}, settings=settings, n_classes=3, seed=0)
+    d = D.Dreamer(model, settings=settings, card={"classes": ["brass", "keyboard", "string"]})
+    return Auditioner(cello[: settings.sample_rate // 2], dreamer=d, steps=2)
+
+
+def test_filter_range_follows_layer(auditioner):
+    assert auditioner.filter_range("stage1_conv1") == (0, 7)
+    assert auditioner.filter_range("stage2_conv1") == (0, 15)
+    auditioner.update(layer="stage2_conv1", filter=12)
+    state = auditioner.on_layer("stage1_conv1")
+    assert state.filter == 7 and state.layer == "stage1_conv1"
+
+
+def test_results_are_cached_and_one_batched_run_fills_a_layer(auditioner):
+    auditioner.cache.clear()
+    auditioner.runs = 0
+    first = auditioner.result(AuditionState(layer="stage1_conv1", filter=2, steps=2))
+    assert auditioner.runs == 1
+    for k in range(8):
+        res = auditioner.result(AuditionState(layer="stage1_conv1", filter=k, steps=2))
+        assert res.audio.ndim == 1 and str(res.objective) == f"stage1_conv1[{k}]"
+    assert auditioner.runs == 1
+    assert auditioner.result(AuditionState(layer="stage1_conv1", filter=2, steps=2)) is first
+    # the batched item equals a single-filter dream
+    single = D.amplify_filter(auditioner.y, model=auditioner.dreamer, layer="stage1_conv1", index=2, steps=2,
+                              progress=False)
+    np.testing.assert_allclose(first.audio, single.audio, atol=2e-3)
+    auditioner.result(AuditionState(layer="stage1_conv1", filter=2, steps=3))
+    assert auditioner.runs == 2
+
+
+def test_layer_and_class_objectives_ignore_unused_controls(auditioner):
+    auditioner.runs = 0
+    a = auditioner.result(AuditionState(layer="stage2_conv1", filter=1, steps=2, objective="layer"))
+    b = auditioner.result(AuditionState(layer="stage2_conv1", filter=9, steps=2, objective="layer"))
+    c = auditioner.result(AuditionState(layer="stage1_conv1", steps=2, objective="class", family=1))
+    assert a is b and auditioner.runs == 2
+    assert c.objective_dreamed[0] > c.objective_before[0]
+
+
+def test_views_and_widget(auditioner):
+    views = auditioner.views(AuditionState(layer="stage1_conv1", filter=0, steps=2))
+    assert views["png"][:4] == b"\x89PNG"
+    assert views["before_wav"][:4] == b"RIFF" and views["after_wav"][:4] == b"RIFF"
+    assert "survival" in views["text"]
+    ui = auditioner.widget()
+    controls = auditioner._controls
+    controls["layer"].value = "stage2_conv1"
+    assert controls["filter"].max == 15 and auditioner.state.layer == "stage2_conv1"
+    controls["layer"].value = "stage1_conv1"
+    assert controls["filter"].max == 7
+    assert controls["image"].value[:4] == b"\x89PNG"
+    assert ui is not None
+
+
+def test_error_is_shown_not_raised(auditioner):
+    auditioner.widget()
+    auditioner.update(objective="class", family=9)
+    auditioner.refresh()
+    assert auditioner._controls["status"].value.startswith("error:")
+    auditioner.update(objective="filter", family=0)
+
+
+def test_wav_bytes_roundtrip():
+    import io
+
+    import soundfile as sf
+
+    y = np.sin(np.linspace(0, 100, 2000)).astype(np.float32) * 0.5
+    back, sr = sf.read(io.BytesIO(wav_bytes(y, sample_rate=8000)))
+    assert sr == 8000 and np.max(np.abs(back - y)) < 1e-3
