@@ -1,0 +1,252 @@
+"""Training data from a feature store: the index DataFrame and a batch generator.
+
+The *index* (section 3.6 of the dissertation) has one row per segment::
+
+    segment_id  row  instrument  pitch  pitch_class  split  instrument_label      pitch_label
+    cello_...   17   string      48     C            train  [0. 0. 0. 1. ...]     [1. 0. 0. ...]
+
+``row`` is the segment's row in the :class:`~auditory_deepdream.store.FeatureStore`;
+``instrument_label`` is the one-hot family vector in the store's class order and
+``pitch_label`` the one-hot pitch class (12 classes, C first).
+
+:class:`InstrumentSequence` is a :class:`keras.utils.PyDataset` that gathers batches from
+the store (so RAM use does not grow with the dataset), reshuffles every epoch from
+``(seed, epoch)`` alone, and accepts PyDataset's ``workers`` / ``use_multiprocessing``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .errors import DatasetError
+from .store import FeatureStore
+
+__all__ = ["PITCH_CLASSES", "build_index", "balance", "InstrumentSequence"]
+
+PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+
+
+def _one_hot(codes: np.ndarray, n: int) -> list[np.ndarray]:
+    eye = np.eye(n, dtype=np.float32)
+    return [eye[c] for c in codes]
+
+
+def balance(index: pd.DataFrame, samples_per_instrument: int, *, seed: int = 0,
+            replace: bool = False) -> pd.DataFrame:
+    """Draw exactly ``samples_per_instrument`` rows of every instrument.
+
+    Parameters
+    ----------
+    index : pd.DataFrame
+        An index from :func:`build_index` (needs column ``instrument``).
+    samples_per_instrument : int
+        Rows kept per instrument.
+    seed : int
+        Seeds the draw, so the same seed gives the same rows.
+    replace : bool
+        Draw with replacement (oversample) instruments that have fewer rows; otherwise
+        such an instrument is an error.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``samples_per_instrument * n_instruments`` rows, grouped by instrument in
+        first-appearance order, each group sorted by store row.
+    """
+    if samples_per_instrument < 1:
+        raise DatasetError("samples_per_instrument must be at least 1.")
+    counts = index["instrument"].value_counts()
+    short = counts[counts < samples_per_instrument]
+    if len(short) and not replace:
+        raise DatasetError(
+            f"Instruments {dict(short)} have fewer than {samples_per_instrument} segments; "
+            "lower samples_per_instrument or allow oversampling (replace=True).")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for name in pd.unique(index["instrument"]):
+        group = index[index["instrument"] == name]
+        take = rng.choice(len(group), size=samples_per_instrument,
+                          replace=len(group) < samples_per_instrument)
+        parts.append(group.iloc[np.sort(take)])
+    return pd.concat(parts, ignore_index=True)
+
+
+def build_index(store: FeatureStore, *, split: str | None = None, classes: list[str] | None = None,
+                samples_per_instrument: int | None = None, replace: bool = False,
+                seed: int = 0) -> pd.DataFrame:
+    """The generator's index DataFrame for (a split of) a store.
+
+    Parameters
+    ----------
+    store : FeatureStore
+    split : {'train', 'valid', 'test'}, optional
+        Keep only this split (all rows if None).
+    classes : list of str, optional
+        Instrument order of the one-hot labels (default: ``store.classes``). Rows whose
+        family is not listed are dropped, so a model's classes can be applied to a store
+        with other families.
+    samples_per_instrument : int, optional
+        Balance the instruments exactly with :func:`balance`.
+    replace : bool
+        Let :func:`balance` oversample instruments with too few rows.
+    seed : int
+        Seeds the balancing draw.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``segment_id``, ``row``, ``instrument``, ``instrument_code``, ``pitch``,
+        ``pitch_class``, ``split``, ``instrument_label`` (one-hot float32 arrays of length
+        ``len(classes)``), ``pitch_label`` (one-hot float32 arrays of length 12).
+    """
+    src = store.index
+    if split is not None:
+        if "split" not in src:
+            raise DatasetError(f"Store {store.path} has no 'split' column; rebuild it with build-dataset.")
+        src = src[src["split"] == split]
+        if src.empty:
+            raise DatasetError(f"Store {store.path} has no rows in split {split!r}.")
+    classes = list(classes or store.classes)
+    src = src[src["family"].isin(classes)]
+    if src.empty:
+        raise DatasetError(f"No rows of store {store.path} belong to the classes {classes}.")
+    code = {name: i for i, name in enumerate(classes)}
+    pitch = src["pitch"].to_numpy(dtype=np.int64)
+    pc = pitch % 12
+    index = pd.DataFrame({
+        "segment_id": src["segment_id"].to_numpy() if "segment_id" in src else src["row"].to_numpy(),
+        "row": src["row"].to_numpy(dtype=np.int64),
+        "instrument": src["family"].to_numpy(),
+        "instrument_code": src["family"].map(code).to_numpy(dtype=np.int64),
+        "pitch": pitch,
+        "pitch_class": [PITCH_CLASSES[c] for c in pc],
+        "split": src["split"].to_numpy() if "split" in src else "all",
+    })
+    if samples_per_instrument is not None:
+        index = balance(index, samples_per_instrument, seed=seed, replace=replace)
+    index["instrument_label"] = _one_hot(index["instrument_code"].to_numpy(), len(classes))
+    index["pitch_label"] = _one_hot(index["pitch"].to_numpy() % 12, len(PITCH_CLASSES))
+    index.attrs["classes"] = classes
+    return index.reset_index(drop=True)
+
+
+class InstrumentSequence(keras.utils.PyDataset):
+    """Batches of ``(features, one-hot labels)`` gathered from a store.
+
+    Parameters
+    ----------
+    store : FeatureStore
+    index : pd.DataFrame
+        From :func:`build_index`.
+    batch_size : int
+    target : {'instrument', 'pitch'}
+        Which one-hot label to serve.
+    shuffle : bool
+        Reshuffle every epoch; the order of epoch ``e`` depends only on ``(seed, e)``.
+    per_instrument : int, optional
+        Make every epoch a fresh balanced draw of this many samples per class (with
+        replacement only for classes that have fewer), so small families are seen as often
+        as large ones while every sample of a large family still gets its turn.
+    seed : int
+    sample_weight : bool
+        Also serve per-sample weights that give every instrument equal total weight.
+    augment : bool
+        Randomly change each sample's level (-12..+6 dB) and silence one band of up to
+        ``n_mels // 16`` mel bands and one run of up to ``n_frames // 6`` frames
+        (SpecAugment-style); drawn from ``(seed, epoch, batch)``, so reproducible.
+    workers, use_multiprocessing, max_queue_size
+        Passed to :class:`keras.utils.PyDataset`.
+
+    Each item is ``x`` of shape ``(batch, n_mels, n_frames, 1)`` (float32 dB) and ``y`` of
+    shape ``(batch, n_classes)``; the last batch may be smaller.
+    """
+
+    def __init__(self, store: FeatureStore, index: pd.DataFrame, *, batch_size: int = 64,
+                 target: str = "instrument", shuffle: bool = True, per_instrument: int | None = None,
+                 seed: int = 0,
+                 sample_weight: bool = False, augment: bool = False, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10):
+        super().__init__(workers=workers, use_multiprocessing=use_multiprocessing,
+                         max_queue_size=max_queue_size)
+        if target not in ("instrument", "pitch"):
+            raise DatasetError(f"target must be 'instrument' or 'pitch', not {target!r}.")
+        if len(index) == 0:
+            raise DatasetError("The index is empty; nothing to serve.")
+        if batch_size < 1:
+            raise DatasetError("batch_size must be at least 1.")
+        self.store = store
+        self.index = index
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.seed = int(seed)
+        self.target = target
+        self.augment = augment
+        self._rows = index["row"].to_numpy(dtype=np.int64)
+        self._labels = np.stack(index[f"{target}_label"].to_list()).astype(np.float32)
+        self._weights = None
+        if sample_weight:
+            codes = self._labels.argmax(axis=1)
+            counts = np.bincount(codes, minlength=self._labels.shape[1]).astype(np.float64)
+            present = counts > 0
+            per_class = np.zeros_like(counts)
+            per_class[present] = len(codes) / (present.sum() * counts[present])
+            self._weights = per_class[codes].astype(np.float32)
+        self.per_instrument = per_instrument
+        self._codes = self._labels.argmax(axis=1)
+        self.epoch = 0
+        self._order = self._epoch_order(0)
+
+    def _epoch_order(self, epoch: int) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, epoch])
+        if self.per_instrument:
+            picks = [rng.choice(members, size=self.per_instrument, replace=len(members) < self.per_instrument)
+                     for c in np.unique(self._codes) if len(members := np.flatnonzero(self._codes == c))]
+            order = np.concatenate(picks)
+            return rng.permutation(order) if self.shuffle else np.sort(order)
+        if not self.shuffle:
+            return np.arange(len(self._rows))
+        return rng.permutation(len(self._rows))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self._order) / self.batch_size)
+
+    def batch_positions(self, i: int) -> np.ndarray:
+        """Positions in ``index`` of the samples in batch ``i`` of the current epoch."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"Batch {i} out of range 0..{len(self) - 1}.")
+        return self._order[i * self.batch_size:(i + 1) * self.batch_size]
+
+    def __getitem__(self, i: int):
+        pos = self.batch_positions(i)
+        x = self.store.load(self._rows[pos])[..., np.newaxis]
+        if self.augment:
+            x = self._augment(x, np.random.default_rng([self.seed, self.epoch, i]))
+        if self._weights is not None:
+            return x, self._labels[pos], self._weights[pos]
+        return x, self._labels[pos]
+
+    def _augment(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        floor = self.store.settings.db_floor
+        n, n_mels, n_frames, _ = x.shape
+        x = np.maximum(x + rng.uniform(-12.0, 6.0, size=(n, 1, 1, 1)).astype(np.float32), floor)
+        for j in range(n):
+            width = rng.integers(0, n_mels // 16 + 1)
+            start = rng.integers(0, n_mels - width + 1)
+            x[j, start:start + width] = floor
+            width = rng.integers(0, n_frames // 6 + 1)
+            start = rng.integers(0, n_frames - width + 1)
+            x[j, :, start:start + width] = floor
+        return x
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = self._epoch_order(self.epoch)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """All one-hot labels in index order, shape ``(n, n_classes)``."""
+        return self._labels

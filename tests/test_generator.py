@@ -1,0 +1,122 @@
+"""The dissertation's three generator tests (section 4.4) and the generator's contract."""
+
+import numpy as np
+import pytest
+from training_fixtures import make_store
+
+from auditory_deepdream.errors import DatasetError
+from auditory_deepdream.generator import PITCH_CLASSES, InstrumentSequence, balance, build_index
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return make_store(tmp_path_factory.getbasetemp() / "tiny-store")  # shared by the training tests
+
+
+def test_one_hot_labels_match_each_samples_class(store):
+    index = build_index(store)
+    classes = store.classes
+    assert len(index) == len(store)
+    by_row = store.index.set_index("row")
+    for _, item in index.iterrows():
+        assert item["instrument_label"].shape == (len(classes),)
+        assert item["instrument_label"].sum() == 1.0
+        assert classes[int(np.argmax(item["instrument_label"]))] == by_row.loc[item["row"], "family"]
+        assert item["pitch_label"].shape == (12,)
+        assert PITCH_CLASSES[int(np.argmax(item["pitch_label"]))] == by_row.loc[item["row"], "pitch_class"]
+
+
+def test_balanced_frames_hold_equal_counts(store):
+    index = build_index(store, split="train", samples_per_instrument=30, seed=3)
+    counts = index["instrument"].value_counts()
+    assert sorted(counts.index) == sorted(store.classes)
+    assert set(counts) == {30}
+    again = build_index(store, split="train", samples_per_instrument=30, seed=3)
+    assert again["row"].tolist() == index["row"].tolist()
+    other = build_index(store, split="train", samples_per_instrument=30, seed=4)
+    assert other["row"].tolist() != index["row"].tolist()
+    assert not index.duplicated("row").any()  # enough rows per family: no oversampling
+    with pytest.raises(DatasetError, match="fewer than"):
+        balance(index, 31)
+    assert set(balance(index, 31, replace=True)["instrument"].value_counts()) == {31}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_batchs_labels_match_its_samples(store, workers):
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=16, seed=1, workers=workers)
+    classes = store.classes
+    family_of_row = store.index.set_index("row")["family"]
+    for epoch in range(2):
+        seen = []
+        for i in range(len(seq)):
+            x, y = seq[i]
+            pos = seq.batch_positions(i)
+            rows = index["row"].to_numpy()[pos]
+            assert x.shape == (len(pos), *store.feature_shape, 1) and x.dtype == np.float32
+            np.testing.assert_array_equal(x[..., 0], store.load(rows))
+            assert [classes[c] for c in y.argmax(axis=1)] == family_of_row.loc[rows].tolist()
+            seen.append(pos)
+        assert sorted(np.concatenate(seen)) == list(range(len(index)))  # each sample once per epoch
+        seq.on_epoch_end()
+
+
+def test_shuffle_is_deterministic_per_seed_and_epoch(store):
+    index = build_index(store, split="train")
+    a = InstrumentSequence(store, index, batch_size=8, seed=5)
+    b = InstrumentSequence(store, index, batch_size=8, seed=5)
+    first = a.batch_positions(0).copy()
+    np.testing.assert_array_equal(first, b.batch_positions(0))
+    a.on_epoch_end()
+    assert not np.array_equal(first, a.batch_positions(0))
+    c = InstrumentSequence(store, index, batch_size=8, seed=6)
+    assert not np.array_equal(first, c.batch_positions(0))
+    fixed = InstrumentSequence(store, index, batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(fixed.batch_positions(0), np.arange(8))
+
+
+def test_sample_weights_balance_families(store):
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=len(index), shuffle=False, sample_weight=True)
+    _, y, w = seq[0]
+    per_family = [w[y.argmax(axis=1) == c].sum() for c in range(y.shape[1])]
+    np.testing.assert_allclose(per_family, per_family[0], rtol=1e-5)
+
+
+def test_keras_fit_consumes_the_sequence_with_workers(store):
+    import keras
+
+    from auditory_deepdream.models import build_model
+
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=32, workers=2)
+    model = build_model("conv_blocks", {"width": 0.25}, settings=store.settings,
+                        n_classes=len(store.classes), seed=0)
+    history = model.fit(seq, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert isinstance(seq, keras.utils.PyDataset)
+
+
+def test_bad_requests_are_clear_errors(store):
+    with pytest.raises(DatasetError, match="no rows in split"):
+        build_index(store, split="nope")
+    with pytest.raises(DatasetError, match="belong to the classes"):
+        build_index(store, classes=["theremin"])
+    index = build_index(store)
+    with pytest.raises(DatasetError, match="target"):
+        InstrumentSequence(store, index, target="loudness")
+
+
+def test_augmentation_is_reproducible_and_keeps_labels(store):
+    index = build_index(store, split="train")
+    plain = InstrumentSequence(store, index, batch_size=16, seed=2)
+    a = InstrumentSequence(store, index, batch_size=16, seed=2, augment=True)
+    b = InstrumentSequence(store, index, batch_size=16, seed=2, augment=True)
+    (x0, y0), (xa, ya), (xb, _) = plain[0], a[0], b[0]
+    np.testing.assert_array_equal(xa, xb)
+    np.testing.assert_array_equal(ya, y0)
+    assert not np.array_equal(xa, x0)
+    assert xa.min() >= store.settings.db_floor
+    a.on_epoch_end()
+    b.on_epoch_end()
+    np.testing.assert_array_equal(a[0][0], b[0][0])
