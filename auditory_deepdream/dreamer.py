@@ -64,6 +64,9 @@ __all__ = [
     "griffin_lim",
     "match_loudness",
     "soft_limit",
+    "crossover_weights",
+    "dream_full_rate",
+    "dream_file",
 ]
 
 LOGITS = "family:logits"  # activation key of the pre-softmax class logits
@@ -572,6 +575,7 @@ class Dreamer:
         window = tf.constant(hann_window(s))
         pad = s.n_fft // 2
 
+
         def project(g, mask):
             # keep only the part of the update inside the input's own spectrum
             frames = tf.signal.frame(tf.pad(g, [[0, 0], [pad, pad]]), s.n_fft, s.hop_length)
@@ -583,12 +587,15 @@ class Dreamer:
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
                                       tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.float32),
-                                      tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([], tf.int32),
-                                      tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool),
-                                      tf.TensorSpec([2], tf.int32)])
-        def ascent(x, mask, scale, steps, jitter, use_mask, seed):
+                                      tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([None, 1], tf.float32),
+                                      tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                      tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)])
+        def ascent(x, mask, scale, level, steps, jitter, use_mask, seed):
             values = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
             finite = tf.constant(True)
+            # backtracking: a step that lowered the objective is retried from the best point at half
+            # the size, and the best point is returned, so the objective never falls
+            best_x, best_g, best_v = x, tf.zeros_like(x), tf.fill(tf.shape(x)[:1], -np.inf)
             for i in tf.range(steps):
                 shift = s.hop_length * tf.random.stateless_uniform(
                     [], seed + tf.stack([0, i]), minval=-jitter, maxval=jitter + 1, dtype=tf.int32)
@@ -602,9 +609,18 @@ class Dreamer:
                 ok = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(v))
                 finite = finite & ok
                 g = tf.where(ok, g, tf.zeros_like(g))
-                x = x + scale * g / (tf.math.reduce_std(g, axis=1, keepdims=True) + _EPS)
+                better = (v > best_v)[:, None]
+                g = g / (tf.math.reduce_std(g, axis=1, keepdims=True) + _EPS)
+                best_x, best_g = tf.where(better, x, best_x), tf.where(better, g, best_g)
+                best_v = tf.maximum(v, best_v)
+                scale = tf.where(better, scale, 0.5 * scale)
+                x = best_x + scale * best_g
+                # stay at the input's level: the output is loudness-matched anyway, so gain
+                # bought with loudness alone would not survive into what the listener hears
+                x = x * (level / (tf.sqrt(tf.reduce_mean(tf.square(x), axis=1, keepdims=True)) + _EPS))
                 values = values.write(i, v)
-            return x, values.stack(), finite
+            better = objective(activations(encoder(x))) > best_v
+            return tf.where(better[:, None], x, best_x), values.stack(), finite
 
         self._ascents[key] = ascent
         return ascent
@@ -614,7 +630,10 @@ class Dreamer:
         """Gradient ascent on the samples themselves (no phase reconstruction needed).
 
         The gradient flows through :class:`~auditory_deepdream.layers.LogMelSpectrogram`,
-        the TensorFlow twin of :func:`~auditory_deepdream.audio.encode`.
+        the TensorFlow twin of :func:`~auditory_deepdream.audio.encode`. Every step is
+        rescaled to the clip's own RMS level (loudness matching then leaves the dream as
+        it is, so its whole activation gain reaches the listener), and a step that lowered
+        the objective is retried from the best point at half the size.
 
         Parameters
         ----------
@@ -622,7 +641,8 @@ class Dreamer:
         objective : Objective
         steps : int
         step_size : float
-            Each step adds an update whose RMS is ``step_size / 10`` times the clip's RMS.
+            Each step adds an update whose RMS is ``step_size / 10`` times the clip's RMS
+            (halved for an item each time a step lowered its objective).
         jitter : int
             Largest random time roll in frames (multiples of ``hop_length`` samples).
         seed : int
@@ -634,7 +654,9 @@ class Dreamer:
         Returns
         -------
         y_dreamed : np.ndarray [shape=(batch, n_samples)]
+            The best iterate per item, at the input's RMS level.
         history : np.ndarray [shape=(steps, batch)]
+            Objective of the point each step started from.
         """
         self.check(objective)
         y = np.atleast_2d(np.asarray(y, dtype=np.float32))
@@ -647,9 +669,11 @@ class Dreamer:
             return y.copy(), np.zeros((0, y.shape[0]), np.float32)
         mag = np.abs(audio.stft(y, settings=self.settings))
         mask = np.swapaxes(mag / np.maximum(mag.max(axis=(-2, -1), keepdims=True), _EPS), -1, -2)
-        scale = 0.1 * float(step_size) * np.sqrt(np.mean(np.square(y), axis=-1, keepdims=True))
+        level = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True)).astype(np.float32)
+        scale = 0.1 * float(step_size) * level
         x, values, finite = _tf_call(self._compiled_waveform(objective), tf.constant(y),
-                                     tf.constant(mask.astype(np.float32)), tf.constant(scale.astype(np.float32)),
+                                     tf.constant(mask.astype(np.float32)), tf.constant(scale),
+                                     tf.constant(level),
                                      tf.constant(int(steps)), tf.constant(int(jitter)), tf.constant(bool(envelope)),
                                      tf.constant([int(seed) % 2**31, 0], tf.int32))
         if not bool(finite):
@@ -1055,3 +1079,144 @@ def audition_layer(audio_in, *, model, layer: str, settings: AudioSettings | Non
     filters = list(range(n)) if filters is None else [int(k) for k in filters]
     objective = audition_objective(layer, filters, crop=crop)
     return dream(audio_in, model=dreamer, objective=objective, **options)
+
+
+# ============================================================================ full rate
+def _resample(y: np.ndarray, orig_sr: int, target_sr: int, length: int | None = None) -> np.ndarray:
+    import librosa
+
+    if orig_sr == target_sr:
+        out = np.asarray(y, dtype=np.float32)
+    else:
+        out = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=orig_sr, target_sr=target_sr,
+                               res_type="soxr_hq", axis=-1)
+    if length is not None:
+        out = librosa.util.fix_length(out, size=length, axis=-1)
+    return out.astype(np.float32, copy=False)
+
+
+def crossover_weights(freqs, *, start_hz: float, stop_hz: float) -> np.ndarray:
+    """Raised-cosine low-pass weights: 1 below ``start_hz``, 0 above ``stop_hz``.
+
+    Parameters
+    ----------
+    freqs : np.ndarray [shape=(n_freq,)]
+        Frequencies in Hz.
+
+    Returns
+    -------
+    weights : np.ndarray [shape=(n_freq,)], in [0, 1]
+    """
+    freqs = np.asarray(freqs, dtype=np.float64)
+    pos = np.clip((freqs - start_hz) / max(stop_hz - start_hz, 1e-9), 0.0, 1.0)
+    return (0.5 + 0.5 * np.cos(np.pi * pos)).astype(np.float32)
+
+
+def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
+                    crossover: tuple = (0.85, 0.95), n_fft: int = 4096, **options) -> DreamResult:
+    """Dream audio at its own sample rate, whatever rate the model runs at.
+
+    The clip is resampled to the model's rate, dreamed with :func:`dream`, and the
+    *change* the dream made is resampled back and low-passed in the STFT domain with a
+    raised-cosine crossover; adding it to the original keeps everything above the
+    model's band (e.g. the 11-24 kHz of a 48 kHz file under a 22.05 kHz model) exactly
+    as it was. At the model's own rate this is :func:`dream`.
+
+    Parameters
+    ----------
+    audio_in : np.ndarray [shape=(n_samples,) or (batch, n_samples)]
+        Audio at ``sample_rate``.
+    sample_rate : int
+        Rate of ``audio_in`` (and of the output).
+    model : Dreamer, keras.Model (with ``settings=`` in ``options``), or str / path
+    objective : Objective
+    crossover : (float, float)
+        Start and end of the crossover as fractions of the model's band edge (its
+        ``fmax``, at most its Nyquist frequency): the dream fully below the start, the
+        untouched original above the end.
+    n_fft : int
+        FFT size of the crossover STFT (at ``sample_rate``).
+    **options
+        As :func:`dream` (``steps``, ``step_size``, ``phase``, ``seed`` ...).
+
+    Returns
+    -------
+    DreamResult
+        ``audio`` and ``input_audio`` at ``sample_rate``; ``mel_after``,
+        ``objective_after``, ``survival``, ``spectral_change_db`` and the loudness
+        figures are measured on the full-rate output resampled to the model's rate.
+    """
+    import dataclasses
+
+    import librosa
+
+    dreamer = _as_dreamer(model, options.pop("settings", None))
+    s = dreamer.settings
+    sample_rate = int(sample_rate)
+    if sample_rate <= 0:
+        raise AudioInputError(f"sample_rate must be a positive number of Hz, got {sample_rate}.")
+    if sample_rate == s.sample_rate:
+        return dream(audio_in, model=dreamer, objective=objective, **options)
+    y = np.asarray(audio_in, dtype=np.float32)
+    single = y.ndim == 1
+    y = np.atleast_2d(y)
+    for row in y:
+        audio.check_audio(row)
+    n = y.shape[-1]
+    low = _resample(y, sample_rate, s.sample_rate)
+    result = dream(low if not single else low[0], model=dreamer, objective=objective, **options)
+    dreamed_low = np.atleast_2d(result.audio)
+    if dreamed_low.shape[0] != y.shape[0]:  # a batched objective copied the clip
+        y = np.repeat(y, dreamed_low.shape[0], axis=0)
+        single = False
+    change = _resample(dreamed_low - np.atleast_2d(result.input_audio), s.sample_rate, sample_rate, length=n)
+    edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
+    if edge < sample_rate / 2:
+        hop = n_fft // 4
+        weights = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+                                    start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
+        spec = librosa.stft(change, n_fft=n_fft, hop_length=hop) * weights[:, None]
+        change = librosa.istft(spec, n_fft=n_fft, hop_length=hop, length=n)
+    out = soft_limit(y + change)
+    mel = result.mel_before
+    mel_after = audio.encode(_resample(out, sample_rate, s.sample_rate, length=low.shape[-1]), settings=s)
+    before, dreamed_value = result.objective_before, result.objective_dreamed
+    after = dreamer.evaluate(mel_after, objective)
+    gain = dreamed_value - before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.where(np.abs(gain) > 1e-6, (after - before) / gain, np.nan).astype(np.float32)
+    squeeze = (lambda a: a[0]) if single else (lambda a: a)
+    return dataclasses.replace(
+        result, audio=squeeze(out), input_audio=squeeze(y), sample_rate=sample_rate, mel_after=mel_after,
+        objective_after=after, survival=survival,
+        spectral_change_db=np.mean(np.abs(mel_after - mel), axis=(-2, -1)),
+        loudness_in_db=_rms_db(y), loudness_out_db=_rms_db(out))
+
+
+def dream_file(input_path, output_path, *, model, objective: Objective, **options) -> tuple[Path, DreamResult]:
+    """Dream an audio file and write the result at the file's own sample rate.
+
+    Parameters
+    ----------
+    input_path, output_path : path-like
+        Any file :func:`auditory_deepdream.audio.load_audio` reads; the output is a WAV.
+    model : Dreamer or str / path
+    objective : Objective
+    **options
+        As :func:`dream_full_rate`.
+
+    Returns
+    -------
+    (path, DreamResult)
+    """
+    import soundfile as sf
+
+    dreamer = _as_dreamer(model, options.pop("settings", None))
+    try:
+        rate = int(sf.info(str(input_path)).samplerate)
+    except Exception:  # not a file libsndfile reads: load_audio decodes it at the model's rate
+        rate = dreamer.settings.sample_rate
+    y = audio.load_audio(input_path, sample_rate=rate)
+    result = dream_full_rate(y, sample_rate=rate, model=dreamer, objective=objective, **options)
+    path = audio.save_audio(output_path, result.audio, sample_rate=result.sample_rate)
+    return path, result

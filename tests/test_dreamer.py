@@ -272,3 +272,90 @@ def test_cli_dream_and_layers(dreamer, cello, settings, tmp_path, capsys):
     assert cli.main(["dream", str(src), str(out), "--model", str(folder), "--layer", "stage1_conv1",
                      "--filter", "99"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- waveform survival and full rate
+def test_waveform_dream_keeps_its_gain_in_the_audio_unlike_griffin_lim(dreamer, notes):
+    """Issue 7: the default waveform path keeps >= 90 % of its activation gain in the heard audio."""
+    clips = np.stack(notes)
+    objective = D.layer_objective("stage2_conv1")
+    wave = D.dream(clips, model=dreamer, objective=objective, phase="waveform", steps=6)
+    assert np.all(wave.objective_dreamed > wave.objective_before)
+    assert np.all(wave.survival >= 0.9), wave.survival
+    np.testing.assert_allclose(wave.loudness_out_db, wave.loudness_in_db, atol=0.1)
+    assert np.all(wave.spectral_change_db > 0.1)
+    griffin = D.dream(clips, model=dreamer, objective=objective, phase="griffin-lim", steps=6, n_iter=16)
+    assert np.nanmean(griffin.survival) < np.mean(wave.survival)
+
+
+def _band_snr_db(out, ref, *, sample_rate, low_hz=None, high_hz=None, n_fft=4096):
+    import librosa
+
+    freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
+    keep = (freqs >= (low_hz or 0)) & (freqs < (high_hz or np.inf))
+    A, B = (np.abs(librosa.stft(np.asarray(x, np.float32), n_fft=n_fft))[keep] for x in (out, ref))
+    return 10 * np.log10(np.sum(B.astype(np.float64) ** 2) / max(np.sum((A - B).astype(np.float64) ** 2), 1e-30))
+
+
+@pytest.fixture(scope="module")
+def beat48k():
+    """Two seconds of a real drum break (hats and cymbals reach above 11 kHz) at 48 kHz."""
+    from auditory_deepdream import pieces
+    from auditory_deepdream.settings import AudioSettings
+
+    return pieces.break_beat(seconds=2.0, settings=AudioSettings.preset("full_rate_48k"))
+
+
+@pytest.mark.parametrize("phase", ["original", "waveform", "griffin-lim"])
+def test_48k_file_comes_back_at_48k_with_its_high_band(dreamer, beat48k, settings, tmp_path, phase):
+    import soundfile as sf
+
+    edge = settings.sample_rate / 2
+    spectrum = np.abs(np.fft.rfft(beat48k)) ** 2
+    freqs = np.fft.rfftfreq(len(beat48k), 1 / 48_000)
+    assert spectrum[freqs > edge].sum() / spectrum.sum() > 1e-3  # real content above the model's band
+    src = audio.save_audio(tmp_path / "in48.wav", beat48k, sample_rate=48_000)
+    path, result = D.dream_file(src, tmp_path / "out.wav", model=dreamer, objective=D.layer_objective("stage2_conv1"),
+                                steps=4, step_size=2.0, phase=phase, n_iter=16)
+    y, sr = sf.read(path, dtype="float32")
+    assert sr == 48_000 and result.sample_rate == 48_000 and len(y) == len(beat48k)
+    assert _band_snr_db(y, beat48k, sample_rate=48_000, low_hz=edge) > 30
+    assert _band_snr_db(y, beat48k, sample_rate=48_000, high_hz=0.8 * edge) < 25  # the model's band was dreamed
+    assert result.objective_dreamed > result.objective_before and np.isfinite(result.survival[0])
+
+
+def test_full_rate_zero_steps_give_back_the_input(dreamer, beat48k):
+    result = D.dream_full_rate(beat48k, sample_rate=48_000, model=dreamer, objective=D.layer_objective("stage1_conv1"),
+                               steps=0)
+    assert result.audio.shape == beat48k.shape
+    assert _band_snr_db(result.audio, beat48k, sample_rate=48_000) > 40
+
+
+def test_dataset_train_and_dream_at_48k_end_to_end(tmp_path, beat48k, capsys):
+    """A 48 kHz model: render notes, build a store, train and dream with the project's own commands."""
+    import soundfile as sf
+
+    from auditory_deepdream import cli
+    from auditory_deepdream.store import FeatureStore
+
+    render, store, model = tmp_path / "render", tmp_path / "store", tmp_path / "model"
+    assert cli.main(["render-soundfont", "--out", str(render), "--programs", "0", "40", "73",
+                     "--velocities", "100", "--sample-rate", "48000", "--jobs", "1"]) == 0
+    assert cli.main(["build-dataset", "--out", str(store), "--soundfont-dir", str(render),
+                     "--settings", "full_rate_48k", "--jobs", "1"]) == 0
+    assert FeatureStore(store).settings.sample_rate == 48_000
+    assert cli.main(["train", "--store", str(store), "--out", str(model), "--builder", "timbre",
+                     "--hp", "timbre_filters=8", "dense_units=16", "--epochs", "1",
+                     "--log-dir", str(tmp_path / "logs")]) == 0
+    dreamer48 = D.Dreamer.load(model)
+    assert dreamer48.settings.sample_rate == 48_000
+    src = audio.save_audio(tmp_path / "in.wav", beat48k, sample_rate=48_000)
+    assert cli.main(["dream", str(src), str(tmp_path / "out.wav"), "--model", str(model), "--steps", "3",
+                     "--phase", "waveform"]) == 0
+    y, sr = sf.read(tmp_path / "out.wav", dtype="float32")
+    assert sr == 48_000 and len(y) == len(beat48k)
+    assert "48000 Hz" in capsys.readouterr().out
+    result = D.dream(beat48k, model=dreamer48, objective=D.layer_objective(
+        models.conv_layer_names(dreamer48.model)[0]), phase="waveform", steps=3)
+    # backtracking: the objective never falls, even where a 1-epoch model's landscape is rough
+    assert result.sample_rate == 48_000 and result.objective_dreamed[0] >= result.objective_before[0]
