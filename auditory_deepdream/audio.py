@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -372,14 +371,10 @@ def save_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int) -> P
     """
     import soundfile as sf
 
+    from .atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem, suffix=path.suffix)
-    os.close(fd)
-    try:
-        sf.write(tmp, np.asarray(y, dtype=np.float32), sample_rate, subtype="FLOAT" if path.suffix.lower() == ".wav" else None)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.asarray(y, dtype=np.float32), sample_rate,
+                 subtype="FLOAT" if path.suffix.lower() == ".wav" else None)
     return path

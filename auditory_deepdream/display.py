@@ -71,9 +71,8 @@ def figure_png(fig, *, dpi: int = 100) -> bytes:
 def save_before_after(path: str | os.PathLike, mel_before, mel_after, *, settings: AudioSettings,
                       title: str | None = None, dpi: int = 100) -> Path:
     """Write :func:`plot_before_after` as a PNG atomically and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp.png")
-    plot_before_after(mel_before, mel_after, settings=settings, title=title).savefig(tmp, dpi=dpi)
-    os.replace(tmp, path)
-    return path
+    from .atomic import atomic_path
+
+    with atomic_path(path, suffix=".png") as tmp:
+        plot_before_after(mel_before, mel_after, settings=settings, title=title).savefig(tmp, dpi=dpi)
+    return Path(path)

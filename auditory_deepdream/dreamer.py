@@ -967,7 +967,7 @@ def dream(audio_in, *, model, settings: AudioSettings | None = None, objective: 
           steps: int = 10, step_size: float = 1.0, phase: str = "original", seed: int = 0,
           octaves: int = 1, octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32,
           max_gain_db: float = 60.0, block_frames: int | None = None, overlap_frames: int = 64,
-          envelope: bool = True, progress: bool | None = None) -> DreamResult:
+          envelope: bool = True, progress: bool | None = None, measure: bool = True) -> DreamResult:
     """Dream a clip: encode, ascend the objective, sonify, loudness-match, measure.
 
     Parameters
@@ -991,6 +991,10 @@ def dream(audio_in, *, model, settings: AudioSettings | None = None, objective: 
         Seeds jitter and Griffin-Lim; the result is deterministic for a seed.
     n_iter, max_gain_db
         See :func:`sonify`.
+    measure : bool
+        Re-encode the output and evaluate the objective on the input, the dream and the
+        output (survival, spectral change). ``False`` returns the sound only: ``mel_after``
+        is None and the measures are NaN.
 
     Returns
     -------
@@ -1029,6 +1033,15 @@ def dream(audio_in, *, model, settings: AudioSettings | None = None, objective: 
         raw = sonify(y, dreamed - mel, settings=s, phase=phase, n_iter=n_iter, seed=seed,
                      max_gain_db=max_gain_db)
     out = match_loudness(raw, y)
+    squeeze = (lambda a: a[0]) if single else (lambda a: a)
+    if not measure:  # the sound alone: skip re-encoding and the four objective evaluations
+        nan = np.full(len(y), np.nan, dtype=np.float32)
+        return DreamResult(
+            audio=squeeze(out), input_audio=squeeze(y), sample_rate=s.sample_rate, objective=objective,
+            phase=phase, seed=int(seed), mel_before=mel, mel_dreamed=dreamed, mel_after=None,
+            objective_before=nan, objective_dreamed=nan, objective_after=nan, survival=nan,
+            survival_sonified=nan, spectral_change_db=nan, loudness_in_db=_rms_db(y),
+            loudness_out_db=_rms_db(out), history=history)
     mel_after = audio.encode(out, settings=s)
     before = dreamer.evaluate(mel, objective)
     after_dream = dreamer.evaluate(dreamed, objective)
@@ -1038,7 +1051,6 @@ def dream(audio_in, *, model, settings: AudioSettings | None = None, objective: 
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.where(np.abs(gain) > 1e-6, (after - before) / gain, np.nan).astype(np.float32)
         survival_sonified = np.where(np.abs(gain) > 1e-6, (sonified - before) / gain, np.nan).astype(np.float32)
-    squeeze = (lambda a: a[0]) if single else (lambda a: a)
     return DreamResult(
         audio=squeeze(out), input_audio=squeeze(y), sample_rate=s.sample_rate, objective=objective,
         phase=phase, seed=int(seed), mel_before=mel, mel_dreamed=dreamed, mel_after=mel_after,

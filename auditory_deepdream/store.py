@@ -24,15 +24,14 @@ comes from the builder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import save_npy_atomic, write_csv_atomic
 from .errors import DatasetError, SettingsMismatchError
 from .settings import AudioSettings, write_json_atomic
 
@@ -40,28 +39,6 @@ __all__ = ["FeatureStore", "StoreWriter", "STORE_DTYPE"]
 
 STORE_DTYPE = np.float16  # halves disk and page-cache use; 0.03 dB resolution at 64 dB
 _SHARD = re.compile(r"shard-(\d{5})\.npy$")
-
-
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem, suffix=".npy")
-    os.close(fd)
-    try:
-        np.save(tmp, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_save_csv(path: Path, frame: pd.DataFrame) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem, suffix=".csv")
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class StoreWriter:
@@ -116,11 +93,11 @@ class StoreWriter:
         if len(index) != len(features):
             raise DatasetError(f"Chunk {chunk_id}: {len(features)} feature rows but {len(index)} index rows.")
         name = f"shard-{chunk_id:05d}"
-        _atomic_save_npy(self.path / "shards" / f"{name}.npy", features.astype(STORE_DTYPE))
+        save_npy_atomic(self.path / "shards" / f"{name}.npy", features.astype(STORE_DTYPE))
         part = index.reset_index(drop=True).copy()
         part["shard"] = chunk_id
         part["shard_row"] = np.arange(len(part))
-        _atomic_save_csv(self.path / "shards" / f"{name}.csv", part)
+        write_csv_atomic(self.path / "shards" / f"{name}.csv", part)
 
     def finalize(self, meta: dict | None = None) -> "FeatureStore":
         """Join the chunk indexes into ``index.csv`` (atomically) and open the store."""
@@ -130,7 +107,7 @@ class StoreWriter:
         frames = [pd.read_csv(self.path / "shards" / f"shard-{c:05d}.csv") for c in parts]
         index = pd.concat([f for f in frames if len(f)], ignore_index=True)
         index.insert(0, "row", np.arange(len(index)))
-        _atomic_save_csv(self.path / "index.csv", index)
+        write_csv_atomic(self.path / "index.csv", index)
         write_json_atomic(self.path / "meta.json", meta or {})
         return FeatureStore(self.path, settings=self.settings)
 

@@ -34,6 +34,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .atomic import write_csv_atomic
 from .errors import ModelError
 from .generator import InstrumentSequence, build_index
 from .models import build_model, save_model_dir
@@ -116,21 +117,6 @@ class TrainResult:
 
 
 # ----------------------------------------------------------------------- file helpers
-def write_csv_atomic(path, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` as CSV via a temporary file and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem, suffix=".csv")
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def upsert_csv(path, row: dict, *, key: str = "model_id") -> pd.DataFrame:
     """Replace (or add) the row with ``row[key]`` in a CSV, sorted by ``key``, atomically."""
     path = Path(path)

@@ -136,6 +136,15 @@ def test_dream_result_measures_and_loudness(dreamer, cello):
     assert set(result.summary()) >= {"survival", "spectral_change_db", "loudness_out_db"}
 
 
+def test_unmeasured_dream_gives_the_same_sound_without_measures(dreamer, cello):
+    objective = D.layer_objective("stage2_conv1")
+    measured = D.dream(cello, model=dreamer, objective=objective, steps=3, seed=1)
+    sound_only = D.dream(cello, model=dreamer, objective=objective, steps=3, seed=1, measure=False)
+    np.testing.assert_array_equal(sound_only.audio, measured.audio)
+    assert sound_only.mel_after is None and np.isnan(sound_only.survival).all()
+    assert np.isfinite(measured.survival).all()
+
+
 def test_mel_gain_maps_to_covered_bins(settings):
     gain = D.mel_gain_to_stft_db(np.full((settings.n_mels, 3), 6.0, np.float32), settings=settings)
     covered = audio.mel_basis(settings).sum(axis=0) > 0

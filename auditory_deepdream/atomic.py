@@ -1,0 +1,56 @@
+"""Atomic file writes: write to a temporary file beside the target, then rename.
+
+A long job that is interrupted (a dataset build, a search) never leaves a half-written
+file behind: readers see either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["atomic_path", "write_csv_atomic", "save_npy_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(path, *, suffix: str | None = None):
+    """Yield a temporary path in ``path``'s folder; rename it onto ``path`` on success.
+
+    Parameters
+    ----------
+    path : path-like
+        The final file (its folder is created).
+    suffix : str, optional
+        Suffix of the temporary file (default ``path``'s), for writers that pick the
+        format from it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.stem,
+                               suffix=path.suffix if suffix is None else suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_csv_atomic(path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as CSV (no index) atomically and return the path."""
+    with atomic_path(path, suffix=".csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def save_npy_atomic(path, array: np.ndarray) -> Path:
+    """Write ``array`` as ``.npy`` atomically and return the path."""
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, array)
+    return Path(path)
