@@ -43,12 +43,13 @@ def run_quickstart(out_dir: str | os.PathLike = "out/quickstart", *, clip: str =
         d = D.Dreamer.load("default")
         y = audio.load_audio(src, settings=d.settings)
         layer = models.conv_layer_names(d.model)[1]
+        # waveform dreaming: the output is the optimised audio itself, so the dream survives
         result = D.dream_layer(y, model=d, layers=layer, steps=steps, step_size=step_size, seed=seed,
-                               phase="original")
+                               phase="waveform")
         settings, y_out, mel_after = d.settings, result.audio, result.mel_after[0]
-        title = f"{clip}: DeepDream on {layer}, {steps} steps (bundled model, original phase)"
-        print(f"quickstart: dreamed {clip} with the bundled model (layer {layer}); "
-              f"survival {result.summary()['survival']}")
+        title = f"{clip}: DeepDream on {layer}, {steps} steps (bundled model, waveform)"
+        print(f"quickstart: dreamed {clip} with the bundled model (DeepDream on {layer}, waveform); "
+              f"{result.summary()['survival']:.0%} of the activation gain survives in the audio")
     else:
         settings = AudioSettings()
         y = audio.load_audio(src, settings=settings)
