@@ -870,7 +870,9 @@ def sonify(y, delta_db, *, settings: AudioSettings, phase: str = "original", n_i
         raise DreamError(f"sonify turns a mel-domain dream into sound; phase must be one of "
                          f"{list(_MEL_PHASES)}, got {phase!r}.")
     y = np.asarray(y, dtype=np.float32)
-    D = audio.stft(y, settings=settings)
+    # auditioning a layer sonifies many dreams of one clip: its STFT is computed once
+    same = len(y) > 1 and bool(np.all(y == y[:1]))
+    D = audio.stft(y[:1] if same else y, settings=settings)
     gain_db = np.clip(mel_gain_to_stft_db(delta_db, settings=settings), -max_gain_db, max_gain_db)
     gain = np.power(np.float32(10.0), gain_db / np.float32(20.0))
     if phase == "original":
@@ -1016,9 +1018,11 @@ def dream(audio_in, *, model, settings: AudioSettings | None = None, objective: 
     for row in y:
         audio.check_audio(row)
     if isinstance(objective, Batched) and y.shape[0] == 1:
+        mel = np.repeat(audio.encode(y, settings=s), len(objective), axis=0)  # encode the clip once
         y = np.repeat(y, len(objective), axis=0)
         single = False
-    mel = audio.encode(y, settings=s)
+    else:
+        mel = audio.encode(y, settings=s)
     if phase == "waveform":
         if octaves != 1:
             raise DreamError("Waveform dreaming works at one time scale; use octaves=1.")
