@@ -11,10 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-__all__ = ["atomic_path", "write_csv_atomic", "save_npy_atomic"]
+__all__ = ["atomic_path", "write_text_atomic", "write_csv_atomic", "save_npy_atomic"]
 
 
 @contextlib.contextmanager
@@ -45,15 +42,24 @@ def atomic_path(path, *, suffix: str | None = None):
         raise
 
 
-def write_csv_atomic(path, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` as CSV (no index) atomically and return the path."""
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically and return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def write_csv_atomic(path, frame) -> Path:
+    """Write a pandas DataFrame as CSV (no index) atomically and return the path."""
     with atomic_path(path, suffix=".csv") as tmp:
         frame.to_csv(tmp, index=False)
     return Path(path)
 
 
-def save_npy_atomic(path, array: np.ndarray) -> Path:
+def save_npy_atomic(path, array) -> Path:
     """Write ``array`` as ``.npy`` atomically and return the path."""
+    import numpy as np
+
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, array)
     return Path(path)

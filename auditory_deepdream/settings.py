@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import SettingsMismatchError
 
 __all__ = ["AudioSettings", "PRESETS", "write_json_atomic"]
@@ -171,12 +172,7 @@ class AudioSettings:
 
 def write_json_atomic(path: str | os.PathLike, data) -> Path:
     """Write ``data`` as indented JSON to ``path`` via a temporary file and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 PRESETS: dict[str, AudioSettings] = {

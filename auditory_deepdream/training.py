@@ -34,7 +34,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .atomic import write_csv_atomic
+from .atomic import write_csv_atomic, write_text_atomic
 from .errors import ModelError
 from .generator import InstrumentSequence, build_index
 from .models import build_model, save_model_dir
@@ -126,13 +126,6 @@ def upsert_csv(path, row: dict, *, key: str = "model_id") -> pd.DataFrame:
     frame = pd.concat([old, pd.DataFrame([row])], ignore_index=True).sort_values(key)
     write_csv_atomic(path, frame)
     return frame
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _save_keras_atomic(model: keras.Model, path: Path) -> None:
@@ -365,9 +358,9 @@ def train(store: FeatureStore, *, builder: str = "conv_blocks", hp: dict | None 
         checkpoint = log_dir / "checkpoints" / f"model_{model_id}.keras"
         history_path = log_dir / "history" / f"model_{model_id}.csv"
         upsert_csv(log_dir / "hyperparameters.csv", {"model_id": model_id, "builder": builder, **full_hp})
-        _write_text_atomic(log_dir / "architecture" / f"model_{model_id}.json",
+        write_text_atomic(log_dir / "architecture" / f"model_{model_id}.json",
                            json.dumps(json.loads(model.to_json()), indent=1))
-        _write_text_atomic(log_dir / "architecture" / f"model_{model_id}.txt", _summary_text(model))
+        write_text_atomic(log_dir / "architecture" / f"model_{model_id}.txt", _summary_text(model))
         aim_run = _aim_run(log_dir, model_id, experiment)
         aim_run["hparams"] = {"builder": builder, "model_id": model_id, **full_hp}
         aim_run["train_config"] = config.to_dict()
@@ -523,6 +516,6 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
     save_model_dir(_strip_optimizer(result.model), path, settings=result.settings, card=card)
     plot_confusion(card["test"]["confusion"], result.classes, path / "confusion.png",
                    title=f"{name}: test accuracy {card['test']['accuracy']:.3f}")
-    _write_text_atomic(path / "card.md", _card_markdown(card))
+    write_text_atomic(path / "card.md", _card_markdown(card))
     write_json_atomic(path / "card.json", card)
     return card
