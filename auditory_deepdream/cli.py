@@ -167,6 +167,11 @@ def _training_options(p, *, epochs: int):
     p.add_argument("--samples-per-instrument", type=int, default=None,
                    help="each epoch draws N training segments per family afresh (balanced epochs)")
     p.add_argument("--workers", type=int, default=1, help="data-loading threads (default: 1)")
+    p.add_argument("--min-audio-fraction", type=float, default=0.5,
+                   help="use only segments with at least this share of real note, dropping final "
+                        "segments that are mostly zero padding (default: 0.5; 0 keeps all)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop each model's training after the epoch in which SECONDS have passed")
 
 
 def _parse_hp(pairs, builder: str) -> dict:
@@ -190,7 +195,8 @@ def _train_config(args, **extra):
     from .training import TrainConfig
 
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
-                       samples_per_instrument=args.samples_per_instrument, workers=args.workers, **extra)
+                       samples_per_instrument=args.samples_per_instrument, workers=args.workers,
+                       min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit, **extra)
 
 
 def _add_train(sub):
@@ -233,6 +239,10 @@ def _run_train(args):
         command += ["--hp", *[f"{k}={v}" for k, v in hp.items()]]
     if args.samples_per_instrument:
         command += ["--samples-per-instrument", str(args.samples_per_instrument)]
+    if args.min_audio_fraction != 0.5:
+        command += ["--min-audio-fraction", str(args.min_audio_fraction)]
+    if args.time_limit:
+        command += ["--time-limit", str(args.time_limit)]
     if args.heldout:
         command += ["--heldout", args.heldout]
     result = train(store, builder=args.builder, hp=hp, config=config, log_dir=log_dir,

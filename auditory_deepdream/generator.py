@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import DatasetError
 from .store import FeatureStore
 
-__all__ = ["PITCH_CLASSES", "build_index", "balance", "InstrumentSequence"]
+__all__ = ["PITCH_CLASSES", "audio_fraction", "build_index", "balance", "InstrumentSequence"]
 
 PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
@@ -75,9 +75,47 @@ def balance(index: pd.DataFrame, samples_per_instrument: int, *, seed: int = 0,
     return pd.concat(parts, ignore_index=True)
 
 
+def audio_fraction(store: FeatureStore, rows: pd.DataFrame | None = None) -> np.ndarray:
+    """Fraction of each segment that holds the note rather than end-of-note zero padding.
+
+    A note of ``trimmed_samples`` samples (``trimmed_samples / stretch_rate`` for
+    time-stretched copies) cut with hop ``hop_seconds`` fills segment ``segment_index``
+    from its start up to the note's end; the rest was zero-padded by
+    :func:`~auditory_deepdream.audio.segment`.
+
+    Parameters
+    ----------
+    store : FeatureStore
+        Supplies the audio settings and the build's ``stretch_rate``.
+    rows : pd.DataFrame, optional
+        Rows of ``store.index`` (default: all of them).
+
+    Returns
+    -------
+    np.ndarray [shape=(len(rows),), dtype=float64]
+        Values in ``[0, 1]``; 1 for every segment when the index lacks the columns
+        ``trimmed_samples``, ``segment_index`` and ``hop_seconds`` (e.g. NSynth-style stores
+        cut without them).
+    """
+    rows = store.index if rows is None else rows
+    needed = {"trimmed_samples", "segment_index", "hop_seconds"}
+    if not needed <= set(rows.columns):
+        return np.ones(len(rows))
+    sr = store.settings.sample_rate
+    seg = store.settings.segment_samples
+    length = rows["trimmed_samples"].to_numpy(dtype=np.float64)
+    if "augmentation" in rows:
+        rate = float(store.meta.get("config", {}).get("stretch_rate", 0.5))
+        stretched = (rows["augmentation"] == "stretch").to_numpy()
+        length = np.where(stretched, np.round(length / rate), length)
+    hop = np.round(rows["hop_seconds"].to_numpy(dtype=np.float64) * sr)
+    start = rows["segment_index"].to_numpy(dtype=np.float64) * hop
+    return np.clip((length - start) / seg, 0.0, 1.0)
+
+
 def build_index(store: FeatureStore, *, split: str | None = None, classes: list[str] | None = None,
                 samples_per_instrument: int | None = None, replace: bool = False,
-                seed: int = 0) -> pd.DataFrame:
+                seed: int = 0, min_audio_fraction: float = 0.0) -> pd.DataFrame:
     """The generator's index DataFrame for (a split of) a store.
 
     Parameters
@@ -95,14 +133,20 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
         Let :func:`balance` oversample instruments with too few rows.
     seed : int
         Seeds the balancing draw.
+    min_audio_fraction : float
+        Drop segments whose share of real note (see :func:`audio_fraction`) is below this,
+        e.g. 0.5 drops final segments that are mostly zero padding. 0 keeps every row.
 
     Returns
     -------
     pd.DataFrame
         Columns ``segment_id``, ``row``, ``instrument``, ``instrument_code``, ``pitch``,
-        ``pitch_class``, ``split``, ``instrument_label`` (one-hot float32 arrays of length
-        ``len(classes)``), ``pitch_label`` (one-hot float32 arrays of length 12).
+        ``pitch_class``, ``split``, ``audio_fraction``, ``note_id``, ``instrument_label``
+        (one-hot float32 arrays of length ``len(classes)``), ``pitch_label`` (one-hot
+        float32 arrays of length 12).
     """
+    if not 0.0 <= min_audio_fraction <= 1.0:
+        raise DatasetError(f"min_audio_fraction must be in [0, 1], not {min_audio_fraction}.")
     src = store.index
     if split is not None:
         if "split" not in src:
@@ -114,6 +158,13 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
     src = src[src["family"].isin(classes)]
     if src.empty:
         raise DatasetError(f"No rows of store {store.path} belong to the classes {classes}.")
+    fraction = audio_fraction(store, src)
+    if min_audio_fraction > 0:
+        keep = fraction >= min_audio_fraction
+        src, fraction = src[keep], fraction[keep]
+        if src.empty:
+            raise DatasetError(f"No rows of store {store.path} hold at least {min_audio_fraction:.0%} "
+                               "real audio; lower min_audio_fraction.")
     code = {name: i for i, name in enumerate(classes)}
     pitch = src["pitch"].to_numpy(dtype=np.int64)
     pc = pitch % 12
@@ -125,6 +176,8 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
         "pitch": pitch,
         "pitch_class": [PITCH_CLASSES[c] for c in pc],
         "split": src["split"].to_numpy() if "split" in src else "all",
+        "audio_fraction": fraction,
+        "note_id": src["note_id"].to_numpy() if "note_id" in src else src["row"].to_numpy(),
     })
     if samples_per_instrument is not None:
         index = balance(index, samples_per_instrument, seed=seed, replace=replace)

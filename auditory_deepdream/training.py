@@ -41,7 +41,7 @@ from .models import build_model, save_model_dir
 from .settings import AudioSettings, write_json_atomic
 from .store import FeatureStore
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate", "export_model", "plot_confusion",
+__all__ = ["TrainConfig", "TrainResult", "train", "evaluate", "note_votes", "export_model", "plot_confusion",
            "write_csv_atomic", "upsert_csv", "seed_everything"]
 
 
@@ -77,6 +77,13 @@ class TrainConfig:
         Call ``tf.config.experimental.enable_op_determinism`` (process-wide, irreversible).
     verbose : int
         Keras ``fit`` verbosity (1 shows a progress bar).
+    min_audio_fraction : float
+        Train, validate and score only segments holding at least this share of real note
+        (see :func:`~auditory_deepdream.generator.audio_fraction`): 0.5 drops final
+        segments that are mostly zero padding. The test scores also report every segment.
+    max_seconds : float, optional
+        Stop training after the epoch during which this many seconds have passed (a
+        time budget, e.g. to compare builders fairly); the best epoch is still reloaded.
     """
 
     epochs: int = 30
@@ -92,6 +99,8 @@ class TrainConfig:
     use_multiprocessing: bool = False
     op_determinism: bool = True
     verbose: int = 1
+    min_audio_fraction: float = 0.5
+    max_seconds: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -189,9 +198,45 @@ class _BestCheckpoint(keras.callbacks.Callback):
             _save_keras_atomic(self.model, self.path)
 
 
+class _TimeBudget(keras.callbacks.Callback):
+    """Stop training at the end of the epoch during which ``seconds`` have passed."""
+
+    def __init__(self, seconds: float, started: float):
+        super().__init__()
+        self.seconds, self.started = float(seconds), started
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self.started >= self.seconds:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+
 # ------------------------------------------------------------------------- evaluation
+def note_votes(probs: np.ndarray, note_ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Classify whole notes: a note's segments vote by summed log-probability.
+
+    Parameters
+    ----------
+    probs : np.ndarray [shape=(n_segments, n_classes)]
+        Class probabilities of each segment.
+    note_ids : np.ndarray [shape=(n_segments,)]
+        The note each segment was cut from.
+    truth : np.ndarray [shape=(n_segments,)]
+        True class codes (the same for every segment of a note).
+
+    Returns
+    -------
+    predicted, true : np.ndarray [shape=(n_notes,)]
+        Class codes per note, notes in sorted id order.
+    """
+    votes = pd.DataFrame(np.log(np.clip(probs, 1e-7, 1.0))).groupby(note_ids).sum()
+    note_truth = pd.Series(truth).groupby(note_ids).first().loc[votes.index]
+    return votes.to_numpy().argmax(axis=1), note_truth.to_numpy()
+
+
 def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings, classes: list[str],
-             split: str | None = "test", batch_size: int = 128) -> dict:
+             split: str | None = "test", batch_size: int = 128, min_audio_fraction: float = 0.0) -> dict:
     """Score a model on (a split of) a store.
 
     Parameters
@@ -206,21 +251,34 @@ def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings
         The model's families in output order; store rows of other families are skipped.
     split : str, optional
         Split to score (``None``: every row, e.g. a held-out SoundFont store).
+    min_audio_fraction : float
+        Score only segments holding at least this share of real note (the headline
+        numbers); ``all_segments`` always reports every segment of the known families.
 
     Returns
     -------
     dict
         ``loss``, ``accuracy``, ``n`` (scored rows), ``skipped`` (rows of unknown
         families), ``confusion`` (``len(classes)`` x ``len(classes)`` counts, rows = true),
-        ``per_class_accuracy`` (family -> accuracy, families present only).
+        ``per_class_accuracy`` (family -> accuracy, families present only),
+        ``note_accuracy`` (a note's segments vote by summed log-probability; one vote per
+        note), ``n_notes``, ``min_audio_fraction`` and ``all_segments`` (``accuracy`` and
+        ``n`` over every segment, padding-dominated tails included).
     """
     settings.check_compatible(store.settings, mine="model", theirs="dataset")
     whole = store.index if split is None else store.index[store.index["split"] == split]
     index = build_index(store, split=split, classes=classes)
     seq = InstrumentSequence(store, index, batch_size=batch_size, shuffle=False)
-    probs = np.concatenate([model.predict_on_batch(seq[i][0]) for i in range(len(seq))])
-    truth = index["instrument_code"].to_numpy()
+    probs_all = np.concatenate([model.predict_on_batch(seq[i][0]) for i in range(len(seq))])
+    truth_all = index["instrument_code"].to_numpy()
+    all_segments = {"accuracy": float(np.mean(probs_all.argmax(axis=1) == truth_all)), "n": int(len(truth_all))}
+    keep = index["audio_fraction"].to_numpy() >= min_audio_fraction
+    if not keep.any():
+        raise ModelError(f"No segments hold at least {min_audio_fraction:.0%} real audio; lower min_audio_fraction.")
+    index, probs, truth = index[keep], probs_all[keep], truth_all[keep]
     pred = probs.argmax(axis=1)
+    note_pred, note_truth = note_votes(probs, index["note_id"].to_numpy(), truth)
+    note_accuracy = float(np.mean(note_pred == note_truth))
     n = len(classes)
     confusion = np.zeros((n, n), dtype=np.int64)
     np.add.at(confusion, (truth, pred), 1)
@@ -230,10 +288,14 @@ def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings
         "loss": loss,
         "accuracy": float(np.mean(pred == truth)),
         "n": int(len(truth)),
-        "skipped": int(len(whole) - len(truth)),
+        "skipped": int(len(whole) - len(truth_all)),
         "confusion": confusion.tolist(),
         "per_class_accuracy": {classes[i]: float(confusion[i, i] / confusion[i].sum())
                                for i in range(n) if present[i]},
+        "note_accuracy": note_accuracy,
+        "n_notes": int(len(note_truth)),
+        "min_audio_fraction": float(min_audio_fraction),
+        "all_segments": all_segments,
     }
 
 
@@ -332,13 +394,15 @@ def train(store: FeatureStore, *, builder: str = "conv_blocks", hp: dict | None 
     settings.check_compatible(store.settings, mine="model", theirs="dataset")
     classes = store.classes
     seed_everything(config.seed, op_determinism=config.op_determinism)
-    train_index = build_index(store, split="train", classes=classes)
+    train_index = build_index(store, split="train", classes=classes,
+                              min_audio_fraction=config.min_audio_fraction)
     train_seq = InstrumentSequence(store, train_index, batch_size=config.batch_size, shuffle=True,
                                    per_instrument=config.samples_per_instrument, seed=config.seed,
                                    sample_weight=config.balance_weights and not config.samples_per_instrument,
                                    augment=config.augment,
                                    workers=config.workers, use_multiprocessing=config.use_multiprocessing)
-    valid_seq = InstrumentSequence(store, build_index(store, split="valid", classes=classes),
+    valid_seq = InstrumentSequence(store, build_index(store, split="valid", classes=classes,
+                                                      min_audio_fraction=config.min_audio_fraction),
                                    batch_size=max(config.batch_size, 128), shuffle=False)
     def scope():
         return strategy.scope() if strategy is not None else contextlib.nullcontext()
@@ -375,11 +439,14 @@ def train(store: FeatureStore, *, builder: str = "conv_blocks", hp: dict | None 
             fit_callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=config.monitor, factor=0.5, patience=config.reduce_lr_patience, min_lr=1e-5,
                 mode="max" if "acc" in config.monitor else "min"))
+        if config.max_seconds is not None:
+            fit_callbacks.append(_TimeBudget(config.max_seconds, started))
         model.fit(train_seq, validation_data=valid_seq, epochs=config.epochs,
                   callbacks=fit_callbacks + list(callbacks), verbose=config.verbose)
         # the best epoch is reloaded outside the strategy: evaluation and export run on one device
         model = keras.models.load_model(checkpoint)
-        test = evaluate(model, store, settings=settings, classes=classes, split="test")
+        test = evaluate(model, store, settings=settings, classes=classes, split="test",
+                        min_audio_fraction=config.min_audio_fraction)
         history = pd.DataFrame(logger.rows)
         val_acc = float(history.loc[history["epoch"] == best.best_epoch, "val_accuracy"].iloc[0])
         seconds = time.perf_counter() - started
@@ -418,20 +485,33 @@ def _strip_optimizer(model: keras.Model) -> keras.Model:
     return bare
 
 
+def _extra_scores(scores: dict) -> str:
+    """The note-vote and every-segment accuracies of an :func:`evaluate` result, in words."""
+    if "all_segments" not in scores:
+        return ""
+    frac = scores.get("min_audio_fraction", 0.0)
+    scope = f"segments with at least {frac:.0%} real note" if frac > 0 else "every segment"
+    return (f"scored on {scope}. Note-level vote: {scores['note_accuracy']:.3f} over {scores['n_notes']} notes; "
+            f"every segment, padding-dominated tails included: {scores['all_segments']['accuracy']:.3f} "
+            f"({scores['all_segments']['n']} segments)")
+
+
 def _card_markdown(card: dict) -> str:
     hp = "\n".join(f"| {k} | {v} |" for k, v in sorted(card["hyperparameters"].items()))
     per_class = "\n".join(f"| {k} | {v:.3f} |" for k, v in card["test"]["per_class_accuracy"].items())
     held = card.get("heldout")
     held_text = "not measured (no held-out store given)" if not held else (
         f"**{held['accuracy']:.3f}** on {held['n']} segments from `{held['store']}` "
-        f"({held['skipped']} segments of families the model does not know were skipped)")
+        f"({held['skipped']} segments of families the model does not know were skipped); "
+        f"{_extra_scores(held)}")
+    test = card["test"]
     return f"""# Model card: {card['name']}
 
 Instrument-family classifier ({card['builder']} builder) for Auditory DeepDreamer.
 
 - **Classes** ({len(card['classes'])}): {', '.join(card['classes'])}
 - **Data**: `{card['data']['store']}`: {card['data']['n_train']} train / {card['data']['n_valid']} valid / {card['data']['n_test']} test segments ({card['data']['description']}); splits by source note.
-- **Test accuracy** (held-out notes of the training SoundFonts): **{card['test']['accuracy']:.3f}** (loss {card['test']['loss']:.3f}, {card['test']['n']} segments)
+- **Test accuracy** (held-out notes of the training SoundFonts): **{test['accuracy']:.3f}** (loss {test['loss']:.3f}, {test['n']} segments); {_extra_scores(test)}
 - **Held-out SoundFont accuracy**: {held_text}
 - **Best epoch**: {card['best_epoch']} of {card['epochs_run']}; training time {card['train_seconds']:.0f} s
 - **Seed**: {card['seed']}
@@ -503,7 +583,9 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
                  "description": store.meta.get("description", ", ".join(
                      f"{k}={v}" for k, v in sorted(store.meta.items())
                      if k in ("preset", "sources", "soundfonts") and isinstance(v, (str, int, list))))},
-        "test": {k: result.test_eval[k] for k in ("loss", "accuracy", "n", "per_class_accuracy", "confusion")},
+        "test": {k: result.test_eval[k] for k in ("loss", "accuracy", "n", "per_class_accuracy", "confusion",
+                                                   "note_accuracy", "n_notes", "min_audio_fraction",
+                                                   "all_segments")},
         "best_epoch": result.best_epoch,
         "epochs_run": int(len(result.history)),
         "train_seconds": round(result.seconds, 1),
@@ -511,7 +593,8 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
         "input": "log-mel dB, shape (batch, n_mels, frames, 1); any number of frames",
     }
     if heldout is not None:
-        held = evaluate(result.model, heldout, settings=result.settings, classes=result.classes, split=None)
+        held = evaluate(result.model, heldout, settings=result.settings, classes=result.classes, split=None,
+                        min_audio_fraction=config.min_audio_fraction if config else 0.0)
         card["heldout"] = {"store": str(heldout.path), **held}
     save_model_dir(_strip_optimizer(result.model), path, settings=result.settings, card=card)
     plot_confusion(card["test"]["confusion"], result.classes, path / "confusion.png",

@@ -143,12 +143,17 @@ def main(argv=None) -> int:
     ap.add_argument("--model", help="model directory or .keras file (default: bundled, else a fresh conv_blocks)")
     ap.add_argument("--baseline", default=str(ROOT.parent / "shared" / "bench" / "seed_baseline.py"),
                     help="path of seed_baseline.py (default: ../shared/bench/seed_baseline.py from the repo root)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dream.json"))
+    ap.add_argument("--out", default=None,
+                    help="result JSON (default: results/dream.json, or results/dream_dissertation_size.json "
+                         "with --dissertation-size)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and a 20-second long piece (both sides)")
     ap.add_argument("--dissertation-size", action="store_true",
                     help="benchmark a dissertation-size conv_blocks model on the dissertation's audio settings "
                          "(the reference of the issue's timings) instead of the bundled model")
     args = ap.parse_args(argv)
+    if args.out is None:
+        name = "dream_dissertation_size.json" if args.dissertation_size else "dream.json"
+        args.out = str(ROOT / "benchmarks" / "results" / name)
 
     import keras
     import tensorflow as tf

@@ -1,6 +1,7 @@
 """Dreamer: objectives rise (Lucid test), zero steps are transparent, long audio has no
 seams, results are deterministic, and user mistakes raise clear errors."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -96,6 +97,45 @@ def test_batched_objective_raises_each_item_and_matches_single_runs(dreamer, sho
     assert not np.allclose(dreamed[0], dreamed[1], atol=1e-3)
     values = dreamer.evaluate(dreamed, batched)
     assert np.all(values > dreamer.evaluate(np.repeat(mel, 3, 0), batched))
+
+
+@pytest.mark.parametrize("layer,crop", [("stage1_conv1", 0), ("stage3_conv1", 2)])
+def test_audition_shortcut_matches_the_full_network(dreamer, short, settings, layer, crop):
+    """Auditioning filters of one conv layer computes only each item's filter; values and
+    gradients must equal those of the whole layer read item by item."""
+    mel = audio.encode(short, settings=settings)[None]
+    filters = [0, 2, 5, 1]
+    batched = D.audition_objective(layer, filters, crop=crop)
+    assert dreamer._per_item_filters(batched) is not None
+    general = D.Batched(batched.items + (D.layer_objective(layer),))  # not all filters: no shortcut
+    assert dreamer._per_item_filters(general) is None
+    values = dreamer.evaluate(np.repeat(mel, len(filters), 0), batched)
+    expected = [dreamer.evaluate(mel, D.filter_objective(layer, k, crop=crop))[0] for k in filters]
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
+    dreamed, _ = dreamer.ascend(mel, batched, steps=2, step_size=1.0)
+    for i, k in enumerate(filters):
+        single, _ = dreamer.ascend(mel, D.filter_objective(layer, k, crop=crop), steps=2, step_size=1.0)
+        np.testing.assert_allclose(dreamed[i], single[0], atol=1e-3)
+
+
+@pytest.mark.parametrize("hop", [None, 300])  # the preset's hop, and one that does not divide n_fft
+def test_griffin_lim_follows_the_reference_algorithm(settings, short, hop):
+    """The compiled batched Griffin-Lim equals librosa's fast Griffin-Lim update written out
+    with the front end's STFT and inverse, from the same initial phase."""
+    if hop is not None:
+        settings = dataclasses.replace(settings, hop_length=hop)
+    S = np.abs(audio.stft(np.stack([short, short[::-1]]), settings=settings))
+    angles = np.exp(2j * np.pi * np.random.default_rng(5).random(S.shape)).astype(np.complex64)
+    rebuilt = np.zeros_like(angles)
+    for _ in range(6):
+        previous = rebuilt
+        rebuilt = audio.stft(audio.istft(S * angles, settings=settings, length=len(short)), settings=settings)
+        angles = rebuilt - (0.99 / 1.99) * previous
+        angles /= np.abs(angles) + 1e-16
+    reference = audio.istft(S * angles, settings=settings, length=len(short))
+    ours = D.griffin_lim(S, settings=settings, n_iter=6, seed=5, length=len(short))
+    assert ours.shape == (2, len(short))
+    np.testing.assert_allclose(ours, reference, atol=1e-4 * np.abs(reference).max())
 
 
 def test_objectives_compose_and_are_hashable():

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from training_fixtures import make_store
 
+from auditory_deepdream import audio
 from auditory_deepdream.errors import DatasetError
-from auditory_deepdream.generator import PITCH_CLASSES, InstrumentSequence, balance, build_index
+from auditory_deepdream.generator import PITCH_CLASSES, InstrumentSequence, audio_fraction, balance, build_index
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,33 @@ def test_augmentation_is_reproducible_and_keeps_labels(store):
     a.on_epoch_end()
     b.on_epoch_end()
     np.testing.assert_array_equal(a[0][0], b[0][0])
+
+
+def test_audio_fraction_is_the_share_of_real_note_and_filters_tails(store):
+    """Each segment's share of real note equals the share of non-padding samples that
+    audio.segment gives it; min_audio_fraction drops padding-dominated tails only."""
+    for _, note in store.index.groupby("note_id"):
+        real = np.ones(int(note["trimmed_samples"].iloc[0]), dtype=np.float32)
+        expected = audio.segment(real, settings=store.settings,
+                                 hop_seconds=float(note["hop_seconds"].iloc[0])).mean(axis=1)
+        np.testing.assert_allclose(audio_fraction(store, note), expected[note["segment_index"].to_numpy()],
+                                   atol=1e-6)
+    everything = build_index(store)
+    # hops of half a segment leave every segment at least half real: ask for three quarters
+    kept = build_index(store, min_audio_fraction=0.75)
+    assert 0 < len(kept) < len(everything)
+    assert (kept["audio_fraction"] >= 0.75).all()
+    dropped = everything[everything["audio_fraction"] < 0.75]
+    assert len(kept) + len(dropped) == len(everything)
+    assert set(dropped["segment_id"]).isdisjoint(kept["segment_id"])
+    # a time-stretched copy is longer by 1 / stretch_rate (0.5 unless the build says otherwise)
+    stretched = store.index.iloc[:1].assign(augmentation="stretch")
+    plain = store.index.iloc[:1].assign(augmentation="none", segment_index=2)
+    seg = store.settings.segment_samples
+    length = int(stretched["trimmed_samples"].iloc[0])
+    hop = round(float(stretched["hop_seconds"].iloc[0]) * store.settings.sample_rate)
+    assert audio_fraction(store, stretched.assign(segment_index=2))[0] == pytest.approx(
+        np.clip((2 * length - 2 * hop) / seg, 0, 1))
+    assert audio_fraction(store, plain)[0] == pytest.approx(np.clip((length - 2 * hop) / seg, 0, 1))
+    with pytest.raises(DatasetError, match="min_audio_fraction"):
+        build_index(store, min_audio_fraction=1.5)

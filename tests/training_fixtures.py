@@ -58,8 +58,8 @@ def make_store(path, *, settings: AudioSettings = TINY, pitches=(48, 53, 57, 60,
     writer = StoreWriter(path, settings=settings, overwrite=True)
     split_cycle = ["train", "train", "valid", "test"]
     for chunk, (family, source, pitch, y) in enumerate(notes):
-        segs = audio.segment(audio.trim(y, settings=settings), settings=settings,
-                             hop_seconds=settings.segment_seconds / 2)
+        trimmed = audio.trim(y, settings=settings)
+        segs = audio.segment(trimmed, settings=settings, hop_seconds=settings.segment_seconds / 2)
         feats = audio.encode(segs, settings=settings)
         note_id = f"{family}-{source}-{pitch:03d}"
         split = "train" if source in CLIPS else split_cycle[chunk % len(split_cycle)]
@@ -67,5 +67,6 @@ def make_store(path, *, settings: AudioSettings = TINY, pitches=(48, 53, 57, 60,
             "segment_id": [f"{note_id}-{i}" for i in range(len(feats))],
             "source": "soundfont", "source_file": source, "note_id": note_id, "family": family,
             "label": source, "pitch": pitch, "pitch_class": PITCH_NAMES[pitch % 12], "velocity": 100,
-            "split": split, "augmentation": "none", "segment_index": np.arange(len(feats))}))
+            "split": split, "augmentation": "none", "segment_index": np.arange(len(feats)),
+            "hop_seconds": settings.segment_seconds / 2, "trimmed_samples": len(trimmed)}))
     return writer.finalize({"classes": sorted(FAMILIES), "description": "test store from TimGM6mb.sf2"})
