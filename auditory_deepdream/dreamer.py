@@ -628,23 +628,17 @@ class Dreamer:
         key = ("waveform", objective)
         if key in self._ascents:
             return self._ascents[key]
-        from .layers import LogMelSpectrogram, hann_window
+        from .layers import LogMelSpectrogram
 
         values_of = self._values(objective)
         s = self.settings
         encoder = LogMelSpectrogram(s)
-        window = tf.constant(hann_window(s))
-        pad = s.n_fft // 2
+        ops = _spectral_ops(s)
 
-
-        def project(g, mask):
+        def project(g, mask, inverse_envelope):
             # keep only the part of the update inside the input's own spectrum
-            frames = tf.signal.frame(tf.pad(g, [[0, 0], [pad, pad]]), s.n_fft, s.hop_length)
-            spec = tf.signal.rfft(frames * window) * tf.cast(mask, tf.complex64)
-            out = tf.signal.overlap_and_add(tf.signal.irfft(spec) * window, s.hop_length)
-            norm = tf.signal.overlap_and_add(tf.tile((window * window)[None], [tf.shape(spec)[1], 1]),
-                                             s.hop_length)
-            return (out / tf.maximum(norm, _EPS))[:, pad:pad + tf.shape(g)[1]]
+            spec = ops.stft(g, tf.shape(mask)[1]) * tf.cast(mask, tf.complex64)
+            return ops.istft(spec, inverse_envelope, tf.shape(g)[1])
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
                                       tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.float32),
@@ -657,6 +651,7 @@ class Dreamer:
             # backtracking: a step that lowered the objective is retried from the best point at half
             # the size, and the best point is returned, so the objective never falls
             best_x, best_g, best_v = x, tf.zeros_like(x), tf.fill(tf.shape(x)[:1], -np.inf)
+            inverse_envelope = ops.inverse_envelope(tf.shape(mask)[1])  # the same for every step
             for i in tf.range(steps):
                 shift = s.hop_length * tf.random.stateless_uniform(
                     [], seed + tf.stack([0, i]), minval=-jitter, maxval=jitter + 1, dtype=tf.int32)
@@ -666,7 +661,7 @@ class Dreamer:
                     v = values_of(encoder(xr))
                     total = tf.reduce_sum(v)
                 g = tf.roll(tape.gradient(total, xr), -shift, axis=1)
-                g = tf.cond(use_mask, lambda: project(g, mask), lambda: g)
+                g = tf.cond(use_mask, lambda: project(g, mask, inverse_envelope), lambda: g)
                 ok = tf.reduce_all(tf.math.is_finite(g)) & tf.reduce_all(tf.math.is_finite(v))
                 finite = finite & ok
                 g = tf.where(ok, g, tf.zeros_like(g))
@@ -839,62 +834,83 @@ def mel_gain_to_stft_db(delta_db, *, settings: AudioSettings) -> np.ndarray:
     return np.matmul(_bin_weights(settings), np.asarray(delta_db, dtype=np.float32))
 
 
-@functools.lru_cache(maxsize=8)
-def _griffin_lim_graph(settings: AudioSettings):
-    """Compiled batched fast Griffin-Lim for one set of audio settings (see :func:`griffin_lim`).
+class _SpectralOps:
+    """The front end's STFT and inverse (:func:`audio.stft` / :func:`audio.istft`) in TensorFlow.
 
-    Spectra stay ``(batch, frames, n_freq)`` inside the loop. When ``hop_length`` divides
-    ``n_fft`` (every preset), framing and overlap-add work on hop-sized blocks: a frame
-    is ``n_fft / hop`` consecutive blocks, and overlap-add sums shifted copies of them.
+    Spectra are ``(batch, frames, n_freq)``. When ``hop_length`` divides ``n_fft`` (every
+    preset), framing and overlap-add work on hop-sized blocks: a frame is ``n_fft / hop``
+    consecutive blocks, and overlap-add sums shifted copies of them, which is faster than
+    ``tf.signal.frame`` / ``overlap_and_add``.
     """
-    from .layers import hann_window
 
-    n_fft, hop, pad = settings.n_fft, settings.hop_length, settings.n_fft // 2
-    window = tf.constant(hann_window(settings))
-    n_freq = 1 + n_fft // 2
-    blocks_per_frame = n_fft // hop if n_fft % hop == 0 else None
+    def __init__(self, settings: AudioSettings):
+        from .layers import hann_window
 
-    def frame(y, n_frames):  # (batch, samples) -> (batch, n_frames, n_fft)
-        if blocks_per_frame is None:
+        self.n_fft, self.hop, self.pad = settings.n_fft, settings.hop_length, settings.n_fft // 2
+        self.window = tf.constant(hann_window(settings))
+        self.blocks_per_frame = self.n_fft // self.hop if self.n_fft % self.hop == 0 else None
+
+    def frame(self, y, n_frames):  # (batch, samples) -> (batch, n_frames, n_fft)
+        n_fft, hop, per = self.n_fft, self.hop, self.blocks_per_frame
+        if per is None:
             return tf.signal.frame(y, n_fft, hop)[:, :n_frames]
-        n_blocks = n_frames + blocks_per_frame - 1
-        blocks = tf.reshape(tf.pad(y, [[0, 0], [0, n_blocks * hop]])[:, :n_blocks * hop], [tf.shape(y)[0], n_blocks, hop])
-        return tf.concat([blocks[:, k:k + n_frames] for k in range(blocks_per_frame)], axis=-1)
+        n_blocks = n_frames + per - 1
+        blocks = tf.reshape(tf.pad(y, [[0, 0], [0, n_blocks * hop]])[:, :n_blocks * hop],
+                            [tf.shape(y)[0], n_blocks, hop])
+        return tf.concat([blocks[:, k:k + n_frames] for k in range(per)], axis=-1)
 
-    def overlap_add(frames):  # (batch, n_frames, n_fft) -> (batch, (n_frames - 1) * hop + n_fft)
-        if blocks_per_frame is None:
-            return tf.signal.overlap_and_add(frames, hop)
+    def overlap_add(self, frames):  # (batch, n_frames, n_fft) -> (batch, (n_frames - 1) * hop + n_fft)
+        per = self.blocks_per_frame
+        if per is None:
+            return tf.signal.overlap_and_add(frames, self.hop)
         batch, n_frames = tf.shape(frames)[0], tf.shape(frames)[1]
-        parts = tf.reshape(frames, [batch, n_frames, blocks_per_frame, hop])
-        summed = tf.add_n([tf.pad(parts[:, :, k], [[0, 0], [k, blocks_per_frame - 1 - k], [0, 0]])
-                           for k in range(blocks_per_frame)])
+        parts = tf.reshape(frames, [batch, n_frames, per, self.hop])
+        summed = tf.add_n([tf.pad(parts[:, :, k], [[0, 0], [k, per - 1 - k], [0, 0]]) for k in range(per)])
         return tf.reshape(summed, [batch, -1])
 
-    def stft(y, n_frames):  # librosa.stft(center=True, pad_mode='constant'), (batch, frames, n_freq)
-        return tf.signal.rfft(frame(tf.pad(y, [[0, 0], [pad, pad]]), n_frames) * window)
+    def inverse_envelope(self, n_frames):
+        """``1 / sum of squared windows`` over ``n_frames`` frames (1 where that sum vanishes)."""
+        squares = tf.tile((self.window * self.window)[None, None], [1, n_frames, 1])
+        envelope = self.overlap_add(squares)[0]
+        return tf.where(envelope > 1e-8, 1.0 / tf.maximum(envelope, 1e-8), 1.0)
 
-    def istft(spec, inverse_envelope, length):  # librosa.istft: overlap-add over the window's sum of squares
-        y = overlap_add(tf.signal.irfft(spec, fft_length=[n_fft]) * window) * inverse_envelope
-        y = y[:, pad:pad + length]
+    def stft(self, y, n_frames):  # librosa.stft(center=True, pad_mode='constant')
+        return tf.signal.rfft(self.frame(tf.pad(y, [[0, 0], [self.pad, self.pad]]), n_frames) * self.window)
+
+    def istft(self, spec, inverse_envelope, length):  # librosa.istft: overlap-add over the window's squares
+        y = self.overlap_add(tf.signal.irfft(spec, fft_length=[self.n_fft]) * self.window) * inverse_envelope
+        y = y[:, self.pad:self.pad + length]
         return tf.pad(y, [[0, 0], [0, length - tf.shape(y)[1]]])
+
+
+@functools.lru_cache(maxsize=8)
+def _spectral_ops(settings: AudioSettings) -> _SpectralOps:
+    return _SpectralOps(settings)
+
+
+@functools.lru_cache(maxsize=8)
+def _griffin_lim_graph(settings: AudioSettings):
+    """Compiled batched fast Griffin-Lim for one set of audio settings (see :func:`griffin_lim`)."""
+    ops = _spectral_ops(settings)
+    n_freq = 1 + settings.n_fft // 2
 
     @tf.function(input_signature=[tf.TensorSpec([None, n_freq, None], tf.float32),
                                   tf.TensorSpec([None, n_freq, None], tf.complex64),
-                                  tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32),
-                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
-    def run(magnitude, angles, envelope, length, n_iter, momentum):
+                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                  tf.TensorSpec([], tf.float32)])
+    def run(magnitude, angles, length, n_iter, momentum):
         n_frames = tf.shape(magnitude)[2]
-        inverse_envelope = tf.where(envelope > 1e-8, 1.0 / tf.maximum(envelope, 1e-8), 1.0)
+        inverse_envelope = ops.inverse_envelope(n_frames)
         mag = tf.cast(tf.transpose(magnitude, [0, 2, 1]), tf.complex64)
         angles = tf.transpose(angles, [0, 2, 1])
         rebuilt = tf.zeros_like(angles)
         keep = tf.cast(momentum / (1 + momentum), tf.complex64)
         for _ in tf.range(n_iter):
             previous = rebuilt
-            rebuilt = stft(istft(mag * angles, inverse_envelope, length), n_frames)
+            rebuilt = ops.stft(ops.istft(mag * angles, inverse_envelope, length), n_frames)
             angles = rebuilt - keep * previous
             angles = angles / tf.cast(tf.abs(angles) + 1e-16, tf.complex64)
-        return istft(mag * angles, inverse_envelope, length)
+        return ops.istft(mag * angles, inverse_envelope, length)
 
     return run
 
@@ -920,20 +936,14 @@ def griffin_lim(magnitude, *, settings: AudioSettings, n_iter: int = 32, seed: i
     -------
     y : np.ndarray [shape=(..., length), dtype=float32]
     """
-    import librosa
-
     S = np.asarray(magnitude, dtype=np.float32)
     lead = S.shape[:-2]
     S = S.reshape(-1, *S.shape[-2:])
-    n_frames = S.shape[-1]
-    length = int(length or (n_frames - 1) * settings.hop_length)
+    length = int(length or (S.shape[-1] - 1) * settings.hop_length)
     rng = np.random.default_rng(seed)
     angles = np.exp(2j * np.pi * rng.random(S.shape)).astype(np.complex64)
-    envelope = librosa.filters.window_sumsquare(window="hann", n_frames=n_frames, hop_length=settings.hop_length,
-                                                win_length=settings.win_length, n_fft=settings.n_fft,
-                                                dtype=np.float32)
-    y = _tf_call(_griffin_lim_graph(settings), tf.constant(S), tf.constant(angles), tf.constant(envelope),
-                 tf.constant(length), tf.constant(int(n_iter)), tf.constant(float(momentum)))
+    y = _tf_call(_griffin_lim_graph(settings), tf.constant(S), tf.constant(angles), tf.constant(length),
+                 tf.constant(int(n_iter)), tf.constant(float(momentum)))
     return y.numpy().reshape(*lead, length)
 
 

@@ -31,7 +31,6 @@ import json
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import environment, write_result  # noqa: E402
+from _common import environment, timed, write_result  # noqa: E402
 
 from auditory_deepdream.settings import write_json_atomic  # noqa: E402
 
@@ -127,12 +126,7 @@ def measure_dreams(folder: Path, *, steps: int, repeats: int) -> dict:
             return D.dream(clips, model=dreamer, objective=objective, steps=n_steps, step_size=1.0,
                            phase=phase, seed=0, progress=False, measure=measure)
 
-        run(steps, False)  # warm-up: traces the compiled ascent
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            run(steps, False)
-            times.append(time.perf_counter() - t)
+        timing = timed(lambda: run(steps, False), repeats=repeats)  # the warm-up traces the ascent
         result = run(steps, True)
         zero = run(0, False)
         summary = result.summary()
@@ -143,7 +137,7 @@ def measure_dreams(folder: Path, *, steps: int, repeats: int) -> dict:
             "objective_before": summary["objective_before"], "objective_dreamed": summary["objective_dreamed"],
             "objective_after": summary["objective_after"],
             "snr_zero_steps_db": float(np.mean([snr_db(c, z) for c, z in zip(clips, zero.audio)])),
-            "seconds_per_audio_second": float(np.median(times)) / seconds,
+            "seconds_per_audio_second": timing["median_s"] / seconds,
         }
     return out
 
