@@ -7,11 +7,12 @@ file behind: readers see either the old file or the new one.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text_atomic", "write_csv_atomic", "save_npy_atomic"]
+__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "save_npy_atomic"]
 
 
 @contextlib.contextmanager
@@ -47,6 +48,11 @@ def write_text_atomic(path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+def write_json_atomic(path, data) -> Path:
+    """Write ``data`` as indented, key-sorted JSON to ``path`` atomically and return the path."""
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def write_csv_atomic(path, frame) -> Path:

@@ -35,7 +35,8 @@ import pandas as pd
 
 from .audio import AUDIO_SUFFIXES, load_audio, mel_basis, n_segments, power_to_db, segment, stft, trim
 from .errors import AudioInputError, DatasetError
-from .settings import AudioSettings, write_json_atomic
+from .atomic import write_json_atomic
+from .settings import AudioSettings
 from .store import FeatureStore, StoreWriter
 
 __all__ = [

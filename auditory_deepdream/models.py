@@ -34,7 +34,8 @@ import pandas as pd
 from keras import layers
 
 from .errors import ModelError
-from .settings import AudioSettings, write_json_atomic
+from .atomic import write_json_atomic
+from .settings import AudioSettings
 
 __all__ = [
     "BUILDERS",

@@ -25,7 +25,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .errors import ModelError
-from .settings import write_json_atomic
+from .atomic import write_json_atomic
 from .store import FeatureStore
 from .training import TrainConfig, model_hp, train
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_text_atomic
+from .atomic import write_json_atomic
 from .errors import SettingsMismatchError
 
 __all__ = ["AudioSettings", "PRESETS", "write_json_atomic"]
@@ -168,11 +168,6 @@ class AudioSettings:
             f"Re-encode the {theirs} with the {mine}'s settings (AudioSettings.load on its "
             "settings.json) or use a model trained with these settings."
         )
-
-
-def write_json_atomic(path: str | os.PathLike, data) -> Path:
-    """Write ``data`` as indented JSON to ``path`` via a temporary file and rename."""
-    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 PRESETS: dict[str, AudioSettings] = {

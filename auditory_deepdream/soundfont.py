@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DatasetError
-from .settings import write_json_atomic
+from .atomic import write_json_atomic
 
 __all__ = [
     "RenderConfig",

@@ -33,7 +33,8 @@ import pandas as pd
 
 from .atomic import save_npy_atomic, write_csv_atomic
 from .errors import DatasetError, SettingsMismatchError
-from .settings import AudioSettings, write_json_atomic
+from .atomic import write_json_atomic
+from .settings import AudioSettings
 
 __all__ = ["FeatureStore", "StoreWriter", "STORE_DTYPE"]
 

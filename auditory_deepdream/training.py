@@ -38,7 +38,8 @@ from .atomic import write_csv_atomic, write_text_atomic
 from .errors import ModelError
 from .generator import InstrumentSequence, build_index
 from .models import build_model, save_model_dir
-from .settings import AudioSettings, write_json_atomic
+from .atomic import write_json_atomic
+from .settings import AudioSettings
 from .store import FeatureStore
 
 __all__ = ["TrainConfig", "TrainResult", "train", "evaluate", "note_votes", "export_model", "plot_confusion",

@@ -158,7 +158,8 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
-    from auditory_deepdream.settings import AudioSettings, write_json_atomic
+    from auditory_deepdream.atomic import write_json_atomic
+    from auditory_deepdream.settings import AudioSettings
 
     baseline_path = Path(args.baseline).resolve()
     baseline = _load_baseline(baseline_path)

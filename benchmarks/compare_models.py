@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, timed, write_result  # noqa: E402
 
-from auditory_deepdream.settings import write_json_atomic  # noqa: E402
+from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 
 #: Hyper-parameters per builder: each builder's defaults, with conv_blocks at the bundled
 #: model's size, so that no model is an order of magnitude larger than the others.

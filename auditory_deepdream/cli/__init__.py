@@ -1,0 +1,51 @@
+"""The ``auditory-deepdream`` command.
+
+Each sub-command is a thin wrapper over one package function. The sub-commands are
+listed in :data:`COMMANDS`, one ``add_*`` function per sub-command, grouped in modules
+by the pipeline stage they drive. Heavy modules (TensorFlow) are imported only inside the
+handler that needs them, so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import AuditoryDeepDreamError
+from . import data, dream, train
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+# In the order ``--help`` lists them: the README's pipeline, then the dream commands.
+COMMANDS = (
+    dream.add_quickstart,
+    data.add_render_soundfont,
+    data.add_build_dataset,
+    train.add_train,
+    train.add_search,
+    dream.add_dream,
+    dream.add_layers,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditory-deepdream",
+        description="Turn trained audio CNNs into sound effects. Run a sub-command with "
+                    "--help for its options.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        args.func(args)
+    except AuditoryDeepDreamError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,123 @@
+"""Sub-commands that make data: ``render-soundfont`` and ``build-dataset``."""
+
+from __future__ import annotations
+
+import argparse
+
+def add_render_soundfont(sub):
+    p = sub.add_parser(
+        "render-soundfont",
+        help="render single notes from General MIDI SoundFonts into an NSynth-layout folder",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Render notes (held 3 s, then 1 s of release) of the GM programs listed in "
+                    "auditory_deepdream/data/gm_programs.csv from one or more SoundFonts. The "
+                    "output folder looks like one NSynth split: examples.json and "
+                    "audio/<family>_<source>_<instrument>-<pitch>-<velocity>.wav, ready for "
+                    "`auditory-deepdream build-dataset --soundfont-dir`.",
+        epilog="examples:\n"
+               "  auditory-deepdream render-soundfont --out out/render              # pip's TimGM6mb\n"
+               "  auditory-deepdream render-soundfont --out out/render --preset full \\\n"
+               "      --soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"
+               "  auditory-deepdream render-soundfont --list                        # what is installed")
+    p.add_argument("--out", help="output folder (gets examples.json and audio/)")
+    p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
+                   help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
+    p.add_argument("--preset", choices=["small", "full"], default="small",
+                   help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
+                        "ontology keeps, every 3rd semitone, 3 velocities (default: small)")
+    p.add_argument("--programs", type=int, nargs="+", metavar="N",
+                   help="GM programs (0-127) to render instead of the preset's")
+    p.add_argument("--velocities", type=int, nargs="+", metavar="V", help="MIDI velocities (1-127)")
+    p.add_argument("--sample-rate", type=int, default=22050, help="Hz (default: 22050)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    p.add_argument("--list", action="store_true", help="list the SoundFonts found and exit")
+    p.set_defaults(func=_run_render_soundfont)
+
+
+def _run_render_soundfont(args):
+    from dataclasses import replace
+
+    from ..dataset import kept_programs
+    from ..errors import DatasetError
+    from ..soundfont import RENDER_PRESETS, default_soundfonts, find_soundfonts, pip_soundfont, render_soundfont
+
+    if args.list:
+        train, held = default_soundfonts(args.soundfont)
+        for path in find_soundfonts(args.soundfont):
+            print(f"{path}  ({'held out of the default training set' if path in held else 'training'})")
+        return
+    if not args.out:
+        raise DatasetError("render-soundfont needs --out FOLDER (or --list).")
+    config = replace(RENDER_PRESETS[args.preset], sample_rate=args.sample_rate, jobs=args.jobs)
+    if config.programs is None:
+        config = replace(config, programs=tuple(kept_programs()))
+    if args.programs:
+        config = replace(config, programs=tuple(args.programs))
+    if args.velocities:
+        config = replace(config, velocities=tuple(args.velocities))
+    examples = render_soundfont(args.out, soundfonts=args.soundfont or [pip_soundfont()], config=config)
+    print(f"rendered {len(examples)} notes into {args.out}")
+
+
+def add_build_dataset(sub):
+    p = sub.add_parser(
+        "build-dataset",
+        help="curate, augment and encode NSynth / Philharmonia / SoundFont folders into a feature store",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read source folders, map their labels to instrument families with the "
+                    "ontology table, split by source note, trim, cut 1-second segments (per-family "
+                    "hop from K-means, time-stretch for small families), encode log-mel "
+                    "spectrograms and write a resumable feature store. Without source folders, "
+                    "--preset renders the default SoundFonts first (small: TimGM6mb only, about a "
+                    "minute; full: every installed GM SoundFont except the held-out one).",
+        epilog="examples:\n"
+               "  auditory-deepdream build-dataset --out out/datasets/small --preset small\n"
+               "  auditory-deepdream build-dataset --out out/datasets/default --preset full \\\n"
+               "      --heldout-out out/datasets/heldout\n"
+               "  auditory-deepdream build-dataset --out out/ds --nsynth ~/data/nsynth \\\n"
+               "      --philharmonia ~/data/philharmonia\n"
+               "An interrupted build resumes when run again with the same arguments.")
+    p.add_argument("--out", required=True, help="store folder to write")
+    p.add_argument("--nsynth", action="append", default=[], metavar="DIR",
+                   help="NSynth release folder (holding nsynth-train/ ...) or one split folder")
+    p.add_argument("--philharmonia", action="append", default=[], metavar="DIR",
+                   help="Philharmonia sample library: one folder per instrument")
+    p.add_argument("--soundfont-dir", action="append", default=[], metavar="DIR",
+                   help="a folder written by `render-soundfont`")
+    p.add_argument("--preset", choices=["small", "full"], default="small",
+                   help="with no source folders: render and build the default dataset (default: small)")
+    p.add_argument("--heldout-out", metavar="DIR",
+                   help="with --preset: also build the held-out (unseen SoundFont or programs) test store")
+    p.add_argument("--settings", default="default",
+                   help="audio settings preset or settings.json path (default: default)")
+    p.add_argument("--ontology", metavar="CSV", help="edited copy of the ontology table")
+    p.add_argument("--skip-unknown", action="store_true",
+                   help="skip labels the ontology does not list instead of stopping")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    p.add_argument("--overwrite", action="store_true", help="delete an existing store first")
+    p.set_defaults(func=_run_build_dataset)
+
+
+def _run_build_dataset(args):
+    from dataclasses import replace
+    from pathlib import Path
+
+    from ..dataset import DATASET_PRESETS, build_dataset, build_default_dataset, summarize
+    from ..settings import AudioSettings
+
+    settings = (AudioSettings.load(args.settings) if Path(args.settings).suffix == ".json"
+                else AudioSettings.preset(args.settings))
+    if args.nsynth or args.philharmonia or args.soundfont_dir:
+        config = replace(DATASET_PRESETS[args.preset], jobs=args.jobs,
+                         on_unknown="skip" if args.skip_unknown else "error")
+        store = build_dataset(args.out, nsynth=args.nsynth, philharmonia=args.philharmonia,
+                              soundfont=args.soundfont_dir, settings=settings, config=config,
+                              ontology=args.ontology, overwrite=args.overwrite)
+    else:
+        result = build_default_dataset(args.out, preset=args.preset, heldout_dir=args.heldout_out,
+                                       settings=settings, jobs=args.jobs, overwrite=args.overwrite)
+        store = result["store"]
+        if result["heldout"] is not None:
+            print(f"held-out store: {args.heldout_out} ({len(result['heldout'])} segments)")
+    print(summarize(store.index).to_string())
+    print(f"store: {args.out} ({len(store)} segments, classes {store.classes})")

@@ -1,0 +1,134 @@
+"""Sub-commands that fit models: ``train`` and ``search``."""
+
+from __future__ import annotations
+
+
+def _training_options(p, *, epochs: int):
+    p.add_argument("--store", required=True, help="encoded dataset store (from build-dataset)")
+    p.add_argument("--builder", default="conv_blocks",
+                   help="model builder: conv_blocks, vgg_like, timbre, freq_preserving (default: conv_blocks)")
+    p.add_argument("--epochs", type=int, default=epochs, help=f"most epochs per model (default: {epochs})")
+    p.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
+    p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--samples-per-instrument", type=int, default=None,
+                   help="each epoch draws N training segments per family afresh (balanced epochs)")
+    p.add_argument("--workers", type=int, default=1, help="data-loading threads (default: 1)")
+    p.add_argument("--min-audio-fraction", type=float, default=0.5,
+                   help="use only segments with at least this share of real note, dropping final "
+                        "segments that are mostly zero padding (default: 0.5; 0 keeps all)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop each model's training after the epoch in which SECONDS have passed")
+
+
+def _parse_hp(pairs, builder: str) -> dict:
+    from ..errors import ModelError
+    from ..models import DEFAULT_HYPERPARAMETERS
+
+    known = DEFAULT_HYPERPARAMETERS.get(builder)
+    if known is None:
+        raise ModelError(f"Unknown model builder {builder!r}; choose one of {sorted(DEFAULT_HYPERPARAMETERS)}.")
+    hp = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise ModelError(f"Bad hyper-parameter {pair!r}: use KEY=VALUE with KEY one of {sorted(known)}.")
+        number = float(value)
+        hp[key] = int(number) if number.is_integer() and isinstance(known[key], int) else number
+    return hp
+
+
+def _train_config(args, **extra):
+    from ..training import TrainConfig
+
+    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                       samples_per_instrument=args.samples_per_instrument, workers=args.workers,
+                       min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit, **extra)
+
+
+def add_train(sub):
+    p = sub.add_parser(
+        "train", help="train one model on a dataset store and write a model directory with its card",
+        description="Train one model (early stopping on the valid split, best epoch reloaded), evaluate "
+                    "it on the test split and write a model directory: model.keras, settings.json, "
+                    "card.json, card.md (data, classes, settings, hyper-parameters, seed, the command "
+                    "that reproduces it, accuracies) and confusion.png. Load it with "
+                    "models.load_model(<dir>) or `auditory-deepdream dream --model <dir>`.")
+    _training_options(p, epochs=30)
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--hp", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="hyper-parameter overrides, e.g. --hp width=0.5 dropout=0.2")
+    p.add_argument("--heldout", default=None,
+                   help="store rendered from a SoundFont left out of training; its accuracy goes in the card")
+    p.add_argument("--log-dir", default=None,
+                   help="run logs (CSV, checkpoint, Aim); default: out/train-logs/<name>")
+    p.add_argument("--name", default=None, help="model name in the card (default: the --out folder name)")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args):
+    import shlex
+    from pathlib import Path
+
+    from ..store import FeatureStore
+    from ..training import export_model, train
+
+    hp = _parse_hp(args.hp, args.builder)
+    store = FeatureStore(args.store)
+    heldout = FeatureStore(args.heldout) if args.heldout else None
+    out = Path(args.out)
+    log_dir = Path(args.log_dir) if args.log_dir else Path("out", "train-logs", args.name or out.name)
+    config = _train_config(args)
+    command = ["auditory-deepdream", "train", "--store", args.store, "--out", args.out,
+               "--builder", args.builder, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+               "--patience", str(args.patience), "--seed", str(args.seed)]
+    if hp:
+        command += ["--hp", *[f"{k}={v}" for k, v in hp.items()]]
+    if args.samples_per_instrument:
+        command += ["--samples-per-instrument", str(args.samples_per_instrument)]
+    if args.min_audio_fraction != 0.5:
+        command += ["--min-audio-fraction", str(args.min_audio_fraction)]
+    if args.time_limit:
+        command += ["--time-limit", str(args.time_limit)]
+    if args.heldout:
+        command += ["--heldout", args.heldout]
+    result = train(store, builder=args.builder, hp=hp, config=config, log_dir=log_dir,
+                   experiment=f"train-{out.name}")
+    card = export_model(result, out, store=store, command=shlex.join(command), name=args.name or out.name,
+                        config=config, heldout=heldout)
+    print(f"test accuracy: {card['test']['accuracy']:.4f} ({card['test']['n']} segments)")
+    if "heldout" in card:
+        print(f"held-out SoundFont accuracy: {card['heldout']['accuracy']:.4f} ({card['heldout']['n']} segments)")
+    print(f"model: {out}")
+    print(f"logs: {log_dir}  (view: aim up --repo {log_dir / 'aim'})")
+
+
+def add_search(sub):
+    p = sub.add_parser(
+        "search", help="Bayesian hyper-parameter search with full per-trial logs (resumable)",
+        description="Bayesian optimisation (bayes_opt) over a builder's hyper-parameters. Each trial "
+                    "trains with early stopping, reloads its best epoch and is scored on the test split. "
+                    "Logs per trial: hyperparameters.csv, evaluation.csv, architecture JSON + summary, "
+                    ".keras checkpoint, history CSV and an Aim run (aim up --repo <log-dir>/aim). "
+                    "Rerun the same command to resume an interrupted search.")
+    _training_options(p, epochs=15)
+    p.add_argument("--log-dir", required=True, help="folder for every trial's logs; rerun to resume")
+    p.add_argument("--trials", type=int, default=10, help="total trials (default: 10)")
+    p.add_argument("--init-points", type=int, default=3, help="random trials before GP suggestions (default: 3)")
+    p.add_argument("--acquisition", choices=["ucb", "ei", "poi"], default="ucb",
+                   help="acquisition function (default: ucb)")
+    p.add_argument("--fixed", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="hyper-parameters held constant, e.g. --fixed width=0.5")
+    p.set_defaults(func=_run_search)
+
+
+def _run_search(args):
+    from ..search import search
+    from ..store import FeatureStore
+
+    fixed = _parse_hp(args.fixed, args.builder)
+    table = search(FeatureStore(args.store), builder=args.builder, log_dir=args.log_dir, n_trials=args.trials,
+                   init_points=args.init_points, fixed=fixed, config=_train_config(args, verbose=2),
+                   acquisition=args.acquisition)
+    print(table.head(10).to_string(index=False))
+    print(f"logs: {args.log_dir}  (view: aim up --repo {args.log_dir}/aim)")
