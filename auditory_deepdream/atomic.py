@@ -12,7 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "save_npy_atomic"]
+__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "save_npy_atomic",
+           "save_keras_atomic"]
 
 
 @contextlib.contextmanager
@@ -68,4 +69,11 @@ def save_npy_atomic(path, array) -> Path:
 
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, array)
+    return Path(path)
+
+
+def save_keras_atomic(model, path) -> Path:
+    """Save a Keras model as a ``.keras`` file atomically and return the path."""
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
     return Path(path)

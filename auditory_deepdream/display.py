@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
+from .atomic import atomic_path
 from .settings import AudioSettings
 
 __all__ = ["plot_before_after", "save_before_after", "figure_png"]
@@ -34,8 +36,6 @@ def plot_before_after(mel_before, mel_after, *, settings: AudioSettings, title: 
     -------
     fig : matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
     before = np.asarray(mel_before, dtype=np.float32).reshape(-1, *np.shape(mel_before)[-2:])[0]
     after = np.asarray(mel_after, dtype=np.float32).reshape(-1, *np.shape(mel_after)[-2:])[0]
     seconds = before.shape[-1] * settings.hop_length / settings.sample_rate
@@ -71,8 +71,6 @@ def figure_png(fig, *, dpi: int = 100) -> bytes:
 def save_before_after(path: str | os.PathLike, mel_before, mel_after, *, settings: AudioSettings,
                       title: str | None = None, dpi: int = 100) -> Path:
     """Write :func:`plot_before_after` as a PNG atomically and return the path."""
-    from .atomic import atomic_path
-
     with atomic_path(path, suffix=".png") as tmp:
         plot_before_after(mel_before, mel_after, settings=settings, title=title).savefig(tmp, dpi=dpi)
     return Path(path)

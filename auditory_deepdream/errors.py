@@ -12,6 +12,7 @@ __all__ = [
     "DatasetError",
     "ModelError",
     "DreamError",
+    "ClusterError",
 ]
 
 
@@ -38,3 +39,8 @@ class ModelError(AuditoryDeepDreamError):
 
 class DreamError(AuditoryDeepDreamError):
     """Gradient ascent could not proceed (for example non-finite gradients)."""
+
+
+class ClusterError(AuditoryDeepDreamError):
+    """A Dask scheduler cannot be reached or has no workers, or its workers kept dying
+    (a job that was cut short this way resumes when run again)."""

@@ -2,12 +2,13 @@
 
 The *index* (section 3.6 of the dissertation) has one row per segment::
 
-    segment_id  row  instrument  pitch  pitch_class  split  instrument_label      pitch_label
-    cello_...   17   string      48     C            train  [0. 0. 0. 1. ...]     [1. 0. 0. ...]
+    segment_id  row  family  pitch  pitch_class  split  family_label          pitch_label
+    cello_...   17   string  48     C            train  [0. 0. 0. 1. ...]     [1. 0. 0. ...]
 
-``row`` is the segment's row in the :class:`~auditory_deepdream.store.FeatureStore`;
-``instrument_label`` is the one-hot family vector in the store's class order and
-``pitch_label`` the one-hot pitch class (12 classes, C first).
+``row`` is the segment's row in the :class:`~auditory_deepdream.dataset.FeatureStore`;
+``family`` is the store's instrument family (the class a model learns), ``family_label``
+its one-hot vector in the store's class order, and ``pitch_label`` the one-hot pitch
+class (12 classes, C first).
 
 :class:`InstrumentSequence` is a :class:`keras.utils.PyDataset` that gathers batches from
 the store (so RAM use does not grow with the dataset), reshuffles every epoch from
@@ -22,12 +23,10 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .dataset import PITCH_CLASSES, FeatureStore
 from .errors import DatasetError
-from .store import FeatureStore
 
-__all__ = ["PITCH_CLASSES", "audio_fraction", "build_index", "balance", "InstrumentSequence"]
-
-PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+__all__ = ["InstrumentSequence", "audio_fraction", "balance", "build_index"]
 
 
 def _one_hot(codes: np.ndarray, n: int) -> list[np.ndarray]:
@@ -35,42 +34,42 @@ def _one_hot(codes: np.ndarray, n: int) -> list[np.ndarray]:
     return [eye[c] for c in codes]
 
 
-def balance(index: pd.DataFrame, samples_per_instrument: int, *, seed: int = 0,
+def balance(index: pd.DataFrame, samples_per_family: int, *, seed: int = 0,
             replace: bool = False) -> pd.DataFrame:
-    """Draw exactly ``samples_per_instrument`` rows of every instrument.
+    """Draw exactly ``samples_per_family`` rows of every family.
 
     Parameters
     ----------
     index : pd.DataFrame
-        An index from :func:`build_index` (needs column ``instrument``).
-    samples_per_instrument : int
-        Rows kept per instrument.
+        An index from :func:`build_index` (needs column ``family``).
+    samples_per_family : int
+        Rows kept per family.
     seed : int
         Seeds the draw, so the same seed gives the same rows.
     replace : bool
-        Draw with replacement (oversample) instruments that have fewer rows; otherwise
-        such an instrument is an error.
+        Draw with replacement (oversample) families that have fewer rows; otherwise
+        such a family is an error.
 
     Returns
     -------
     pd.DataFrame
-        ``samples_per_instrument * n_instruments`` rows, grouped by instrument in
+        ``samples_per_family * n_families`` rows, grouped by family in
         first-appearance order, each group sorted by store row.
     """
-    if samples_per_instrument < 1:
-        raise DatasetError("samples_per_instrument must be at least 1.")
-    counts = index["instrument"].value_counts()
-    short = counts[counts < samples_per_instrument]
+    if samples_per_family < 1:
+        raise DatasetError("samples_per_family must be at least 1.")
+    counts = index["family"].value_counts()
+    short = counts[counts < samples_per_family]
     if len(short) and not replace:
         raise DatasetError(
-            f"Instruments {dict(short)} have fewer than {samples_per_instrument} segments; "
-            "lower samples_per_instrument or allow oversampling (replace=True).")
+            f"Families {dict(short)} have fewer than {samples_per_family} segments; "
+            "lower samples_per_family or allow oversampling (replace=True).")
     rng = np.random.default_rng(seed)
     parts = []
-    for name in pd.unique(index["instrument"]):
-        group = index[index["instrument"] == name]
-        take = rng.choice(len(group), size=samples_per_instrument,
-                          replace=len(group) < samples_per_instrument)
+    for name in pd.unique(index["family"]):
+        group = index[index["family"] == name]
+        take = rng.choice(len(group), size=samples_per_family,
+                          replace=len(group) < samples_per_family)
         parts.append(group.iloc[np.sort(take)])
     return pd.concat(parts, ignore_index=True)
 
@@ -114,7 +113,7 @@ def audio_fraction(store: FeatureStore, rows: pd.DataFrame | None = None) -> np.
 
 
 def build_index(store: FeatureStore, *, split: str | None = None, classes: list[str] | None = None,
-                samples_per_instrument: int | None = None, replace: bool = False,
+                samples_per_family: int | None = None, replace: bool = False,
                 seed: int = 0, min_audio_fraction: float = 0.0) -> pd.DataFrame:
     """The generator's index DataFrame for (a split of) a store.
 
@@ -124,13 +123,13 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
     split : {'train', 'valid', 'test'}, optional
         Keep only this split (all rows if None).
     classes : list of str, optional
-        Instrument order of the one-hot labels (default: ``store.classes``). Rows whose
+        Family order of the one-hot labels (default: ``store.classes``). Rows whose
         family is not listed are dropped, so a model's classes can be applied to a store
         with other families.
-    samples_per_instrument : int, optional
-        Balance the instruments exactly with :func:`balance`.
+    samples_per_family : int, optional
+        Balance the families exactly with :func:`balance`.
     replace : bool
-        Let :func:`balance` oversample instruments with too few rows.
+        Let :func:`balance` oversample families with too few rows.
     seed : int
         Seeds the balancing draw.
     min_audio_fraction : float
@@ -140,10 +139,10 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
     Returns
     -------
     pd.DataFrame
-        Columns ``segment_id``, ``row``, ``instrument``, ``instrument_code``, ``pitch``,
-        ``pitch_class``, ``split``, ``audio_fraction``, ``note_id``, ``instrument_label``
-        (one-hot float32 arrays of length ``len(classes)``), ``pitch_label`` (one-hot
-        float32 arrays of length 12).
+        Columns ``segment_id``, ``row``, ``family``, ``family_code``, ``pitch``,
+        ``pitch_class``, ``split``, ``audio_fraction``, ``note_id``, ``family_label``
+        (one-hot float32 arrays of shape ``(len(classes),)``), ``pitch_label`` (one-hot
+        float32 arrays of shape ``(12,)``); ``attrs['classes']`` holds the class order.
     """
     if not 0.0 <= min_audio_fraction <= 1.0:
         raise DatasetError(f"min_audio_fraction must be in [0, 1], not {min_audio_fraction}.")
@@ -171,17 +170,17 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
     index = pd.DataFrame({
         "segment_id": src["segment_id"].to_numpy() if "segment_id" in src else src["row"].to_numpy(),
         "row": src["row"].to_numpy(dtype=np.int64),
-        "instrument": src["family"].to_numpy(),
-        "instrument_code": src["family"].map(code).to_numpy(dtype=np.int64),
+        "family": src["family"].to_numpy(),
+        "family_code": src["family"].map(code).to_numpy(dtype=np.int64),
         "pitch": pitch,
         "pitch_class": [PITCH_CLASSES[c] for c in pc],
         "split": src["split"].to_numpy() if "split" in src else "all",
         "audio_fraction": fraction,
         "note_id": src["note_id"].to_numpy() if "note_id" in src else src["row"].to_numpy(),
     })
-    if samples_per_instrument is not None:
-        index = balance(index, samples_per_instrument, seed=seed, replace=replace)
-    index["instrument_label"] = _one_hot(index["instrument_code"].to_numpy(), len(classes))
+    if samples_per_family is not None:
+        index = balance(index, samples_per_family, seed=seed, replace=replace)
+    index["family_label"] = _one_hot(index["family_code"].to_numpy(), len(classes))
     index["pitch_label"] = _one_hot(index["pitch"].to_numpy() % 12, len(PITCH_CLASSES))
     index.attrs["classes"] = classes
     return index.reset_index(drop=True)
@@ -196,17 +195,17 @@ class InstrumentSequence(keras.utils.PyDataset):
     index : pd.DataFrame
         From :func:`build_index`.
     batch_size : int
-    target : {'instrument', 'pitch'}
+    target : {'family', 'pitch'}
         Which one-hot label to serve.
     shuffle : bool
         Reshuffle every epoch; the order of epoch ``e`` depends only on ``(seed, e)``.
-    per_instrument : int, optional
+    per_family : int, optional
         Make every epoch a fresh balanced draw of this many samples per class (with
         replacement only for classes that have fewer), so small families are seen as often
         as large ones while every sample of a large family still gets its turn.
     seed : int
     sample_weight : bool
-        Also serve per-sample weights that give every instrument equal total weight.
+        Also serve per-sample weights that give every family equal total weight.
     augment : bool
         Randomly change each sample's level (-12..+6 dB) and silence one band of up to
         ``n_mels // 16`` mel bands and one run of up to ``n_frames // 6`` frames
@@ -219,14 +218,13 @@ class InstrumentSequence(keras.utils.PyDataset):
     """
 
     def __init__(self, store: FeatureStore, index: pd.DataFrame, *, batch_size: int = 64,
-                 target: str = "instrument", shuffle: bool = True, per_instrument: int | None = None,
-                 seed: int = 0,
-                 sample_weight: bool = False, augment: bool = False, workers: int = 1, use_multiprocessing: bool = False,
-                 max_queue_size: int = 10):
+                 target: str = "family", shuffle: bool = True, per_family: int | None = None,
+                 seed: int = 0, sample_weight: bool = False, augment: bool = False, workers: int = 1,
+                 use_multiprocessing: bool = False, max_queue_size: int = 10):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing,
                          max_queue_size=max_queue_size)
-        if target not in ("instrument", "pitch"):
-            raise DatasetError(f"target must be 'instrument' or 'pitch', not {target!r}.")
+        if target not in ("family", "pitch"):
+            raise DatasetError(f"target must be 'family' or 'pitch', not {target!r}.")
         if len(index) == 0:
             raise DatasetError("The index is empty; nothing to serve.")
         if batch_size < 1:
@@ -248,15 +246,15 @@ class InstrumentSequence(keras.utils.PyDataset):
             per_class = np.zeros_like(counts)
             per_class[present] = len(codes) / (present.sum() * counts[present])
             self._weights = per_class[codes].astype(np.float32)
-        self.per_instrument = per_instrument
+        self.per_family = per_family
         self._codes = self._labels.argmax(axis=1)
         self.epoch = 0
         self._order = self._epoch_order(0)
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         rng = np.random.default_rng([self.seed, epoch])
-        if self.per_instrument:
-            picks = [rng.choice(members, size=self.per_instrument, replace=len(members) < self.per_instrument)
+        if self.per_family:
+            picks = [rng.choice(members, size=self.per_family, replace=len(members) < self.per_family)
                      for c in np.unique(self._codes) if len(members := np.flatnonzero(self._codes == c))]
             order = np.concatenate(picks)
             return rng.permutation(order) if self.shuffle else np.sort(order)

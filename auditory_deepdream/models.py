@@ -29,12 +29,11 @@ from importlib import resources
 from pathlib import Path
 
 import keras
-import numpy as np
 import pandas as pd
 from keras import layers
 
 from .errors import ModelError
-from .atomic import write_json_atomic
+from .atomic import save_keras_atomic, write_json_atomic
 from .settings import AudioSettings
 
 __all__ = [
@@ -259,10 +258,7 @@ def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: d
     if "classes" not in card:
         raise ModelError("The model card needs 'classes' (family names in output order).")
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = path / "model.keras.tmp.keras"
-    model.save(tmp)
-    tmp.replace(path / "model.keras")
+    save_keras_atomic(model, path / "model.keras")
     settings.save(path / "settings.json")
     write_json_atomic(path / "card.json", card)
     return path

@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import audio, models
+from .display import save_before_after
+from .dreamer import Dreamer, dream_layer
+from .settings import AudioSettings
+
 __all__ = ["run_quickstart"]
 
 
@@ -31,21 +36,15 @@ def run_quickstart(out_dir: str | os.PathLike = "out/quickstart", *, clip: str =
     paths : dict
         ``{'input': ..., 'dream': ..., 'spectrogram': ...}`` paths of the written files.
     """
-    from . import audio, models
-    from .display import save_before_after
-    from .settings import AudioSettings
-
     out = Path(out_dir)
     src = audio.example_clip(clip)
     if (models.bundled_model_dir("default") / "model.keras").is_file():
-        from . import dreamer as D
-
-        d = D.Dreamer.load("default")
+        d = Dreamer.load("default")
         y = audio.load_audio(src, settings=d.settings)
         layer = models.conv_layer_names(d.model)[1]
         # waveform dreaming: the output is the optimised audio itself, so the dream survives
-        result = D.dream_layer(y, model=d, layers=layer, steps=steps, step_size=step_size, seed=seed,
-                               phase="waveform")
+        result = dream_layer(y, model=d, layers=layer, steps=steps, step_size=step_size, seed=seed,
+                             domain="waveform")
         settings, y_out, mel_after = d.settings, result.audio, result.mel_after[0]
         title = f"{clip}: DeepDream on {layer}, {steps} steps (bundled model, waveform)"
         print(f"quickstart: dreamed {clip} with the bundled model (DeepDream on {layer}, waveform); "

@@ -9,8 +9,9 @@ moving the slider afterwards is instant.
 
 Example (in a notebook)::
 
-    from auditory_deepdream import dreamer, widgets, audio
-    d = dreamer.Dreamer.load("default")
+    from auditory_deepdream import audio, widgets
+    from auditory_deepdream.dreamer import Dreamer
+    d = Dreamer.load("default")
     y = audio.load_audio(audio.example_clip("cello_C3"), settings=d.settings)
     widgets.Auditioner(y, dreamer=d).widget()
 """
@@ -20,9 +21,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, fields, replace
 
+import ipywidgets
 import numpy as np
+import soundfile as sf
 
-from . import dreamer as D
+from . import audio, models
+from .display import figure_png, plot_before_after
+from .dreamer import OBJECTIVE_KINDS, SOUND_PATHS, Dreamer, DreamResult, audition_layer, dream, make_objective
 from .errors import AuditoryDeepDreamError
 
 __all__ = ["AuditionState", "Auditioner", "wav_bytes"]
@@ -30,7 +35,10 @@ __all__ = ["AuditionState", "Auditioner", "wav_bytes"]
 
 @dataclass(frozen=True)
 class AuditionState:
-    """Every control of the auditioner; equal states give the same (cached) sound."""
+    """Every control of the auditioner; equal states give the same (cached) sound.
+
+    ``sound_path`` is a key of :data:`~auditory_deepdream.dreamer.SOUND_PATHS`.
+    """
 
     layer: str
     filter: int = 0
@@ -38,7 +46,7 @@ class AuditionState:
     step_size: float = 1.0
     objective: str = "filter"
     family: int = 0
-    phase: str = "original"
+    sound_path: str = "original"
     seed: int = 0
 
 
@@ -49,8 +57,6 @@ def wav_bytes(y, *, sample_rate: int) -> bytes:
     ----------
     y : np.ndarray [shape=(n_samples,)]
     """
-    import soundfile as sf
-
     buf = io.BytesIO()
     sf.write(buf, np.clip(np.asarray(y, dtype=np.float32), -1, 1), sample_rate, format="WAV", subtype="PCM_16")
     return buf.getvalue()
@@ -71,10 +77,8 @@ class Auditioner:
         first filter request; larger layers are dreamed one filter at a time.
     """
 
-    def __init__(self, y, *, dreamer: D.Dreamer, layer: str | None = None, steps: int = 10,
+    def __init__(self, y, *, dreamer: Dreamer, layer: str | None = None, steps: int = 10,
                  step_size: float = 1.0, prefetch_filters: int = 64):
-        from . import audio, models
-
         self.y = audio.check_audio(y)
         self.dreamer = dreamer
         self.layers = list(dreamer.info.layer_filters)
@@ -121,32 +125,30 @@ class Auditioner:
             return replace(state, layer="", filter=0)
         return replace(state, family=0)
 
-    def result(self, state: AuditionState | None = None) -> D.DreamResult:
+    def result(self, state: AuditionState | None = None) -> DreamResult:
         """The dream for a state, from the cache when it was heard before."""
         state = state or self.state
         key = self._key(state)
         if key in self.cache:
             return self.cache[key]
-        options = dict(steps=state.steps, step_size=state.step_size, phase=state.phase, seed=state.seed,
-                       progress=False)
+        options = dict(steps=state.steps, step_size=state.step_size, seed=state.seed, progress=False,
+                       **SOUND_PATHS[state.sound_path])
         n = self.dreamer.info.filters(state.layer)
         if state.objective == "filter" and n <= self.prefetch_filters:
-            batch = D.audition_layer(self.y, model=self.dreamer, layer=state.layer, **options)
+            batch = audition_layer(self.y, model=self.dreamer, layer=state.layer, **options)
             self.runs += 1
             for k in range(n):
                 self.cache[replace(key, filter=k)] = _item(batch, k)
             return self.cache[key]
         index = state.family if state.objective == "class" else state.filter
-        objective = D.make_objective(state.objective, layer=state.layer, index=index,
+        objective = make_objective(state.objective, layer=state.layer, index=index,
                                      classes=self.dreamer.info.classes)
-        self.cache[key] = D.dream(self.y, model=self.dreamer, objective=objective, **options)
+        self.cache[key] = dream(self.y, model=self.dreamer, objective=objective, **options)
         self.runs += 1
         return self.cache[key]
 
     def views(self, state: AuditionState | None = None) -> dict:
         """What the widget shows: PNG of before/after spectrograms, two WAVs, a summary line."""
-        from .display import figure_png, plot_before_after
-
         state = state or self.state
         res = self.result(state)
         sr = self.dreamer.settings.sample_rate
@@ -176,31 +178,32 @@ class Auditioner:
     # -------------------------------------------------------------------- widget
     def widget(self):
         """The ipywidgets UI (layer dropdown, filter slider, steps, step size, objective,
-        sonification, before/after spectrograms and two players)."""
-        import ipywidgets as W
-
+        sound path, before/after spectrograms and two players)."""
         st = self.state
         low, high = self.filter_range(st.layer)
         c = self._controls = {
-            "layer": W.Dropdown(options=self.layers, value=st.layer, description="layer"),
-            "filter": W.IntSlider(value=st.filter, min=low, max=high, description="filter",
-                                  continuous_update=False),
-            "steps": W.IntSlider(value=st.steps, min=0, max=200, description="steps", continuous_update=False),
-            "step_size": W.FloatLogSlider(value=st.step_size, base=10, min=-1.5, max=1, description="step (dB)",
+            "layer": ipywidgets.Dropdown(options=self.layers, value=st.layer, description="layer"),
+            "filter": ipywidgets.IntSlider(value=st.filter, min=low, max=high, description="filter",
+                                           continuous_update=False),
+            "steps": ipywidgets.IntSlider(value=st.steps, min=0, max=200, description="steps",
                                           continuous_update=False),
-            "objective": W.ToggleButtons(options=list(D.OBJECTIVE_KINDS), value=st.objective,
-                                         description="objective"),
-            "family": W.Dropdown(options=self.class_options() or [("none", 0)], value=st.family, description="class"),
-            "phase": W.ToggleButtons(options=list(D.PHASES), value=st.phase, description="sonify"),
-            "image": W.Image(format="png"),
-            "before": W.Audio(format="wav", autoplay=False),
-            "after": W.Audio(format="wav", autoplay=False),
-            "status": W.Label(),
+            "step_size": ipywidgets.FloatLogSlider(value=st.step_size, base=10, min=-1.5, max=1,
+                                                   description="step (dB)", continuous_update=False),
+            "objective": ipywidgets.ToggleButtons(options=list(OBJECTIVE_KINDS), value=st.objective,
+                                                  description="objective"),
+            "family": ipywidgets.Dropdown(options=self.class_options() or [("none", 0)], value=st.family,
+                                          description="class"),
+            "sound_path": ipywidgets.ToggleButtons(options=list(SOUND_PATHS), value=st.sound_path,
+                                                   description="sound"),
+            "image": ipywidgets.Image(format="png"),
+            "before": ipywidgets.Audio(format="wav", autoplay=False),
+            "after": ipywidgets.Audio(format="wav", autoplay=False),
+            "status": ipywidgets.Label(),
         }
 
         def on_layer(change):
             self.on_layer(change["new"])
-            lo, hi = self.filter_range(change["new"])
+            _, hi = self.filter_range(change["new"])
             c["filter"].max = max(hi, c["filter"].min)
             c["filter"].value = self.state.filter
             self.refresh()
@@ -212,21 +215,24 @@ class Auditioner:
             return handler
 
         c["layer"].observe(on_layer, names="value")
-        for name in ("filter", "steps", "step_size", "objective", "family", "phase"):
+        for name in ("filter", "steps", "step_size", "objective", "family", "sound_path"):
             c[name].observe(on_control(name), names="value")
         self.refresh()
-        players = W.HBox([W.VBox([W.Label("input"), c["before"]]), W.VBox([W.Label("dream"), c["after"]])])
-        return W.VBox([W.HBox([c["layer"], c["filter"]]), W.HBox([c["steps"], c["step_size"]]),
-                       W.HBox([c["objective"], c["family"]]), c["phase"], c["image"], players, c["status"]])
+        players = ipywidgets.HBox([ipywidgets.VBox([ipywidgets.Label("input"), c["before"]]),
+                                   ipywidgets.VBox([ipywidgets.Label("dream"), c["after"]])])
+        return ipywidgets.VBox([ipywidgets.HBox([c["layer"], c["filter"]]),
+                                ipywidgets.HBox([c["steps"], c["step_size"]]),
+                                ipywidgets.HBox([c["objective"], c["family"]]),
+                                c["sound_path"], c["image"], players, c["status"]])
 
 
 def _describe(state: AuditionState) -> str:
     what = {"filter": f"{state.layer} filter {state.filter}", "layer": f"{state.layer} (all filters)",
             "class": f"class {state.family}"}[state.objective]
-    return f"{what}, {state.steps} steps × {state.step_size:g} dB, {state.phase} phase"
+    return f"{what}, {state.steps} steps × {state.step_size:g} dB, {state.sound_path}"
 
 
-def _item(batch: D.DreamResult, i: int) -> D.DreamResult:
+def _item(batch: DreamResult, i: int) -> DreamResult:
     """Item ``i`` of a batched result as a single-clip result."""
     single = {}
     for name in (f.name for f in fields(batch)):
@@ -241,4 +247,4 @@ def _item(batch: D.DreamResult, i: int) -> D.DreamResult:
             single[name] = value[i:i + 1]
         else:
             single[name] = value
-    return D.DreamResult(**single)
+    return DreamResult(**single)

@@ -35,10 +35,17 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditory_deepdream.dataset import DatasetConfig, build_dataset, encode_segments  # noqa: E402
+from auditory_deepdream.audio import encode  # noqa: E402
+from auditory_deepdream.dataset import (  # noqa: E402
+    DatasetConfig,
+    FeatureStore,
+    RenderConfig,
+    StoreWriter,
+    build_dataset,
+    pip_soundfont,
+    render_soundfont,
+)
 from auditory_deepdream.settings import AudioSettings  # noqa: E402
-from auditory_deepdream.soundfont import RenderConfig, pip_soundfont, render_soundfont  # noqa: E402
-from auditory_deepdream.store import FeatureStore, StoreWriter  # noqa: E402
 
 
 def bench_render(tmp: Path, quick: bool) -> tuple[dict, Path]:
@@ -63,9 +70,9 @@ def bench_encode(render: Path, tmp: Path, settings: AudioSettings) -> tuple[dict
              "segments_per_s": round(len(store) / dt, 1), "workers": 2}
     # the log-mel step alone, one process, batch vs the dissertation's per-segment calls
     segs = np.random.default_rng(0).standard_normal((256, settings.segment_samples)).astype(np.float32) * 0.1
-    encode_segments(segs[:4], settings=settings)
+    encode(segs[:4], settings=settings)
     t = time.perf_counter()
-    encode_segments(segs, settings=settings)
+    encode(segs, settings=settings)
     ours = len(segs) / (time.perf_counter() - t)
     t = time.perf_counter()
     for s in segs[:64]:

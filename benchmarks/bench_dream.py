@@ -11,7 +11,8 @@ Scenarios (as in the baseline's docstring; seconds, median after one warm-up):
     T2 every filter of the layer, 1 step each, 1-second clip (ours: one batched run)
     T3 DeepDream on the last 3 conv layers, 50 steps, 1-second clip
     T4 a 60-second piece, one filter, 1 step (ours: one pass, no segments)
-Each of ours is timed with ``phase='original'`` and ``phase='griffin-lim'`` (32 iterations).
+Each of ours is timed on every sound path of ``dreamer.SOUND_PATHS``: original phase,
+Griffin-Lim (32 iterations) and waveform.
 
 The baseline loads ``--model`` with ``keras.models.load_model``; our models use a
 registered custom layer (``MeanOverTime``), so it is run unmodified through
@@ -92,10 +93,11 @@ def _model(arg: str | None, tmp: Path, *, dissertation_size: bool = False):
 
 
 def run_ours(model_path: Path, baseline, *, quick: bool) -> dict:
-    from auditory_deepdream import dreamer as D
     from auditory_deepdream import models
+    from auditory_deepdream.dreamer import (SOUND_PATHS, Dreamer, audition_objective, dream, filter_objective,
+                                            layers_objective)
 
-    dreamer = D.Dreamer.load(model_path)
+    dreamer = Dreamer.load(model_path)
     s = dreamer.settings
     baseline.SR = baseline.SEGMENT = s.sample_rate  # test_audio() synthesises at the module's rate
     note, piece = baseline.test_audio(20 if quick else 60)
@@ -103,16 +105,16 @@ def run_ours(model_path: Path, baseline, *, quick: bool) -> dict:
     convs = models.conv_layer_names(dreamer.model)
     first, deep = convs[0], convs[-3:]
     repeats = 1 if quick else 3
-    filt = D.filter_objective(first, 0, crop=2)  # the baseline's act[:, 2:-2, 2:-2, f]
+    filt = filter_objective(first, 0, crop=2)  # the baseline's act[:, 2:-2, 2:-2, f]
     out = {"layer": first, "dream_layers": deep, "filters": dreamer.info.filters(first)}
-    for phase in D.PHASES:
+    for path, how in SOUND_PATHS.items():
         def run(y, objective, steps, measure):
-            return D.dream(y, model=dreamer, objective=objective, steps=steps, step_size=1.0, phase=phase,
-                           seed=0, progress=False, measure=measure)
+            return dream(y, model=dreamer, objective=objective, steps=steps, step_size=1.0, seed=0,
+                         progress=False, measure=measure, **how)
 
-        key = phase.replace("-", "_")
-        everyone = D.audition_objective(first, range(out["filters"]), crop=2)
-        layers = D.layers_objective(dict.fromkeys(deep, 1.0))
+        key = path.replace("-", "_")
+        everyone = audition_objective(first, range(out["filters"]), crop=2)
+        layers = layers_objective(dict.fromkeys(deep, 1.0))
         out[key] = {
             "T1_one_filter_1s": _timed(lambda measure: run(note, filt, 1, measure), repeats),
             "T2_all_filters_1s": _timed(lambda measure: run(note, everyone, 1, measure), 1),

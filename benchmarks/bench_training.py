@@ -33,7 +33,7 @@ from _common import environment, timed, write_result  # noqa: E402
 
 from auditory_deepdream.generator import InstrumentSequence, build_index  # noqa: E402
 from auditory_deepdream.models import DEFAULT_HYPERPARAMETERS, build_model  # noqa: E402
-from auditory_deepdream.store import FeatureStore  # noqa: E402
+from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 
 
 def main():
@@ -61,7 +61,7 @@ def main():
         rows = index["row"].to_numpy()[seq._order[: n]]
         paths = []
         for j, row in enumerate(rows):
-            p = Path(tmp) / index.loc[index["row"] == row, "instrument"].iloc[0] / f"seg_{j}.npy"
+            p = Path(tmp) / index.loc[index["row"] == row, "family"].iloc[0] / f"seg_{j}.npy"
             p.parent.mkdir(exist_ok=True)
             np.save(p, store.load([row])[0])
             paths.append(str(p))

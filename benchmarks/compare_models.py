@@ -52,17 +52,16 @@ COMPARISON_HP = {
     "freq_preserving": {"base_filters": 8, "learning_rate": 0.002},
 }
 CLIPS = ("cello_C3", "flute_A4", "piano_E4")
-PHASES = ("original", "griffin-lim", "waveform")
 
 
 def train_command(builder: str, *, store: str, heldout: str | None, out: Path, time_limit: float,
-                  epochs: int, seed: int, samples_per_instrument: int | None = None) -> list[str]:
+                  epochs: int, seed: int, samples_per_family: int | None = None) -> list[str]:
     cmd = ["auditory-deepdream", "train", "--store", store, "--out", str(out), "--builder", builder,
            "--epochs", str(epochs), "--patience", "4", "--seed", str(seed), "--time-limit", str(time_limit),
            "--log-dir", str(ROOT / "out" / "train-logs" / f"compare-{builder}"),
            "--hp", *[f"{k}={v}" for k, v in COMPARISON_HP[builder].items()]]
-    if samples_per_instrument:
-        cmd += ["--samples-per-instrument", str(samples_per_instrument)]
+    if samples_per_family:
+        cmd += ["--samples-per-family", str(samples_per_family)]
     return cmd + (["--heldout", heldout] if heldout else [])
 
 
@@ -73,7 +72,7 @@ def train_all(args) -> dict:
         out = Path(args.models_dir) / builder
         cmd = train_command(builder, store=args.store, heldout=args.heldout, out=out,
                             time_limit=args.time_limit, epochs=args.epochs, seed=args.seed,
-                            samples_per_instrument=args.samples_per_instrument)
+                            samples_per_family=args.samples_per_family)
         card = out / "card.json"
         if card.is_file() and (args.skip_training or json.loads(card.read_text()).get("train_command") == cmd):
             print(f"{builder}: reusing {out}")
@@ -110,27 +109,27 @@ def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
 
 def measure_dreams(folder: Path, *, steps: int, repeats: int) -> dict:
     from auditory_deepdream import audio
-    from auditory_deepdream import dreamer as D
+    from auditory_deepdream.dreamer import SOUND_PATHS, Dreamer, dream, layer_objective
     from auditory_deepdream.models import conv_layer_names
 
-    dreamer = D.Dreamer.load(folder)
+    dreamer = Dreamer.load(folder)
     s = dreamer.settings
     clips = np.stack([audio.load_audio(audio.example_clip(c), settings=s) for c in CLIPS])
     seconds = clips.size / s.sample_rate
     convs = conv_layer_names(dreamer.model)
     layer = convs[len(convs) // 2]
-    objective = D.layer_objective(layer)
+    objective = layer_objective(layer)
     out = {"layer": layer, "objective": str(objective), "steps": steps, "audio_seconds": seconds, "paths": {}}
-    for phase in PHASES:
+    for path, how in SOUND_PATHS.items():
         def run(n_steps, measure):
-            return D.dream(clips, model=dreamer, objective=objective, steps=n_steps, step_size=1.0,
-                           phase=phase, seed=0, progress=False, measure=measure)
+            return dream(clips, model=dreamer, objective=objective, steps=n_steps, step_size=1.0, seed=0,
+                         progress=False, measure=measure, **how)
 
         timing = timed(lambda: run(steps, False), repeats=repeats)  # the warm-up traces the ascent
         result = run(steps, True)
         zero = run(0, False)
         summary = result.summary()
-        out["paths"][phase] = {
+        out["paths"][path] = {
             "survival": summary["survival"],
             "survival_per_clip": [float(v) for v in result.survival],
             "spectral_change_db": summary["spectral_change_db"],
@@ -166,7 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--time-limit", type=float, default=480.0, help="training seconds per model (default 480)")
     p.add_argument("--epochs", type=int, default=60, help="most epochs per model (default 60)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples-per-instrument", type=int, default=None,
+    p.add_argument("--samples-per-family", type=int, default=None,
                    help="segments per family per epoch (default: every training segment)")
     p.add_argument("--steps", type=int, default=10, help="dream steps (default 10)")
     p.add_argument("--repeats", type=int, default=3, help="timed runs per path (default 3)")

@@ -5,8 +5,14 @@ import pytest
 from training_fixtures import make_store
 
 from auditory_deepdream import audio
+from auditory_deepdream.dataset import PITCH_CLASSES
 from auditory_deepdream.errors import DatasetError
-from auditory_deepdream.generator import PITCH_CLASSES, InstrumentSequence, audio_fraction, balance, build_index
+from auditory_deepdream.generator import (
+    InstrumentSequence,
+    audio_fraction,
+    balance,
+    build_index,
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,26 +26,27 @@ def test_one_hot_labels_match_each_samples_class(store):
     assert len(index) == len(store)
     by_row = store.index.set_index("row")
     for _, item in index.iterrows():
-        assert item["instrument_label"].shape == (len(classes),)
-        assert item["instrument_label"].sum() == 1.0
-        assert classes[int(np.argmax(item["instrument_label"]))] == by_row.loc[item["row"], "family"]
+        assert item["family_label"].shape == (len(classes),)
+        assert item["family_label"].sum() == 1.0
+        assert classes[int(np.argmax(item["family_label"]))] == by_row.loc[item["row"], "family"] == item["family"]
+        assert item["family_code"] == classes.index(item["family"])
         assert item["pitch_label"].shape == (12,)
         assert PITCH_CLASSES[int(np.argmax(item["pitch_label"]))] == by_row.loc[item["row"], "pitch_class"]
 
 
 def test_balanced_frames_hold_equal_counts(store):
-    index = build_index(store, split="train", samples_per_instrument=30, seed=3)
-    counts = index["instrument"].value_counts()
+    index = build_index(store, split="train", samples_per_family=30, seed=3)
+    counts = index["family"].value_counts()
     assert sorted(counts.index) == sorted(store.classes)
     assert set(counts) == {30}
-    again = build_index(store, split="train", samples_per_instrument=30, seed=3)
+    again = build_index(store, split="train", samples_per_family=30, seed=3)
     assert again["row"].tolist() == index["row"].tolist()
-    other = build_index(store, split="train", samples_per_instrument=30, seed=4)
+    other = build_index(store, split="train", samples_per_family=30, seed=4)
     assert other["row"].tolist() != index["row"].tolist()
     assert not index.duplicated("row").any()  # enough rows per family: no oversampling
     with pytest.raises(DatasetError, match="fewer than"):
         balance(index, 31)
-    assert set(balance(index, 31, replace=True)["instrument"].value_counts()) == {31}
+    assert set(balance(index, 31, replace=True)["family"].value_counts()) == {31}
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -151,3 +158,16 @@ def test_audio_fraction_is_the_share_of_real_note_and_filters_tails(store):
     assert audio_fraction(store, plain)[0] == pytest.approx(np.clip((length - 2 * hop) / seg, 0, 1))
     with pytest.raises(DatasetError, match="min_audio_fraction"):
         build_index(store, min_audio_fraction=1.5)
+
+
+def test_per_family_epochs_are_balanced_and_pitch_is_a_target(store):
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=1000, per_family=20, seed=0)
+    _, y = seq[0]
+    assert len(seq) == 1 and np.bincount(y.argmax(axis=1)).tolist() == [20] * len(store.classes)
+    seq.on_epoch_end()
+    assert not np.array_equal(seq.batch_positions(0), InstrumentSequence(
+        store, index, batch_size=1000, per_family=20, seed=0).batch_positions(0))  # a fresh draw
+    by_pitch = InstrumentSequence(store, index, batch_size=8, target="pitch", shuffle=False)
+    _, y = by_pitch[0]
+    assert [PITCH_CLASSES[c] for c in y.argmax(axis=1)] == index["pitch_class"][:8].tolist()

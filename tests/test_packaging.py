@@ -47,3 +47,12 @@ def test_tinysoundfont_is_installed_by_both_readme_commands():
     readme = (ROOT / "README.md").read_text()
     quick = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)[:2]
     assert all("pip install --no-deps tinysoundfont" in c for c in quick)
+
+
+def test_gpu_command_swaps_tensorflow_cpu_for_the_same_version_range():
+    readme = (ROOT / "README.md").read_text()
+    (command,) = [c for c in re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S) if "and-cuda" in c]
+    cpu = next(Requirement(r) for r in requires("auditory-deepdream") if Requirement(r).name == "tensorflow-cpu")
+    assert "pip uninstall -y tensorflow-cpu" in command
+    assert f'pip install "tensorflow[and-cuda]{cpu.specifier}"' in command
+    assert command.index("uninstall -y tensorflow-cpu") < command.index("and-cuda")

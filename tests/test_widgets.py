@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from auditory_deepdream import dreamer as D
 from auditory_deepdream import models
-from auditory_deepdream.widgets import AuditionState, Auditioner, wav_bytes
+from auditory_deepdream.dreamer import SOUND_PATHS, Dreamer, amplify_filter
+from auditory_deepdream.widgets import Auditioner, AuditionState, wav_bytes
 
 
 @pytest.fixture(scope="module")
 def auditioner(settings, cello):
     model = models.build_model("conv_blocks", {"width": 0.25}, settings=settings, n_classes=3, seed=0)
-    d = D.Dreamer(model, settings=settings, card={"classes": ["brass", "keyboard", "string"]})
+    d = Dreamer(model, settings=settings, card={"classes": ["brass", "keyboard", "string"]})
     return Auditioner(cello[: settings.sample_rate // 2], dreamer=d, steps=2)
 
 
@@ -34,7 +34,7 @@ def test_results_are_cached_and_one_batched_run_fills_a_layer(auditioner):
     assert auditioner.runs == 1
     assert auditioner.result(AuditionState(layer="stage1_conv1", filter=2, steps=2)) is first
     # the batched item equals a single-filter dream
-    single = D.amplify_filter(auditioner.y, model=auditioner.dreamer, layer="stage1_conv1", index=2, steps=2,
+    single = amplify_filter(auditioner.y, model=auditioner.dreamer, layer="stage1_conv1", index=2, steps=2,
                               progress=False)
     np.testing.assert_allclose(first.audio, single.audio, atol=2e-3)
     auditioner.result(AuditionState(layer="stage1_conv1", filter=2, steps=3))
@@ -62,7 +62,16 @@ def test_views_and_widget(auditioner):
     controls["layer"].value = "stage1_conv1"
     assert controls["filter"].max == 7
     assert controls["image"].value[:4] == b"\x89PNG"
-    assert ui is not None
+    assert controls["layer"] in ui.children[0].children and controls["sound_path"] in ui.children
+    assert list(controls["sound_path"].options) == list(SOUND_PATHS)
+
+
+def test_sound_path_picks_the_domain_and_sonification(auditioner):
+    wave = auditioner.result(AuditionState(layer="stage1_conv1", filter=1, steps=2, sound_path="waveform"))
+    assert (wave.domain, wave.sonify) == ("waveform", None)
+    griffin = auditioner.result(AuditionState(layer="stage1_conv1", filter=1, steps=2, sound_path="griffin-lim"))
+    assert (griffin.domain, griffin.sonify) == ("mel", "griffin-lim")
+    assert not np.allclose(wave.audio, griffin.audio, atol=1e-3)
 
 
 def test_error_is_shown_not_raised(auditioner):

@@ -15,8 +15,8 @@ import pandas as pd
 import pretty_midi
 
 from auditory_deepdream import audio
+from auditory_deepdream.dataset import PITCH_CLASSES, FeatureStore, StoreWriter
 from auditory_deepdream.settings import AudioSettings
-from auditory_deepdream.store import FeatureStore, StoreWriter
 
 SF2 = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 # small and fast: 32 mel bands, half-second segments of 32 frames
@@ -24,7 +24,6 @@ TINY = AudioSettings(sample_rate=16_000, segment_seconds=0.5, n_fft=1024, hop_le
                      win_length=1024, n_mels=32, fmin=30.0)
 FAMILIES = {"piano": [0, 1], "string": [40, 42], "flute": [73, 72], "brass": [56, 57]}
 CLIPS = {"cello_C3": ("string", 48), "flute_A4": ("flute", 69), "piano_E4": ("piano", 64)}
-PITCH_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
 
 def _render(synth, sfid, program: int, pitch: int, sample_rate: int, seconds: float = 1.0) -> np.ndarray:
@@ -66,7 +65,7 @@ def make_store(path, *, settings: AudioSettings = TINY, pitches=(48, 53, 57, 60,
         writer.write_chunk(chunk, feats, pd.DataFrame({
             "segment_id": [f"{note_id}-{i}" for i in range(len(feats))],
             "source": "soundfont", "source_file": source, "note_id": note_id, "family": family,
-            "label": source, "pitch": pitch, "pitch_class": PITCH_NAMES[pitch % 12], "velocity": 100,
+            "label": source, "pitch": pitch, "pitch_class": PITCH_CLASSES[pitch % 12], "velocity": 100,
             "split": split, "augmentation": "none", "segment_index": np.arange(len(feats)),
             "hop_seconds": settings.segment_seconds / 2, "trimmed_samples": len(trimmed)}))
     return writer.finalize({"classes": sorted(FAMILIES), "description": "test store from TimGM6mb.sf2"})

@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+
+from ..cluster import dask_client
+from ..dataset import (
+    DATASET_PRESETS,
+    build_dataset,
+    build_default_dataset,
+    default_render_config,
+    default_soundfonts,
+    find_soundfonts,
+    pip_soundfont,
+    render_soundfont,
+    summarize,
+)
+from ..errors import DatasetError
+from ..settings import AudioSettings
+
+__all__ = ["add_build_dataset", "add_render_soundfont"]
+
 
 def add_render_soundfont(sub):
     p = sub.add_parser(
@@ -29,33 +50,31 @@ def add_render_soundfont(sub):
                    help="GM programs (0-127) to render instead of the preset's")
     p.add_argument("--velocities", type=int, nargs="+", metavar="V", help="MIDI velocities (1-127)")
     p.add_argument("--sample-rate", type=int, default=22050, help="Hz (default: 22050)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="worker processes of a local Dask cluster; 1 renders in this process (default: 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="render on a running Dask cluster instead, e.g. tcp://10.0.0.5:8786 (its workers "
+                        "must see --out and the SoundFonts)")
     p.add_argument("--list", action="store_true", help="list the SoundFonts found and exit")
     p.set_defaults(func=_run_render_soundfont)
 
 
 def _run_render_soundfont(args):
-    from dataclasses import replace
-
-    from ..dataset import kept_programs
-    from ..errors import DatasetError
-    from ..soundfont import RENDER_PRESETS, default_soundfonts, find_soundfonts, pip_soundfont, render_soundfont
-
     if args.list:
-        train, held = default_soundfonts(args.soundfont)
+        _, held = default_soundfonts(args.soundfont)
         for path in find_soundfonts(args.soundfont):
             print(f"{path}  ({'held out of the default training set' if path in held else 'training'})")
         return
     if not args.out:
         raise DatasetError("render-soundfont needs --out FOLDER (or --list).")
-    config = replace(RENDER_PRESETS[args.preset], sample_rate=args.sample_rate, jobs=args.jobs)
-    if config.programs is None:
-        config = replace(config, programs=tuple(kept_programs()))
+    config = default_render_config(args.preset, sample_rate=args.sample_rate, jobs=args.jobs)
     if args.programs:
         config = replace(config, programs=tuple(args.programs))
     if args.velocities:
         config = replace(config, velocities=tuple(args.velocities))
-    examples = render_soundfont(args.out, soundfonts=args.soundfont or [pip_soundfont()], config=config)
+    with dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext() as client:
+        examples = render_soundfont(args.out, soundfonts=args.soundfont or [pip_soundfont()], config=config,
+                                    client=client)
     print(f"rendered {len(examples)} notes into {args.out}")
 
 
@@ -93,18 +112,16 @@ def add_build_dataset(sub):
     p.add_argument("--ontology", metavar="CSV", help="edited copy of the ontology table")
     p.add_argument("--skip-unknown", action="store_true",
                    help="skip labels the ontology does not list instead of stopping")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="worker processes of a local Dask cluster; 1 encodes in this process (default: 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="encode on a running Dask cluster instead, e.g. tcp://10.0.0.5:8786 (its workers "
+                        "must see the source folders); the store is still written by this process")
     p.add_argument("--overwrite", action="store_true", help="delete an existing store first")
     p.set_defaults(func=_run_build_dataset)
 
 
 def _run_build_dataset(args):
-    from dataclasses import replace
-    from pathlib import Path
-
-    from ..dataset import DATASET_PRESETS, build_dataset, build_default_dataset, summarize
-    from ..settings import AudioSettings
-
     settings = (AudioSettings.load(args.settings) if Path(args.settings).suffix == ".json"
                 else AudioSettings.preset(args.settings))
     if args.nsynth or args.philharmonia or args.soundfont_dir:
@@ -112,10 +129,11 @@ def _run_build_dataset(args):
                          on_unknown="skip" if args.skip_unknown else "error")
         store = build_dataset(args.out, nsynth=args.nsynth, philharmonia=args.philharmonia,
                               soundfont=args.soundfont_dir, settings=settings, config=config,
-                              ontology=args.ontology, overwrite=args.overwrite)
+                              ontology=args.ontology, overwrite=args.overwrite, scheduler=args.scheduler)
     else:
         result = build_default_dataset(args.out, preset=args.preset, heldout_dir=args.heldout_out,
-                                       settings=settings, jobs=args.jobs, overwrite=args.overwrite)
+                                       settings=settings, jobs=args.jobs, overwrite=args.overwrite,
+                                       scheduler=args.scheduler)
         store = result["store"]
         if result["heldout"] is not None:
             print(f"held-out store: {args.heldout_out} ({len(result['heldout'])} segments)")

@@ -25,9 +25,9 @@ def _run_quickstart(args):
 def add_dream(sub):
     p = sub.add_parser(
         "dream", help="dream an audio file: amplify a filter, a layer or a class of a model",
-        description="Encode IN, run gradient ascent on its log-mel spectrogram for the chosen "
-                    "objective, sonify (original phase or Griffin-Lim) and write OUT, loudness-matched "
-                    "to IN. Any length: long files are processed in one piece. OUT has IN's sample "
+        description="Encode IN, run gradient ascent for the chosen objective (on its log-mel "
+                    "spectrogram, or on the waveform itself), turn the dream into sound and write OUT, "
+                    "loudness-matched to IN. Any length: long files are processed in one piece. OUT has IN's sample "
                     "rate: a 44.1/48 kHz file is dreamed at the model's rate and the band above the "
                     "model's is kept untouched from IN.")
     p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3 ...)")
@@ -44,26 +44,28 @@ def add_dream(sub):
     p.add_argument("--octaves", type=int, default=1, help="time scales, coarse to fine (default 1)")
     p.add_argument("--jitter", type=int, default=0, help="largest random time roll in frames (default 0)")
     p.add_argument("--phase", choices=["original", "griffin-lim", "waveform"], default="original",
-                   help="sonification: gain on the original STFT, Griffin-Lim, or dream the waveform "
-                        "itself (default: original)")
+                   help="how the dream becomes sound: 'original' and 'griffin-lim' ascend on the log-mel "
+                        "spectrogram (domain='mel') and rebuild sound as a gain on IN's own STFT (its "
+                        "original phase) or with Griffin-Lim (sonify=...); 'waveform' ascends on the samples "
+                        "themselves (domain='waveform'), no phase to rebuild (default: original)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_run_dream)
 
 
 def _run_dream(args):
     from .. import models
-    from .. import dreamer as D
+    from ..dreamer import SOUND_PATHS, Dreamer, class_objective, dream_file, make_objective
 
-    d = D.Dreamer.load(args.model)
+    d = Dreamer.load(args.model)
     layer = args.layer or models.conv_layer_names(d.model)[0]
     family = int(args.family) if args.family.lstrip("-").isdigit() else args.family
     if args.objective == "class":
-        objective = D.class_objective(family, classes=d.info.classes)
+        objective = class_objective(family, classes=d.info.classes)
     else:
-        objective = D.make_objective(args.objective, layer=layer, index=args.filter)
-    path, result = D.dream_file(args.input, args.output, model=d, objective=objective, steps=args.steps,
-                                step_size=args.step_size, octaves=args.octaves, jitter=args.jitter,
-                                phase=args.phase, seed=args.seed)
+        objective = make_objective(args.objective, layer=layer, index=args.filter)
+    path, result = dream_file(args.input, args.output, model=d, objective=objective, steps=args.steps,
+                              step_size=args.step_size, octaves=args.octaves, jitter=args.jitter, seed=args.seed,
+                              **SOUND_PATHS[args.phase])
     s = result.summary()
     survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
     print(f"wrote {path}: {objective}, objective {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
@@ -81,7 +83,7 @@ def add_layers(sub):
 def _run_layers(args):
     from .. import models
 
-    model, settings, card = models.load_model(args.model)
+    model, _, card = models.load_model(args.model)
     table = models.list_layers(model)
     print(table[["name", "type", "filters", "bands"]].to_string(index=False))
     if card.get("classes"):

@@ -11,7 +11,7 @@ def _training_options(p, *, epochs: int):
     p.add_argument("--batch-size", type=int, default=64, help="batch size (default: 64)")
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--samples-per-instrument", type=int, default=None,
+    p.add_argument("--samples-per-family", type=int, default=None,
                    help="each epoch draws N training segments per family afresh (balanced epochs)")
     p.add_argument("--workers", type=int, default=1, help="data-loading threads (default: 1)")
     p.add_argument("--min-audio-fraction", type=float, default=0.5,
@@ -42,7 +42,7 @@ def _train_config(args, **extra):
     from ..training import TrainConfig
 
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
-                       samples_per_instrument=args.samples_per_instrument, workers=args.workers,
+                       samples_per_family=args.samples_per_family, workers=args.workers,
                        min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit, **extra)
 
 
@@ -53,7 +53,9 @@ def add_train(sub):
                     "it on the test split and write a model directory: model.keras, settings.json, "
                     "card.json, card.md (data, classes, settings, hyper-parameters, seed, the command "
                     "that reproduces it, accuracies) and confusion.png. Load it with "
-                    "models.load_model(<dir>) or `auditory-deepdream dream --model <dir>`.")
+                    "models.load_model(<dir>) or `auditory-deepdream dream --model <dir>`. To train "
+                    "on several machines, run the same command on each with a TF_CONFIG naming the "
+                    "cluster and its place in it (MultiWorkerMirroredStrategy; worker 0 writes).")
     _training_options(p, epochs=30)
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument("--hp", nargs="*", default=[], metavar="KEY=VALUE",
@@ -70,8 +72,10 @@ def _run_train(args):
     import shlex
     from pathlib import Path
 
-    from ..store import FeatureStore
-    from ..training import export_model, train
+    from ..training import export_model, is_chief, strategy_from_environment, train
+
+    strategy = strategy_from_environment()  # before any other TensorFlow work, as TF requires
+    from ..dataset import FeatureStore
 
     hp = _parse_hp(args.hp, args.builder)
     store = FeatureStore(args.store)
@@ -79,23 +83,13 @@ def _run_train(args):
     out = Path(args.out)
     log_dir = Path(args.log_dir) if args.log_dir else Path("out", "train-logs", args.name or out.name)
     config = _train_config(args)
-    command = ["auditory-deepdream", "train", "--store", args.store, "--out", args.out,
-               "--builder", args.builder, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
-               "--patience", str(args.patience), "--seed", str(args.seed)]
-    if hp:
-        command += ["--hp", *[f"{k}={v}" for k, v in hp.items()]]
-    if args.samples_per_instrument:
-        command += ["--samples-per-instrument", str(args.samples_per_instrument)]
-    if args.min_audio_fraction != 0.5:
-        command += ["--min-audio-fraction", str(args.min_audio_fraction)]
-    if args.time_limit:
-        command += ["--time-limit", str(args.time_limit)]
-    if args.heldout:
-        command += ["--heldout", args.heldout]
     result = train(store, builder=args.builder, hp=hp, config=config, log_dir=log_dir,
-                   experiment=f"train-{out.name}")
-    card = export_model(result, out, store=store, command=shlex.join(command), name=args.name or out.name,
-                        config=config, heldout=heldout)
+                   experiment=f"train-{out.name}", strategy=strategy)
+    if not is_chief(strategy):
+        print(f"worker done: trained in step with the chief, which writes {out} and {log_dir}")
+        return
+    card = export_model(result, out, store=store, command=shlex.join(["auditory-deepdream", *args.argv]),
+                        name=args.name or out.name, config=config, heldout=heldout)
     print(f"test accuracy: {card['test']['accuracy']:.4f} ({card['test']['n']} segments)")
     if "heldout" in card:
         print(f"held-out SoundFont accuracy: {card['heldout']['accuracy']:.4f} ({card['heldout']['n']} segments)")
@@ -119,16 +113,30 @@ def add_search(sub):
                    help="acquisition function (default: ucb)")
     p.add_argument("--fixed", nargs="*", default=[], metavar="KEY=VALUE",
                    help="hyper-parameters held constant, e.g. --fixed width=0.5")
+    p.add_argument("--parallel", type=int, default=1, metavar="K",
+                   help="trials at once, on a Dask cluster (default: 1, in this process). The same seed "
+                        "and K give the same search")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler for --parallel trials, e.g. tcp://10.0.0.5:8786 (default: a local "
+                        "cluster of K worker processes); --store and --log-dir must be on a file system "
+                        "every worker sees")
     p.set_defaults(func=_run_search)
 
 
 def _run_search(args):
-    from ..search import search
-    from ..store import FeatureStore
+    import contextlib
+
+    from ..cluster import dask_client
+    from ..dataset import FeatureStore
+    from ..training import search
 
     fixed = _parse_hp(args.fixed, args.builder)
-    table = search(FeatureStore(args.store), builder=args.builder, log_dir=args.log_dir, n_trials=args.trials,
-                   init_points=args.init_points, fixed=fixed, config=_train_config(args, verbose=2),
-                   acquisition=args.acquisition)
+    store = FeatureStore(args.store)
+    with contextlib.ExitStack() as stack:
+        client = (stack.enter_context(dask_client(args.scheduler, n_workers=args.parallel))
+                  if args.parallel > 1 or args.scheduler else None)
+        table = search(store, builder=args.builder, log_dir=args.log_dir, n_trials=args.trials,
+                       init_points=args.init_points, fixed=fixed, config=_train_config(args, verbose=2),
+                       acquisition=args.acquisition, parallel=args.parallel, client=client)
     print(table.head(10).to_string(index=False))
     print(f"logs: {args.log_dir}  (view: aim up --repo {args.log_dir}/aim)")

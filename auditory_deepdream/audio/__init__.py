@@ -1,0 +1,41 @@
+"""The audio front end: load, trim, segment, log-mel encode and decode back to sound.
+
+Every part of the library (dataset builds, training, dreaming) goes through these
+functions, so a spectrogram means the same thing everywhere. A dream is
+*encode → ascend → sonify*; this package holds the first step and the Griffin-Lim of
+the last. All functions take the :class:`~auditory_deepdream.settings.AudioSettings` as
+a keyword-only ``settings`` argument.
+
+``io``           load, check and save audio files; the bundled example clips
+``frames``       trim silence, cut segments with a hop
+``spectral``     NumPy/librosa window, mel bank, STFT and inverse, dB, log-mel :func:`encode`
+``inverse``      mel to STFT magnitude, the batched Griffin-Lim, :func:`decode`
+``tf_spectral``  the TensorFlow twin of ``spectral`` (imported on its own: it loads TensorFlow)
+"""
+
+from .frames import n_segments, segment, trim
+from .inverse import decode, griffin_lim, mel_to_magnitude
+from .io import AUDIO_SUFFIXES, EXAMPLE_CLIPS, check_audio, example_clip, load_audio, save_audio
+from .spectral import db_to_power, encode, hann_window, istft, mel_basis, power_to_db, stft
+
+__all__ = [
+    "load_audio",
+    "check_audio",
+    "trim",
+    "segment",
+    "n_segments",
+    "mel_basis",
+    "hann_window",
+    "stft",
+    "istft",
+    "encode",
+    "power_to_db",
+    "db_to_power",
+    "mel_to_magnitude",
+    "griffin_lim",
+    "decode",
+    "save_audio",
+    "AUDIO_SUFFIXES",
+    "example_clip",
+    "EXAMPLE_CLIPS",
+]

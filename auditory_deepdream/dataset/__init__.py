@@ -1,0 +1,112 @@
+"""Datasets: read NSynth / Philharmonia / SoundFont renders, curate, augment, encode, store.
+
+The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes table*
+(one row per source recording), one module per step:
+
+``readers``    :func:`read_nsynth` (the release layout; SoundFont renders use it too) and
+               :func:`read_philharmonia` (one folder per instrument)
+``ontology``   :func:`apply_ontology` maps every (source, label, instrument_source) to a
+               merged family, or omits it, using the data table ``data/ontology.csv``
+``plan``       :class:`DatasetConfig`; splits by source note (:func:`assign_splits`); the
+               augmentation plan (:func:`plan_augmentation`): time-stretch for
+               under-represented families and a per-family hop from K-means
+``encode``     the per-chunk job: trim, segment (zero-padding the last window), log-mel
+               encode (:func:`encode_chunk`, a pure function of a :class:`ChunkJob`)
+``build``      :func:`build_dataset` writes the encoded chunks into a resumable store;
+               :func:`build_default_dataset` renders the default SoundFonts first
+``store``      :class:`FeatureStore` / :class:`StoreWriter`, the float16 on-disk store
+``summary``    counts per family and source, before and after augmentation, and plots
+``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
+``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`)
+``workers``    the process pool the renders and encodes run in
+"""
+
+from .build import build_dataset, build_default_dataset, default_render_config
+from .encode import (
+    PITCH_CLASSES,
+    ChunkJob,
+    EncodedChunk,
+    chunk_jobs,
+    encode_chunk,
+    process_note,
+)
+from .ontology import apply_ontology, kept_programs, load_ontology
+from .pieces import PRELUDE_CHORDS, bach_prelude, break_beat, find_drumkit
+from .plan import (
+    DATASET_PRESETS,
+    SPLITS,
+    DatasetConfig,
+    apply_plan,
+    assign_splits,
+    plan_augmentation,
+)
+from .readers import (
+    NOTE_COLUMNS,
+    parse_philharmonia_name,
+    read_durations,
+    read_nsynth,
+    read_philharmonia,
+    read_sources,
+)
+from .soundfont import (
+    NSYNTH_FAMILIES,
+    NSYNTH_SOURCES,
+    RENDER_PRESETS,
+    RenderConfig,
+    default_soundfonts,
+    find_soundfonts,
+    gm_programs,
+    load_soundfont,
+    pip_soundfont,
+    render_soundfont,
+)
+from .store import STORE_DTYPE, FeatureStore, StoreWriter
+from .summary import distribution, plot_distribution, plot_summary, summarize
+
+__all__ = [
+    "DATASET_PRESETS",
+    "NOTE_COLUMNS",
+    "NSYNTH_FAMILIES",
+    "NSYNTH_SOURCES",
+    "PITCH_CLASSES",
+    "PRELUDE_CHORDS",
+    "RENDER_PRESETS",
+    "SPLITS",
+    "STORE_DTYPE",
+    "ChunkJob",
+    "DatasetConfig",
+    "EncodedChunk",
+    "FeatureStore",
+    "RenderConfig",
+    "StoreWriter",
+    "apply_ontology",
+    "apply_plan",
+    "assign_splits",
+    "bach_prelude",
+    "break_beat",
+    "build_dataset",
+    "build_default_dataset",
+    "chunk_jobs",
+    "default_render_config",
+    "default_soundfonts",
+    "distribution",
+    "encode_chunk",
+    "find_drumkit",
+    "find_soundfonts",
+    "gm_programs",
+    "kept_programs",
+    "load_ontology",
+    "load_soundfont",
+    "parse_philharmonia_name",
+    "pip_soundfont",
+    "plan_augmentation",
+    "plot_distribution",
+    "plot_summary",
+    "process_note",
+    "read_durations",
+    "read_nsynth",
+    "read_philharmonia",
+    "read_sources",
+    "render_soundfont",
+    "summarize",
+]

@@ -1,0 +1,377 @@
+"""Render an NSynth-layout dataset from General MIDI SoundFonts.
+
+NSynth itself was made by rendering single notes from sample libraries; this module
+does the same with any GM SoundFont (SF2 or SF3) through ``tinysoundfont``. The output
+folder has the layout of one NSynth split::
+
+    examples.json                      {note_str: {note_str, pitch, velocity, ...}}
+    audio/<note_str>.wav               mono 16-bit PCM, ``held_seconds + release_seconds`` long
+
+with ``note_str`` named as in NSynth, ``<family>_<source>_<instrument>-<pitch>-<velocity>``
+(for example ``string_acoustic_040-060-100``). Which GM program is which family and
+source, and its playable pitch range, comes from the data table
+``auditory_deepdream/data/gm_programs.csv`` (edit the table, not the code).
+
+Rendering is deterministic and runs in parallel worker processes; each worker loads a
+SoundFont once and renders every note of the programs it is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pretty_midi
+import soundfile as sf
+from tqdm.auto import tqdm
+
+from ..atomic import atomic_path, write_json_atomic
+from ..errors import DatasetError
+from .workers import map_jobs
+
+__all__ = [
+    "NSYNTH_FAMILIES",
+    "NSYNTH_SOURCES",
+    "RENDER_PRESETS",
+    "RenderConfig",
+    "default_soundfonts",
+    "find_soundfonts",
+    "gm_programs",
+    "load_soundfont",
+    "pip_soundfont",
+    "render_soundfont",
+]
+
+log = logging.getLogger(__name__)
+
+NSYNTH_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed",
+                   "string", "synth_lead", "vocal")
+NSYNTH_SOURCES = ("acoustic", "electronic", "synthetic")
+_SILENT_PEAK = 1e-4  # a note whose rendered peak is below this has no sample in the SoundFont
+_SYSTEM_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3")
+_SKIPPED_NAMES = ("MuseScore_General_Full.sf3",)  # a larger duplicate of MuseScore_General
+_HELDOUT_PREFERENCE = ("MuseScore_General",)  # SoundFonts kept out of the default training set
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How notes are rendered.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Output sample rate in Hz (render at the training rate to avoid resampling).
+    held_seconds, release_seconds : float
+        The key is held for ``held_seconds``, then released and the release tail recorded
+        for ``release_seconds`` (NSynth: 3 s + 1 s).
+    velocities : tuple of int
+        MIDI velocities rendered for every pitch.
+    pitch_step : int
+        Render every ``pitch_step``-th semitone of each program's playable range.
+    programs : tuple of int, optional
+        GM programs (0-127) to render; default every program in the table.
+    max_pitches : int, optional
+        At most this many pitches per program, evenly spread over the range.
+    jobs : int
+        Worker processes.
+    """
+
+    sample_rate: int = 22_050
+    held_seconds: float = 3.0
+    release_seconds: float = 1.0
+    velocities: tuple[int, ...] = (50, 75, 100, 127)
+    pitch_step: int = 1
+    programs: tuple[int, ...] | None = None
+    max_pitches: int | None = None
+    jobs: int = 2
+
+    def __post_init__(self):
+        if not self.velocities or any(not 1 <= v <= 127 for v in self.velocities):
+            raise DatasetError("RenderConfig.velocities must be MIDI velocities in 1..127.")
+        if self.pitch_step < 1:
+            raise DatasetError("RenderConfig.pitch_step must be at least 1.")
+        if self.held_seconds <= 0 or self.release_seconds < 0:
+            raise DatasetError("RenderConfig needs held_seconds > 0 and release_seconds >= 0.")
+        if self.programs is not None and any(not 0 <= p <= 127 for p in self.programs):
+            raise DatasetError("RenderConfig.programs must be GM programs in 0..127.")
+
+
+# 'small' is for tests and CI (seconds); 'full' gives the default training set (its
+# programs are filled in from the ontology by the default build).
+RENDER_PRESETS: dict[str, RenderConfig] = {
+    "small": RenderConfig(velocities=(75, 127), pitch_step=1, max_pitches=4,
+                          programs=(0, 19, 24, 33, 40, 56, 65, 73, 80, 52)),
+    "full": RenderConfig(velocities=(50, 90, 127), pitch_step=3),
+}
+
+
+def gm_programs() -> pd.DataFrame:
+    """The GM program table: ``program, name, family, source, low, high, heldout_program, note``.
+
+    ``family``/``source`` use NSynth's names; an empty family means the program is never
+    rendered (pads, effects, percussion). ``heldout_program`` marks one program per family
+    that is kept out of training when no spare SoundFont is available.
+    """
+    path = resources.files("auditory_deepdream") / "data" / "gm_programs.csv"
+    table = pd.read_csv(str(path), keep_default_na=False, dtype={"family": str, "source": str})
+    bad = table[(table.family != "") & ~table.family.isin(NSYNTH_FAMILIES)]
+    if len(bad):
+        raise DatasetError(f"gm_programs.csv has unknown families {sorted(bad.family)}; "
+                           f"use NSynth's: {list(NSYNTH_FAMILIES)}.")
+    return table
+
+
+def pip_soundfont() -> Path:
+    """Path of ``TimGM6mb.sf2``, the small GM SoundFont shipped in the ``pretty_midi`` wheel."""
+    path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    if not path.is_file():
+        raise DatasetError(f"{path} is missing; reinstall pretty_midi (pip install --force-reinstall pretty_midi).")
+    return path
+
+
+def find_soundfonts(extra=()) -> list[Path]:
+    """Available SoundFonts: pretty_midi's TimGM6mb, system SF2/SF3 files and ``extra`` paths.
+
+    Symlinks to a file already listed (``default-GM.sf2``) and ``MuseScore_General_Full.sf3``
+    (a larger copy of MuseScore_General) are left out; the list is sorted by name with
+    TimGM6mb last.
+
+    Parameters
+    ----------
+    extra : iterable of path-like
+        User SoundFonts (listed even if they are duplicates by name).
+    """
+    found: dict[Path, Path] = {}
+    for user in extra:
+        user = Path(user)
+        if not user.is_file():
+            raise DatasetError(f"SoundFont {user} does not exist; pass the path of an .sf2 or .sf3 file.")
+        found.setdefault(user.resolve(), user)
+    system = [p for folder in _SYSTEM_DIRS if Path(folder).is_dir()
+              for p in sorted(Path(folder).glob("*.sf[23]")) if p.name not in _SKIPPED_NAMES]
+    # a file reached through several names is listed once, under its own (non "default-") name
+    for path in sorted(system, key=lambda p: (p.name.startswith("default-"), p.name)):
+        found.setdefault(path.resolve(), path)
+    found.setdefault(pip_soundfont().resolve(), pip_soundfont())
+    return sorted(found.values(), key=lambda p: (p.name == "TimGM6mb.sf2", p.name))
+
+
+def default_soundfonts(extra=()) -> tuple[list[Path], list[Path]]:
+    """Split the available SoundFonts into (training, held-out).
+
+    MuseScore_General is held out when present; otherwise the last of two or more
+    non-TimGM6mb SoundFonts is. With TimGM6mb alone nothing is held out here (the caller
+    then holds out GM programs instead, see ``gm_programs().heldout_program``).
+    """
+    fonts = find_soundfonts(extra)
+    held = [p for p in fonts if p.stem in _HELDOUT_PREFERENCE]
+    if not held:
+        others = [p for p in fonts if p.name != "TimGM6mb.sf2"]
+        held = others[-1:] if len(others) >= 2 else []
+    return [p for p in fonts if p not in held], held
+
+
+def _pitches(low: int, high: int, config: RenderConfig) -> tuple[int, ...]:
+    pitches = list(range(low, high + 1, config.pitch_step))
+    if config.max_pitches is not None and len(pitches) > config.max_pitches:
+        pick = np.unique(np.round(np.linspace(0, len(pitches) - 1, config.max_pitches)).astype(int))
+        pitches = [pitches[i] for i in pick]
+    return tuple(pitches)
+
+
+# ------------------------------------------------------------------ worker side
+@dataclass(frozen=True)
+class _ProgramTask:
+    """One GM program of one SoundFont to render into ``out_dir`` (picklable)."""
+
+    soundfont: str
+    program: int
+    name: str
+    family: str
+    source: str
+    instrument: int  # 128 * position of the SoundFont + program
+    pitches: tuple[int, ...]
+    config: RenderConfig
+    out_dir: str
+
+    @property
+    def n_notes(self) -> int:
+        return len(self.pitches) * len(self.config.velocities)
+
+
+def load_soundfont(path, *, sample_rate: int) -> tuple:
+    """A ``tinysoundfont`` synthesiser with one SoundFont loaded.
+
+    Returns
+    -------
+    synth : tinysoundfont.Synth
+        Renders stereo float32 at ``sample_rate``.
+    sfid : int
+        The SoundFont's id in ``synth`` (for ``program_select``).
+    """
+    try:  # imported here: it is installed apart (pip --no-deps), so say how when it is missing
+        import tinysoundfont
+    except ImportError:
+        raise DatasetError(
+            "SoundFont rendering needs tinysoundfont. Install it without its optional audio "
+            "playback dependency: pip install --no-deps tinysoundfont") from None
+    synth = tinysoundfont.Synth(samplerate=sample_rate)
+    try:
+        sfid = synth.sfload(str(path))
+    except Exception as exc:  # tinysoundfont raises its own exception types
+        raise DatasetError(f"Could not load SoundFont {path}: {exc}. Is it an SF2/SF3 file?") from None
+    return synth, sfid
+
+
+_SYNTHS: dict[str, tuple] = {}  # one loaded SoundFont per (worker process, path)
+
+
+def _cached_soundfont(path: str, sample_rate: int) -> tuple:
+    key = f"{path}@{sample_rate}"
+    if key not in _SYNTHS:
+        _SYNTHS.clear()  # hold one SoundFont per worker: they are hundreds of MB decoded
+        _SYNTHS[key] = load_soundfont(path, sample_rate=sample_rate)
+    return _SYNTHS[key]
+
+
+def _render_program(task: _ProgramTask) -> list[dict]:
+    """Render every note of one program of one SoundFont; write wavs; return example rows."""
+    config = task.config
+    synth, sfid = _cached_soundfont(task.soundfont, config.sample_rate)
+    try:
+        synth.program_select(0, sfid, 0, task.program)
+    except Exception:  # the SoundFont has no preset for this program
+        log.warning("%s has no GM program %d; skipped", Path(task.soundfont).name, task.program)
+        return []
+    preset = synth.sfpreset_name(sfid, 0, task.program) or ""
+    held = round(config.held_seconds * config.sample_rate)
+    release = round(config.release_seconds * config.sample_rate)
+    instrument_str = f"{task.family}_{task.source}_{task.instrument:03d}"
+    rows = []
+    for pitch in task.pitches:
+        for velocity in config.velocities:
+            synth.noteon(0, pitch, velocity)
+            on = np.frombuffer(synth.generate(held), dtype=np.float32)
+            synth.noteoff(0, pitch)
+            off = np.frombuffer(synth.generate(release), dtype=np.float32) if release else on[:0]
+            synth.sounds_off(0)  # cut any tail so the next note starts from silence
+            synth.generate(2048)  # killed voices fade out fast but not instantly
+            y = np.concatenate([on, off]).reshape(-1, 2).mean(axis=1)
+            peak = float(np.max(np.abs(y)))
+            if peak < _SILENT_PEAK:
+                log.info("%s program %d pitch %d is silent; skipped", task.soundfont, task.program, pitch)
+                continue
+            note_str = f"{instrument_str}-{pitch:03d}-{velocity:03d}"
+            with atomic_path(Path(task.out_dir) / "audio" / f"{note_str}.wav") as tmp:
+                sf.write(tmp, np.clip(y, -1.0, 1.0), config.sample_rate, subtype="PCM_16")
+            rows.append({
+                "note_str": note_str,
+                "pitch": pitch,
+                "velocity": velocity,
+                "sample_rate": config.sample_rate,
+                "instrument": task.instrument,
+                "instrument_str": instrument_str,
+                "instrument_family": NSYNTH_FAMILIES.index(task.family),
+                "instrument_family_str": task.family,
+                "instrument_source": NSYNTH_SOURCES.index(task.source),
+                "instrument_source_str": task.source,
+                "soundfont": Path(task.soundfont).name,
+                "program": task.program,
+                "program_name": task.name,
+                "preset_name": preset,
+                "peak": round(peak, 6),
+            })
+    return rows
+
+
+# ------------------------------------------------------------------ public entry
+def _program_table(*, families, programs, heldout_programs: str) -> pd.DataFrame:
+    """The rows of :func:`gm_programs` a render covers."""
+    table = gm_programs()
+    table = table[table.family != ""]
+    if families is not None:
+        table = table[table.family.isin(list(families))]
+    if programs is not None:
+        table = table[table.program.isin(programs)]
+    if heldout_programs == "exclude":
+        table = table[table.heldout_program == 0]
+    elif heldout_programs == "only":
+        table = table[table.heldout_program == 1]
+    if table.empty:
+        raise DatasetError("No GM programs left to render; check families/programs.")
+    return table
+
+
+def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig(),
+                     families=None, heldout_programs: str = "include",
+                     progress: bool = True, client=None) -> pd.DataFrame:
+    """Render notes from GM SoundFonts into an NSynth-layout folder.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output folder; gets ``examples.json``, ``render.json`` and ``audio/<note_str>.wav``.
+    soundfonts : sequence of path-like
+        SF2/SF3 files. Instrument numbers are ``128 * position + program``, so the
+        same program in two SoundFonts is two instruments.
+    config : RenderConfig
+    families : iterable of str, optional
+        NSynth families to render (default: all in the program table).
+    heldout_programs : {'include', 'exclude', 'only'}
+        What to do with the programs flagged ``heldout_program`` in ``gm_programs.csv``
+        (exclude them from a training render, or render only them for a held-out set).
+    progress : bool
+        Show a tqdm bar.
+    client : distributed.Client, optional
+        Render on this Dask cluster (its workers must see ``out_dir`` and the SoundFonts);
+        default: ``config.jobs`` local worker processes.
+
+    Returns
+    -------
+    examples : pd.DataFrame
+        One row per rendered note (the content of ``examples.json``), sorted by ``note_str``.
+
+    Raises
+    ------
+    DatasetError
+        Missing or unloadable SoundFonts, no programs left to render, or every note silent.
+    """
+    if heldout_programs not in ("include", "exclude", "only"):
+        raise DatasetError("heldout_programs must be 'include', 'exclude' or 'only'.")
+    soundfonts = [Path(p) for p in soundfonts]
+    if not soundfonts:
+        raise DatasetError("No SoundFonts given; pass at least one .sf2/.sf3 path.")
+    for path in soundfonts:
+        if not path.is_file():
+            raise DatasetError(f"SoundFont {path} does not exist.")
+    table = _program_table(families=families, programs=config.programs, heldout_programs=heldout_programs)
+    out_dir = Path(out_dir)
+    (out_dir / "audio").mkdir(parents=True, exist_ok=True)
+    # ordered by SoundFont, so each worker mostly keeps one SoundFont loaded
+    tasks = [_ProgramTask(soundfont=str(sf_path), program=int(r.program), name=r.name, family=r.family,
+                          source=r.source, instrument=128 * i + int(r.program),
+                          pitches=_pitches(int(r.low), int(r.high), config), config=config,
+                          out_dir=str(out_dir))
+             for i, sf_path in enumerate(soundfonts) for r in table.itertuples()]
+    rows: list[dict] = []
+    with tqdm(total=sum(t.n_notes for t in tasks), desc="render notes", unit="note",
+              disable=not progress) as bar:
+        for task, result in map_jobs(_render_program, tasks, jobs=config.jobs, client=client,
+                                     name="render", announce=tqdm.write if progress else None):
+            rows.extend(result)
+            bar.update(task.n_notes)
+    if not rows:
+        raise DatasetError("Every rendered note was silent; is the SoundFont a General MIDI one?")
+    examples = pd.DataFrame(rows).sort_values("note_str").reset_index(drop=True)
+    examples.insert(1, "note", np.arange(len(examples)))
+    # examples.json last: a folder without it is an unfinished render
+    write_json_atomic(out_dir / "examples.json",
+                      {r["note_str"]: r for r in examples.to_dict(orient="records")})
+    write_json_atomic(out_dir / "render.json", {
+        "soundfonts": [str(p) for p in soundfonts], "config": asdict(config),
+        "heldout_programs": heldout_programs, "n_notes": len(examples)})
+    return examples

@@ -1,0 +1,218 @@
+"""The model side of dreaming: a Keras model wrapped to give activations and objective values.
+
+:class:`Dreamer` turns an :class:`~auditory_deepdream.dreamer.objectives.Objective` into a
+traceable function of the log-mel input, with a shortcut that makes auditioning every
+filter of a layer cheap, and caches the compiled functions built on it (by
+:mod:`~auditory_deepdream.dreamer.ascent` and :meth:`Dreamer.evaluate`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .. import models
+from ..errors import DreamError, ModelError, SettingsMismatchError
+from ..settings import AudioSettings
+from .objectives import LOGITS, Batched, FilterObjective, ModelInfo, Objective, crop_borders
+
+__all__ = ["Dreamer", "as_dreamer", "run_compiled"]
+
+
+class Dreamer:
+    """A model ready to dream: objective values as traceable functions, compiled once each.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :mod:`auditory_deepdream.models` (input ``(n_mels, None, 1)`` dB).
+    settings : AudioSettings
+        The settings the model was trained with.
+    card : dict, optional
+        Model card; its ``classes`` name the class logits.
+
+    Attributes
+    ----------
+    info : ModelInfo
+        The layers objectives may read, their filter counts, and the classes.
+    """
+
+    def __init__(self, model, *, settings: AudioSettings, card: dict | None = None):
+        n_mels = model.inputs[0].shape[1]
+        if n_mels != settings.n_mels:
+            raise SettingsMismatchError(
+                f"The model takes {n_mels} mel bands but the settings have n_mels={settings.n_mels}. "
+                "Use the settings the model was trained with (its settings.json).")
+        self.model = model
+        self.settings = settings
+        self.card = dict(card or {})
+        table = models.list_layers(model)
+        dense = [l for l in model.layers if type(l).__name__ == "Dense"]
+        self._logit_layer = next((l for l in dense if l.name == "family"), dense[-1] if dense else None)
+        n_classes = None if self._logit_layer is None else int(self._logit_layer.units)
+        self.info = ModelInfo(dict(zip(table["name"], (int(f) for f in table["filters"]))) if len(table) else {},
+                              n_classes, tuple(self.card.get("classes", ())))
+        self._extractors: dict = {}
+        self._compiled: dict = {}
+
+    @classmethod
+    def load(cls, name_or_path="default", *, settings: AudioSettings | None = None) -> Dreamer:
+        """Load a model directory (or the bundled model by name) as a :class:`Dreamer`."""
+        model, model_settings, card = models.load_model(name_or_path, settings=settings)
+        return cls(model, settings=model_settings, card=card)
+
+    def check(self, objective: Objective) -> None:
+        """Raise :class:`ModelError` unless ``objective`` fits this model."""
+        if not isinstance(objective, Objective):
+            raise ModelError(f"Expected an Objective, got {type(objective).__name__}; build one with "
+                             "filter_objective, layer_objective or class_objective.")
+        objective.validate(self.info)
+
+    def compiled(self, key, build):
+        """The compiled function cached under ``key``, built by ``build()`` on first use.
+
+        Keys hold the objective, so each objective is traced once per use and reused after.
+        """
+        if key not in self._compiled:
+            self._compiled[key] = build()
+        return self._compiled[key]
+
+    def evaluate(self, mel_db, objective: Objective) -> np.ndarray:
+        """Objective values of spectrograms.
+
+        Parameters
+        ----------
+        mel_db : np.ndarray [shape=(batch, n_mels, n_frames)]
+        objective : Objective
+
+        Returns
+        -------
+        values : np.ndarray [shape=(batch,)]
+        """
+        self.check(objective)
+
+        def build():
+            values = self.values(objective)
+            spec = tf.TensorSpec([None, self.settings.n_mels, None], tf.float32)
+            return tf.function(lambda x: values(x[..., None]), input_signature=[spec])
+
+        fn = self.compiled(("evaluate", objective), build)
+        return run_compiled(fn, np.asarray(mel_db, dtype=np.float32)).numpy()
+
+    # ----------------------------------------------------------------- activations
+    def activations(self, names: frozenset):
+        """``x (batch, n_mels, frames, 1) -> {name: activation}`` for the layers ``names``.
+
+        ``LOGITS`` gives the pre-softmax class logits (the output layer's input times its
+        kernel, plus its bias).
+        """
+        if names not in self._extractors:
+            outputs = {n: self.model.get_layer(n).output for n in names if n != LOGITS}
+            if LOGITS in names:
+                outputs[LOGITS] = self._logit_layer.input
+            self._extractors[names] = keras.Model(self.model.inputs, outputs)
+        extractor = self._extractors[names]
+        layer = self._logit_layer
+
+        def activations(x):
+            acts = dict(extractor(x, training=False))
+            if LOGITS in acts:
+                acts[LOGITS] = tf.matmul(acts[LOGITS], layer.kernel) + layer.bias
+            return acts
+
+        return activations
+
+    def values(self, objective: Objective):
+        """``x (batch, n_mels, frames, 1) -> (batch,)`` objective values, as a traceable function.
+
+        A :class:`Batched` objective whose items are all single filters of one
+        ``Conv2D`` layer (auditioning a layer) takes a shortcut: the network runs up to
+        that layer's input, and the layer itself computes only item *i*'s filter on item
+        *i* (a depthwise convolution over the batch folded into channels) instead of all
+        its filters on every item. The values are the same; a layer of ``F`` filters does
+        ``F`` times less work in its last convolution, forward and backward.
+        """
+        per_item = self._per_item_filters(objective)
+        if per_item is None:
+            activations = self.activations(objective.layers())
+            return lambda x: objective(activations(x))
+        layer, index, crop = per_item
+        key = ("input of", layer.name)
+        if key not in self._extractors:
+            self._extractors[key] = keras.Model(self.model.inputs, layer.input)
+        before = self._extractors[key]
+        index = tf.constant(index, tf.int32)
+        strides = [1, *layer.strides, 1]
+        padding = layer.padding.upper()
+        dilations = list(layer.dilation_rate)
+
+        def values(x):
+            h = before(x, training=False)  # (batch, bands, frames, c_in)
+            batch, c_in = tf.shape(h)[0], tf.shape(h)[3]
+            folded = tf.reshape(tf.transpose(h, [1, 2, 0, 3]), [1, tf.shape(h)[1], tf.shape(h)[2], batch * c_in])
+            kernel = tf.gather(layer.kernel, index, axis=3)  # (kh, kw, c_in, batch)
+            kernel = tf.reshape(tf.transpose(kernel, [0, 1, 3, 2]),
+                                [kernel.shape[0], kernel.shape[1], batch * c_in, 1])
+            out = tf.nn.depthwise_conv2d(folded, kernel, strides=strides, padding=padding, dilations=dilations)
+            out = tf.reshape(out, [tf.shape(out)[1], tf.shape(out)[2], batch, c_in])
+            out = tf.transpose(tf.reduce_sum(out, axis=3), [2, 0, 1])  # (batch, bands', frames')
+            if layer.use_bias:
+                out = out + tf.gather(layer.bias, index)[:, None, None]
+            out = layer.activation(out)
+            return tf.reduce_mean(crop_borders(out[..., None], crop)[..., 0], axis=[1, 2])
+
+        return values
+
+    def _per_item_filters(self, objective: Objective):
+        """``(layer, filter indices, crop)`` when ``objective`` auditions filters of one plain
+        ``Conv2D`` layer item by item, else None."""
+        if not isinstance(objective, Batched) or not objective.items:
+            return None
+        items = objective.items
+        if not all(type(t) is FilterObjective for t in items):
+            return None
+        if len({t.layer for t in items}) != 1 or len({t.crop for t in items}) != 1:
+            return None
+        layer = self.model.get_layer(items[0].layer)
+        if (type(layer).__name__ != "Conv2D" or getattr(layer, "groups", 1) != 1
+                or getattr(layer, "data_format", "channels_last") != "channels_last"
+                or len(layer._inbound_nodes) != 1):
+            return None
+        return layer, [t.index for t in items], items[0].crop
+
+
+def as_dreamer(model, settings: AudioSettings | None = None) -> Dreamer:
+    """A :class:`Dreamer` from a Dreamer, a Keras model (with ``settings``) or a model name / folder.
+
+    Raises
+    ------
+    SettingsMismatchError
+        ``settings`` differ from the model's, or a Keras model comes without them.
+    """
+    if isinstance(model, Dreamer):
+        dreamer = model
+    elif isinstance(model, (str, os.PathLike)):
+        dreamer = Dreamer.load(model)
+    else:
+        if settings is None:
+            raise SettingsMismatchError("Pass settings= (the AudioSettings the model was trained with) "
+                                        "together with a Keras model.")
+        return Dreamer(model, settings=settings)
+    if settings is not None:
+        dreamer.settings.check_compatible(settings, mine="model", theirs="clip")
+    return dreamer
+
+
+def run_compiled(fn, *args, **kwargs):
+    """Call a compiled function, turning TensorFlow runtime errors into a :class:`DreamError`."""
+    try:
+        return fn(*args, **kwargs)
+    except (tf.errors.ResourceExhaustedError, MemoryError) as exc:
+        raise DreamError("Out of memory while dreaming; pass a smaller block_frames or fewer "
+                         f"filters at once ({type(exc).__name__}).") from None
+    except tf.errors.OpError as exc:
+        first = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        raise DreamError(f"TensorFlow could not run the dream: {first}") from None

@@ -1,0 +1,167 @@
+"""What a dream produced, and how much of it the listener gets.
+
+Every dream is measured the same way, whatever the domain or rate: the output is
+re-encoded and the objective evaluated on the input, on the dream and on the output, and
+:func:`survival` is the share of the activation gain that made it into the sound.
+:func:`build_result` is the one place a :class:`DreamResult` is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import audio
+from .activations import Dreamer
+from .objectives import Objective
+
+__all__ = ["DreamResult", "survival", "build_result"]
+
+
+@dataclass
+class DreamResult:
+    """Everything a dream produced, with the measures of what survived into the sound.
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(n_samples,) or (batch, n_samples)]
+        Output, loudness-matched to the input, peak below 1.
+    input_audio : np.ndarray, same shape as ``audio``
+    sample_rate : int
+        Rate of ``audio`` and ``input_audio``.
+    objective : Objective
+    domain : {'mel', 'waveform'}
+        What was ascended on.
+    sonify : {'original', 'griffin-lim'} or None
+        How a mel-domain dream became sound (None for the waveform domain).
+    seed : int
+    mel_before, mel_dreamed, mel_after : np.ndarray [shape=(batch, n_mels, n_frames)]
+        Input log-mel, the dreamed log-mel, and the output audio re-encoded at the model's
+        rate (None when the dream was not measured).
+    objective_before, objective_dreamed, objective_after : np.ndarray [shape=(batch,)]
+        Objective on the input, on the dreamed spectrogram, and on the re-encoded output.
+    survival : np.ndarray [shape=(batch,)]
+        :func:`survival` of the output: the fraction of the activation gain that the
+        listener gets (NaN where the dream gained nothing).
+    survival_sonified : np.ndarray [shape=(batch,)]
+        The same fraction measured before loudness matching: what the sonification
+        alone keeps (dreams that raise overall level lose the rest to the level match).
+    spectral_change_db : np.ndarray [shape=(batch,)]
+        Mean absolute log-mel difference between output and input.
+    loudness_in_db, loudness_out_db : np.ndarray [shape=(batch,)]
+        RMS level in dBFS.
+    history : np.ndarray [shape=(steps * octaves, batch)]
+        Objective before each ascent step.
+    """
+
+    audio: np.ndarray
+    input_audio: np.ndarray
+    sample_rate: int
+    objective: Objective
+    domain: str
+    sonify: str | None
+    seed: int
+    mel_before: np.ndarray
+    mel_dreamed: np.ndarray
+    mel_after: np.ndarray | None
+    objective_before: np.ndarray
+    objective_dreamed: np.ndarray
+    objective_after: np.ndarray
+    survival: np.ndarray
+    survival_sonified: np.ndarray
+    spectral_change_db: np.ndarray
+    loudness_in_db: np.ndarray
+    loudness_out_db: np.ndarray
+    history: np.ndarray
+
+    def summary(self) -> dict:
+        """Scalar summary (means over the batch) for printing or JSON."""
+        return {
+            "objective": str(self.objective), "domain": self.domain, "sonify": self.sonify, "seed": self.seed,
+            "objective_before": float(np.mean(self.objective_before)),
+            "objective_dreamed": float(np.mean(self.objective_dreamed)),
+            "objective_after": float(np.mean(self.objective_after)),
+            "survival": _nanmean(self.survival),
+            "survival_sonified": _nanmean(self.survival_sonified),
+            "spectral_change_db": float(np.mean(self.spectral_change_db)),
+            "loudness_in_db": float(np.mean(self.loudness_in_db)),
+            "loudness_out_db": float(np.mean(self.loudness_out_db)),
+        }
+
+
+def _nanmean(values) -> float | None:
+    return float(np.nanmean(values)) if np.isfinite(values).any() else None
+
+
+def survival(before, dreamed, after) -> np.ndarray:
+    """Share of the activation gain that survives: ``(after - before) / (dreamed - before)``.
+
+    Parameters
+    ----------
+    before, dreamed, after : np.ndarray [shape=(batch,)]
+        Objective on the input, on the dream, and on what the listener hears.
+
+    Returns
+    -------
+    survival : np.ndarray [shape=(batch,), dtype=float32]
+        NaN where the dream gained nothing (``|dreamed - before| <= 1e-6``).
+    """
+    gain = np.asarray(dreamed) - np.asarray(before)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(gain) > 1e-6, (np.asarray(after) - before) / gain, np.nan).astype(np.float32)
+
+
+def rms_db(y) -> np.ndarray:
+    """RMS level in dBFS of each waveform, ``(..., n_samples) -> (...)``."""
+    return (10 * np.log10(np.mean(np.square(y, dtype=np.float64), axis=-1) + 1e-20)).astype(np.float32)
+
+
+def build_result(dreamer: Dreamer, objective: Objective, *, audio_in, audio_out, sample_rate: int, mel, dreamed,
+                 heard, sonified, history, domain: str, sonify: str | None, seed: int, single: bool,
+                 measure: bool) -> DreamResult:
+    """Measure a dream and gather it in a :class:`DreamResult`.
+
+    Parameters
+    ----------
+    dreamer : Dreamer
+    objective : Objective
+    audio_in, audio_out : np.ndarray [shape=(batch, n_samples)]
+        Input and final output, at ``sample_rate``.
+    sample_rate : int
+    mel, dreamed : np.ndarray [shape=(batch, n_mels, n_frames)]
+        Input log-mel and the dreamed log-mel.
+    heard : np.ndarray [shape=(batch, n_model_samples)]
+        The output at the model's rate (re-encoded as ``mel_after``).
+    sonified : np.ndarray [shape=(batch, n_model_samples)]
+        The sound before loudness matching, at the model's rate.
+    history : np.ndarray [shape=(n_steps, batch)]
+    domain, sonify, seed
+        Recorded as given.
+    single : bool
+        Return ``audio`` and ``input_audio`` without the batch axis.
+    measure : bool
+        Re-encode and evaluate; ``False`` leaves ``mel_after`` None and the measures NaN.
+
+    Returns
+    -------
+    DreamResult
+    """
+    s = dreamer.settings
+    if measure:
+        mel_after = audio.encode(heard, settings=s)
+        before = dreamer.evaluate(mel, objective)
+        at_dream = dreamer.evaluate(dreamed, objective)
+        after = dreamer.evaluate(mel_after, objective)
+        kept = survival(before, at_dream, dreamer.evaluate(audio.encode(sonified, settings=s), objective))
+        change = np.mean(np.abs(mel_after - mel), axis=(-2, -1))
+    else:  # the sound alone: no re-encoding, no objective evaluations
+        mel_after = None
+        before = at_dream = after = kept = change = np.full(len(mel), np.nan, dtype=np.float32)
+    squeeze = (lambda a: a[0]) if single else (lambda a: a)
+    return DreamResult(
+        audio=squeeze(audio_out), input_audio=squeeze(audio_in), sample_rate=int(sample_rate),
+        objective=objective, domain=domain, sonify=sonify, seed=int(seed), mel_before=mel, mel_dreamed=dreamed,
+        mel_after=mel_after, objective_before=before, objective_dreamed=at_dream, objective_after=after,
+        survival=survival(before, at_dream, after), survival_sonified=kept, spectral_change_db=change,
+        loudness_in_db=rms_db(audio_in), loudness_out_db=rms_db(audio_out), history=history)

@@ -1,0 +1,127 @@
+"""The ``auditory-deepdream`` command: every sub-command's ``--help``, and one real run of each.
+
+Each real run goes through :func:`auditory_deepdream.cli.main` exactly as a user's shell
+would, on small real inputs (notes rendered from pip's TimGM6mb SoundFont, the bundled
+clips and model), and checks what it wrote.
+"""
+
+import json
+import shlex
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from training_fixtures import make_store
+
+from auditory_deepdream import cli
+from auditory_deepdream.audio import example_clip
+
+SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "search", "dream", "layers"]
+
+
+def run(capsys, *argv) -> str:
+    assert cli.main(list(argv)) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def test_parser_lists_exactly_the_documented_subcommands():
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert list(sub.choices) == SUBCOMMANDS
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_help_of_every_subcommand(name, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([name, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: auditory-deepdream {name}")
+    assert "--" in out  # it documents options
+
+
+def test_a_user_mistake_is_one_line_on_stderr_and_exit_code_2(tmp_path, capsys):
+    assert cli.main(["dream", str(tmp_path / "missing.wav"), str(tmp_path / "out.wav")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "missing.wav" in err
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "render"
+    assert cli.main(["render-soundfont", "--out", str(out), "--programs", "0", "40", "--velocities", "100",
+                     "--sample-rate", "16000", "--jobs", "1"]) == 0
+    return out
+
+
+def test_render_soundfont(rendered):
+    examples = json.loads((rendered / "examples.json").read_text())
+    assert len(examples) == 2 * 4  # two programs, the small preset's four pitches, one velocity
+    assert {e["velocity"] for e in examples.values()} == {100}
+    for name in examples:
+        y, sr = sf.read(rendered / "audio" / f"{name}.wav")
+        assert sr == 16000 and np.abs(y).max() > 0.01
+
+
+def test_build_dataset(rendered, tmp_path, capsys):
+    out = run(capsys, "build-dataset", "--out", str(tmp_path / "store"), "--soundfont-dir", str(rendered),
+              "--jobs", "1")
+    index = pd.read_csv(tmp_path / "store" / "index.csv")
+    assert f"store: {tmp_path / 'store'} ({len(index)} segments" in out
+    assert set(index["family"]) == {"piano", "string"}  # GM programs 0 (grand piano) and 40 (violin)
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    return make_store(tmp_path_factory.getbasetemp() / "tiny-store")  # shared by the training tests
+
+
+def test_train_records_the_exact_command_in_the_card(tiny_store, tmp_path, capsys):
+    argv = ["train", "--store", str(tiny_store.path), "--out", str(tmp_path / "model"), "--epochs", "1",
+            "--batch-size", "32", "--hp", "width=0.25", "dense_units=16", "--log-dir", str(tmp_path / "logs")]
+    out = run(capsys, *argv)
+    card = json.loads((tmp_path / "model" / "card.json").read_text())
+    assert card["command"] == shlex.join(["auditory-deepdream", *argv])
+    assert f"test accuracy: {card['test']['accuracy']:.4f}" in out
+    assert card["hyperparameters"]["width"] == 0.25 and card["epochs_run"] == 1
+    assert pd.read_csv(tmp_path / "logs" / "evaluation.csv")["model_id"].tolist() == [0]
+
+
+def test_search(tiny_store, tmp_path, capsys):
+    out = run(capsys, "search", "--store", str(tiny_store.path), "--log-dir", str(tmp_path / "search"),
+              "--trials", "1", "--init-points", "1", "--epochs", "1", "--batch-size", "32",
+              "--fixed", "width=0.25", "dense_units=16")
+    logs = pd.read_csv(tmp_path / "search" / "evaluation.csv")
+    assert logs["model_id"].tolist() == [0]
+    assert f"{logs['accuracy'].iloc[0]:.6f}"[:4] in out
+
+
+def test_dream_keeps_length_and_rate(tmp_path, capsys):
+    y, sr = sf.read(example_clip("flute_A4"))
+    src = tmp_path / "flute.wav"
+    sf.write(src, y[: sr // 2], sr)
+    out = run(capsys, "dream", str(src), str(tmp_path / "out.wav"), "--layer", "stage1_conv1", "--filter", "3",
+              "--steps", "2")
+    dreamed, sr_out = sf.read(tmp_path / "out.wav")
+    assert sr_out == sr and len(dreamed) == sr // 2
+    assert f"wrote {tmp_path / 'out.wav'}" in out
+    assert not np.allclose(dreamed, y[: sr // 2], atol=1e-4)
+
+
+def test_layers_lists_dreamable_layers_and_classes(capsys):
+    from auditory_deepdream.models import conv_layer_names, load_model
+
+    model, _, card = load_model("default")
+    out = run(capsys, "layers")
+    for name in conv_layer_names(model):
+        assert name in out
+    assert "classes: " + ", ".join(card["classes"]) in out
+
+
+def test_quickstart(tmp_path, capsys):
+    out = run(capsys, "quickstart", "--out", str(tmp_path), "--clip", "piano_E4")
+    for kind, suffix in (("input", ".wav"), ("dream", ".wav"), ("spectrogram", ".png")):
+        (line,) = [l for l in out.splitlines() if l.startswith(f"{kind}: ")]
+        assert line.endswith(suffix) and (tmp_path / line.split("/")[-1]).is_file()

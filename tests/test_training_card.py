@@ -1,0 +1,55 @@
+"""The model card: every score in words and in JSON, written once, loadable model directory."""
+
+import json
+
+import pytest
+from training_fixtures import make_store
+
+from auditory_deepdream.generator import build_index
+from auditory_deepdream.models import load_model
+from auditory_deepdream.training import TrainConfig, card_markdown, export_model, train
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return make_store(tmp_path_factory.getbasetemp() / "tiny-store")  # shared by the training tests
+
+
+@pytest.fixture(scope="module")
+def trained(store):
+    config = TrainConfig(epochs=1, batch_size=32, verbose=0, max_seconds=0.0)
+    return train(store, builder="conv_blocks", hp={"width": 0.25, "dense_units": 16}, config=config), config
+
+
+def test_card_reports_curated_and_every_segment_accuracy(trained, store, tmp_path):
+    result, config = trained
+    card = export_model(result, tmp_path / "model", store=store, command="auditory-deepdream train ...",
+                        name="tiny", config=config, heldout=store)
+    text = (tmp_path / "model" / "card.md").read_text()
+    assert "at least 50% real note" in text and "Note-level vote" in text and "every segment" in text
+    assert f"**{card['test']['accuracy']:.3f}**" in text
+    assert f"**{card['heldout']['accuracy']:.3f}** on {card['heldout']['n']} segments" in text
+    for family, accuracy in card["test"]["per_class_accuracy"].items():
+        assert f"| {family} | {accuracy:.3f} |" in text
+    saved = json.loads((tmp_path / "model" / "card.json").read_text())
+    assert saved == json.loads(json.dumps(card, default=str))
+    test_rows = build_index(store, split="test")
+    assert saved["test"]["all_segments"]["n"] == len(test_rows)
+    assert saved["test"]["n"] == int((test_rows["audio_fraction"] >= config.min_audio_fraction).sum())
+    assert saved["train_config"]["max_seconds"] == 0.0
+    assert saved["heldout"]["skipped"] == 0
+    assert saved["heldout"]["n"] > saved["test"]["n"]  # every split of the held-out store is scored
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        "card.json", "card.md", "confusion.png", "model.keras", "settings.json"]
+    model, settings, loaded_card = load_model(tmp_path / "model")
+    assert settings == store.settings and model.count_params() == result.model.count_params()
+    assert loaded_card["classes"] == store.classes
+
+
+def test_card_without_heldout_says_so(trained, store):
+    from auditory_deepdream.training import model_card
+
+    result, config = trained
+    card = model_card(result, store=store, command="x", name="tiny", config=config)
+    assert "heldout" not in card
+    assert "not measured (no held-out store given)" in card_markdown(card)
