@@ -15,9 +15,39 @@ import logging
 import uuid
 from concurrent.futures import CancelledError
 
+from distributed.diagnostics.plugin import WorkerPlugin
+
 from .errors import ClusterError
 
 __all__ = ["dask_client", "run_jobs"]
+
+
+class _AdaptiveMalloc(WorkerPlugin):
+    """A worker plugin that gives glibc back its adaptive allocation thresholds.
+
+    Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536`` so that they hand
+    memory back quickly. Setting it fixes glibc's mmap threshold too, so every array over
+    128 KiB is mapped and faulted in afresh; the encode jobs make thousands of them, and a
+    chunk took 2.3 times as long in a worker as in the client (measured here). Raising both
+    thresholds per worker, at start-up and for workers that join later, restores the speed
+    of a plain process; memory is still returned when a job ends.
+    """
+
+    name = "auditory-deepdream-adaptive-malloc"
+
+    def setup(self, worker=None):
+        import ctypes
+        import ctypes.util
+        import sys
+
+        if not sys.platform.startswith("linux"):
+            return
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        if hasattr(libc, "mallopt"):
+            m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+            libc.mallopt(m_mmap_threshold, 32 * 2**20)
+            libc.mallopt(m_trim_threshold, 64 * 2**20)
+
 
 
 def _connect(scheduler: str, timeout: float):
@@ -75,6 +105,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
                 n_workers=int(n_workers), threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster, set_as_default=False))
+        client.register_plugin(_AdaptiveMalloc())
         if announce is not None:
             workers = len(client.scheduler_info(n_workers=-1)["workers"])
             announce(f"Dask: {workers} workers at {client.scheduler.address}; dashboard {client.dashboard_link}")
