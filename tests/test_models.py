@@ -51,9 +51,12 @@ def test_builder_builds_trains_one_step_and_takes_any_length(builder, clip_featu
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
     names = conv_layer_names(model)
-    assert names and all(model.get_layer(n) for n in names)
-    table = list_layers(model)
-    assert set(names) <= set(table["name"])
+    table = list_layers(model).set_index("name")
+    assert len(names) >= 2 and set(names) <= set(table.index)
+    for name in names:  # the table's filter counts and bands are those of each layer's real output
+        out = keras.Model(model.input, model.get_layer(name).output).predict(x[:1], verbose=0)
+        assert table.loc[name, "filters"] == model.get_layer(name).filters == out.shape[-1]
+        assert table.loc[name, "bands"] == out.shape[1]
 
 
 def test_builders_follow_their_design():
