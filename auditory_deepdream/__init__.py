@@ -1,17 +1,18 @@
 """Auditory DeepDreamer: turn trained audio CNNs into sound effects.
 
-The package is a set of small modules, each named for what it holds:
+The package follows the pipeline; each part is named for what it holds:
 
-``settings``  the :class:`AudioSettings` frozen dataclass and its presets
-``audio``     load, trim, segment, log-mel encode, Griffin-Lim decode
-``layers``    the TensorFlow twin of the mel encoder (a Keras layer)
-``dataset``   NSynth / Philharmonia readers, SoundFont rendering, curation, the store
-``generator`` the pandas-indexed Keras data generator
-``models``    model builders (hyper-parameter dict in, compiled Keras model out)
-``search``    training, Bayesian hyper-parameter search, run logs and Aim
-``dreamer``   objectives, gradient ascent and sonification
-``widgets``   the ipywidgets filter auditioner
-``cli``       the ``auditory-deepdream`` command
+``settings``   the :class:`AudioSettings` frozen dataclass and its presets
+``audio``      load, trim, segment, log-mel encode (librosa) and its TensorFlow twin, Griffin-Lim
+``layers``     the model's log-mel input layer (over ``audio.tf_spectral``)
+``dataset``    NSynth / Philharmonia readers, SoundFont rendering, curation, the feature store
+``generator``  the pandas-indexed Keras data generator
+``models``     model builders (hyper-parameter dict in, compiled Keras model out)
+``training``   one training run, scoring, the model card, run logs, Bayesian search, several machines
+``dreamer``    objectives, gradient ascent, transforms and sonification
+``classify``   naming the instrument family of a clip
+``display``, ``widgets``  spectrogram pictures and the slider auditioner
+``cli``        the ``auditory-deepdream`` command; ``cluster``: Dask clusters
 
 TensorFlow is imported only by the modules that need it, so ``import
 auditory_deepdream`` is quick.
@@ -20,6 +21,7 @@ auditory_deepdream`` is quick.
 from .errors import (
     AudioInputError,
     AuditoryDeepDreamError,
+    ClusterError,
     DatasetError,
     DreamError,
     ModelError,
@@ -38,4 +40,5 @@ __all__ = [
     "DatasetError",
     "ModelError",
     "DreamError",
+    "ClusterError",
 ]

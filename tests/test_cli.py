@@ -17,7 +17,7 @@ from training_fixtures import make_store
 from auditory_deepdream import cli
 from auditory_deepdream.audio import example_clip
 
-SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "search", "dream", "layers"]
+SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "search", "dream", "layers", "classify"]
 
 
 def run(capsys, *argv) -> str:
@@ -118,6 +118,27 @@ def test_layers_lists_dreamable_layers_and_classes(capsys):
     for name in conv_layer_names(model):
         assert name in out
     assert "classes: " + ", ".join(card["classes"]) in out
+
+
+def test_classify_prints_the_top_three_families_per_file(tmp_path, capsys):
+    from auditory_deepdream.classify import classify
+
+    files = [str(example_clip("cello_C3")), str(example_clip("flute_A4"))]
+    lines = run(capsys, "classify", *files).splitlines()
+    assert len(lines) == 2
+    for path, line in zip(files, lines):
+        top = classify(path).top(3)
+        assert line == f"{path}: " + ", ".join(f"{f} {p:.2f}" for f, p in top)
+    assert lines[0].split(": ")[1].startswith("string ")
+    report = json.loads(run(capsys, "classify", *files, "--json"))
+    assert list(report) == files
+    assert report[files[0]]["top"][0]["family"] == "string" and len(report[files[0]]["top"]) == 3
+    assert all(sum(r["probabilities"].values()) == pytest.approx(1.0) and r["segments"] == 3
+               for r in report.values())
+    # a bad file stops the command before anything is printed for the good ones
+    assert cli.main(["classify", files[0], str(tmp_path / "missing.wav")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ") and "missing.wav" in err
 
 
 def test_quickstart(tmp_path, capsys):

@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from ..errors import AuditoryDeepDreamError
-from . import data, dream, train
+from . import classify, data, dream, train
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-# In the order ``--help`` lists them: the README's pipeline, then the dream commands.
+# In the order ``--help`` lists them: the README's pipeline, then the dream commands, then classify.
 COMMANDS = (
     dream.add_quickstart,
     data.add_render_soundfont,
@@ -25,6 +25,7 @@ COMMANDS = (
     train.add_search,
     dream.add_dream,
     dream.add_layers,
+    classify.add_classify,
 )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_path
+from ..classify import note_log_probabilities
 from ..dataset import FeatureStore
 from ..errors import ModelError
 from ..generator import InstrumentSequence, build_index
@@ -19,6 +20,9 @@ __all__ = ["evaluate", "note_votes", "plot_confusion"]
 
 def note_votes(probs: np.ndarray, note_ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Classify whole notes: a note's segments vote by summed log-probability.
+
+    The vote is :func:`auditory_deepdream.classify.note_log_probabilities`, the one
+    :func:`auditory_deepdream.classify.classify` casts for a single clip.
 
     Parameters
     ----------
@@ -34,7 +38,7 @@ def note_votes(probs: np.ndarray, note_ids: np.ndarray, truth: np.ndarray) -> tu
     predicted, true : np.ndarray [shape=(n_notes,)]
         Class codes per note, notes in sorted id order.
     """
-    votes = pd.DataFrame(np.log(np.clip(probs, 1e-7, 1.0))).groupby(note_ids).sum()
+    votes = note_log_probabilities(probs, note_ids)
     note_truth = pd.Series(truth).groupby(note_ids).first().loc[votes.index]
     return votes.to_numpy().argmax(axis=1), note_truth.to_numpy()
 

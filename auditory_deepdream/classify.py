@@ -1,0 +1,208 @@
+"""Naming the instrument family of a clip with a trained model.
+
+A clip goes through the same front end training used (:func:`~auditory_deepdream.audio.trim`,
+:func:`~auditory_deepdream.audio.segment`, :func:`~auditory_deepdream.audio.encode`), the
+model scores every 1-second segment in one batch, and the segments vote by summed
+log-probability, as the model card's note-level accuracy was measured
+(:func:`note_log_probabilities` is that vote, shared with
+:func:`auditory_deepdream.training.evaluate.note_votes`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import audio, models
+from .errors import AudioInputError, ModelError
+from .settings import AudioSettings
+
+__all__ = ["Classification", "classify", "note_log_probabilities"]
+
+LOG_FLOOR = 1e-7  # a segment sure a family is absent costs the vote log(1e-7), not -inf
+
+
+def note_log_probabilities(probs: np.ndarray, note_ids) -> pd.DataFrame:
+    """Each note's vote: the log-probabilities of its segments, summed.
+
+    Summing log-probabilities treats segments as independent evidence, so one
+    confident segment outweighs several unsure ones.
+
+    Parameters
+    ----------
+    probs : np.ndarray [shape=(n_segments, n_classes)]
+        Class probabilities of each segment.
+    note_ids : array-like [shape=(n_segments,)]
+        The note each segment was cut from.
+
+    Returns
+    -------
+    votes : pd.DataFrame [shape=(n_notes, n_classes)]
+        Indexed by note id (sorted), one column per class code.
+    """
+    return pd.DataFrame(np.log(np.clip(probs, LOG_FLOOR, 1.0))).groupby(np.asarray(note_ids)).sum()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What :func:`classify` found in one clip.
+
+    Attributes
+    ----------
+    classes : tuple of str
+        The model's families, in output order.
+    segment_probabilities : np.ndarray [shape=(n_segments, n_classes), dtype=float32]
+        The model's probabilities for each 1-second segment.
+    segment_times : np.ndarray [shape=(n_segments,)]
+        Start of each segment in seconds, counted from the start of the trimmed clip
+        (leading silence removed).
+    voting : np.ndarray [shape=(n_segments,), dtype=bool]
+        The segments that vote: those at least ``min_audio_fraction`` real audio rather
+        than end padding (the first segment always votes).
+    note_log_probabilities : np.ndarray [shape=(n_classes,)]
+        The vote: summed log-probabilities of the voting segments.
+    """
+
+    classes: tuple[str, ...]
+    segment_probabilities: np.ndarray
+    segment_times: np.ndarray
+    voting: np.ndarray
+    note_log_probabilities: np.ndarray
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The vote normalised to probabilities [shape=(n_classes,)], summing to 1."""
+        v = self.note_log_probabilities - self.note_log_probabilities.max()  # no overflow in exp
+        p = np.exp(v)
+        return p / p.sum()
+
+    @property
+    def family(self) -> str:
+        """The family the vote names."""
+        return self.classes[int(np.argmax(self.note_log_probabilities))]
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most probable families, most probable first, as ``(family, probability)``."""
+        p = self.probabilities
+        order = np.argsort(-p, kind="stable")[:k]
+        return [(self.classes[i], float(p[i])) for i in order]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready summary: the family, the top 3, the vote and every segment."""
+        return {
+            "family": self.family,
+            "top": [{"family": f, "probability": p} for f, p in self.top(3)],
+            "probabilities": dict(zip(self.classes, map(float, self.probabilities))),
+            "note_log_probabilities": dict(zip(self.classes, map(float, self.note_log_probabilities))),
+            "segments": [{"start_seconds": float(t), "votes": bool(v),
+                          "probabilities": dict(zip(self.classes, map(float, p)))}
+                         for t, v, p in zip(self.segment_times, self.voting, self.segment_probabilities)],
+        }
+
+
+def _resolve_model(model, settings: AudioSettings | None):
+    """``(keras model, its settings, its classes)`` from a name, folder, loaded triple or Dreamer."""
+    if isinstance(model, (str, os.PathLike)):
+        keras_model, model_settings, card = models.load_model(model)
+    elif isinstance(model, tuple) and len(model) == 3:
+        keras_model, model_settings, card = model
+    else:
+        # the dreamer package is heavy to import; only a Dreamer argument needs it
+        from .dreamer import Dreamer
+
+        if not isinstance(model, Dreamer):
+            raise ModelError(f"Cannot classify with a {type(model).__name__}. Pass a bundled model name "
+                             "('default'), a model directory, the (model, settings, card) that "
+                             "models.load_model returns, or a Dreamer.")
+        keras_model, model_settings, card = model.model, model.settings, model.card
+    if settings is not None:
+        model_settings.check_compatible(settings, mine="model", theirs="audio settings")
+    classes = tuple(card.get("classes") or ())
+    n_out = keras_model.outputs[0].shape[-1]
+    if not classes or len(classes) != n_out:
+        raise ModelError(f"The model has {n_out} outputs but its card names {len(classes)} classes; "
+                         "classify needs a model directory whose card.json lists 'classes' in output order.")
+    return keras_model, model_settings, classes
+
+
+def classify(audio_in, *, model="default", settings: AudioSettings | None = None,
+             hop_seconds: float | None = None, min_audio_fraction: float = 0.5,
+             name: str | None = None) -> Classification:
+    """Name the instrument family of a clip: segment it, score each segment, let them vote.
+
+    The whole clip is one note to the vote: a file holding several notes, or several
+    instruments, still gets one answer, that of all its segments together (look at
+    ``segment_probabilities`` to see how it changes over time).
+
+    Parameters
+    ----------
+    audio_in : str, path-like or np.ndarray [shape=(n_samples,)]
+        An audio file (read as mono, resampled to the model's rate) or a mono waveform
+        already at the model's sample rate.
+    model : str, path-like, tuple or Dreamer
+        A bundled model name (``"default"``), a model directory, the ``(keras model,
+        settings, card)`` that :func:`auditory_deepdream.models.load_model` returns (load
+        once to classify many clips), or a :class:`~auditory_deepdream.dreamer.Dreamer`.
+    settings : AudioSettings, optional
+        If given, must equal the model's (:class:`SettingsMismatchError` otherwise).
+    hop_seconds : float, optional
+        Distance between segment starts (default: one segment, no overlap, as the test
+        notes behind the model card's scores were cut).
+    min_audio_fraction : float
+        Segments holding less real audio than this (the zero-padded last one) are
+        scored but do not vote, as in the model card's scores; the first always votes.
+    name : str, optional
+        What to call the audio in error messages (default: the path, or "audio").
+
+    Returns
+    -------
+    Classification
+
+    Raises
+    ------
+    AudioInputError
+        A missing, empty, unreadable, silent or non-finite file or array, one that is not
+        mono, or less sound than one STFT frame needs.
+    ModelError
+        No model at ``model``, or its card does not name its classes.
+    SettingsMismatchError
+        ``settings`` differ from the model's.
+
+    See Also
+    --------
+    auditory_deepdream.training.evaluate.note_votes : the same vote over a whole store.
+
+    Examples
+    --------
+    >>> from auditory_deepdream.audio import example_clip
+    >>> classify(example_clip("cello_C3")).family
+    'string'
+    """
+    keras_model, s, classes = _resolve_model(model, settings)
+    if isinstance(audio_in, (str, os.PathLike)):
+        name = name or str(audio_in)
+        y = audio.load_audio(Path(audio_in), settings=s)
+    else:
+        y = audio_in
+    y = audio.trim(y, settings=s, name=name or "audio")
+    shortest = s.n_fft // 2 + 1  # what audio.encode needs of a clip: dream refuses less too
+    if len(y) < shortest:
+        raise AudioInputError(
+            f"{name or 'audio'} has only {len(y)} samples of sound ({1000 * len(y) / s.sample_rate:.0f} ms) "
+            f"after trimming silence; classifying needs at least {shortest} samples "
+            f"({1000 * shortest / s.sample_rate:.0f} ms at {s.sample_rate} Hz). Use a longer recording.")
+    hop = s.segment_samples if hop_seconds is None else round(hop_seconds * s.sample_rate)
+    segments = audio.segment(y, settings=s, hop_samples=hop)
+    starts = np.arange(len(segments)) * hop
+    # the share of each segment that is note rather than zero padding, as generator.audio_fraction
+    voting = np.clip((len(y) - starts) / s.segment_samples, 0.0, 1.0) >= min_audio_fraction
+    voting[0] = True
+    mel = audio.encode(segments, settings=s)[..., np.newaxis]
+    probs = np.asarray(keras_model.predict_on_batch(mel), dtype=np.float32)
+    vote = note_log_probabilities(probs[voting], np.zeros(int(voting.sum()))).to_numpy()[0]
+    return Classification(classes=classes, segment_probabilities=probs, segment_times=starts / s.sample_rate,
+                          voting=voting, note_log_probabilities=vote)

@@ -1,0 +1,144 @@
+"""Classifying clips with the bundled model: the families it names, the vote, and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from auditory_deepdream import audio
+from auditory_deepdream.audio import example_clip, load_audio
+from auditory_deepdream.classify import Classification, classify
+from auditory_deepdream.errors import AudioInputError, ModelError, SettingsMismatchError
+from auditory_deepdream.models import load_model
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return load_model("default")
+
+
+@pytest.fixture(scope="module")
+def cello(loaded):
+    return load_audio(example_clip("cello_C3"), settings=loaded[1])
+
+
+# The bundled model (card: flute 0.914, piano 0.992 on test notes) misnames two of the
+# bundled FluidR3 clips: flute_A4 as synth_lead (flute when played 6 dB quieter) and
+# piano_E4 as reed. strict: once a retrained model gets them right, drop the marks.
+MISNAMED = pytest.mark.xfail(strict=True, reason="the bundled model misnames this bundled clip")
+
+
+@pytest.mark.parametrize("clip, family", [
+    ("cello_C3", "string"),
+    pytest.param("flute_A4", "flute", marks=MISNAMED),
+    pytest.param("piano_E4", "piano", marks=MISNAMED),
+])
+def test_the_bundled_model_names_the_family_of_each_bundled_clip(clip, family, loaded):
+    c = classify(example_clip(clip), model=loaded)
+    assert c.family == family and c.top(1)[0][0] == family
+
+
+def test_the_vote_is_the_normalised_sum_of_the_voting_segments_log_probabilities(cello, loaded):
+    s = loaded[1]
+    c = classify(cello, model=loaded)
+    n_classes = len(loaded[2]["classes"])
+    assert c.segment_probabilities.shape == (len(c.segment_times), n_classes)
+    np.testing.assert_allclose(c.segment_probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # the tail segment that is mostly zero padding scores but does not vote
+    trimmed = len(audio.trim(cello, settings=s))
+    share = np.clip((trimmed - c.segment_times * s.sample_rate) / s.segment_samples, 0, 1)
+    np.testing.assert_array_equal(c.voting, share >= 0.5)
+    assert c.voting[0] and not c.voting.all()
+    log_p = np.log(np.clip(c.segment_probabilities[c.voting].astype(np.float64), 1e-7, 1)).sum(axis=0)
+    expected = np.exp(log_p - log_p.max()) / np.exp(log_p - log_p.max()).sum()
+    np.testing.assert_allclose(c.probabilities, expected, rtol=1e-5, atol=1e-9)
+    assert c.probabilities.sum() == pytest.approx(1.0)
+    assert c.family == c.classes[int(np.argmax(expected))]
+    everything = classify(cello, model=loaded, min_audio_fraction=0.0)
+    assert everything.voting.all()
+    np.testing.assert_allclose(everything.note_log_probabilities,
+                               np.log(np.clip(c.segment_probabilities, 1e-7, 1)).sum(axis=0), rtol=1e-5)
+
+
+def test_top_and_to_dict(cello, loaded):
+    c = classify(cello, model=loaded)
+    top = c.top(3)
+    assert len(top) == 3 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    assert top[0] == (c.family, pytest.approx(c.probabilities.max()))
+    d = json.loads(json.dumps(c.to_dict()))
+    assert d["family"] == c.family and [t["family"] for t in d["top"]] == [f for f, _ in top]
+    assert sum(d["probabilities"].values()) == pytest.approx(1.0)
+    assert len(d["segments"]) == len(c.segment_times)
+    assert [seg["votes"] for seg in d["segments"]] == c.voting.tolist()
+
+
+def test_a_longer_clip_or_a_shorter_hop_gives_more_segments(cello, loaded):
+    one = classify(cello, model=loaded)
+    twice = classify(np.concatenate([cello, cello]), model=loaded)
+    assert len(twice.segment_times) > len(one.segment_times)
+    half = classify(cello, model=loaded, hop_seconds=0.5)
+    assert len(half.segment_times) > len(one.segment_times)
+    np.testing.assert_allclose(np.diff(half.segment_times), 0.5)
+    np.testing.assert_allclose(half.segment_probabilities[::2], one.segment_probabilities[: len(half.segment_times[::2])],
+                               atol=1e-5)  # the same segments, scored the same
+
+
+def test_a_path_gives_what_its_waveform_gives(cello, loaded):
+    from_path = classify(example_clip("cello_C3"), model=loaded)
+    from_array = classify(cello, model=loaded)
+    np.testing.assert_allclose(from_path.segment_probabilities, from_array.segment_probabilities, atol=1e-6)
+    np.testing.assert_allclose(from_path.note_log_probabilities, from_array.note_log_probabilities, rtol=1e-6)
+
+
+def test_a_model_may_be_named_loaded_or_a_dreamer(cello, loaded):
+    from auditory_deepdream.dreamer import Dreamer
+
+    expected = classify(cello, model=loaded).note_log_probabilities
+    dreamer = Dreamer(loaded[0], settings=loaded[1], card=loaded[2])
+    for model in ("default", dreamer):
+        np.testing.assert_allclose(classify(cello, model=model).note_log_probabilities, expected, rtol=1e-6)
+
+
+def bad_files(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "notes.wav").write_text("not audio")
+    sf.write(tmp_path / "silent.wav", np.zeros(22050, dtype=np.float32), 22050)
+    return {"missing.wav": "not found", "empty.wav": "empty", "notes.wav": "Could not read",
+            "silent.wav": "silent"}
+
+
+def test_bad_files_raise_audio_input_errors_that_say_what_to_do(tmp_path, loaded):
+    for name, says in bad_files(tmp_path).items():
+        with pytest.raises(AudioInputError, match=says) as err:
+            classify(tmp_path / name, model=loaded)
+        assert name in str(err.value)
+
+
+@pytest.mark.parametrize("y, says", [
+    (np.zeros(22050, dtype=np.float32), "silent"),
+    (np.full(22050, np.nan, dtype=np.float32), "NaN"),
+    (0.5 * np.sin(np.arange(400) / 5.0).astype(np.float32), "too short|at least 1025 samples"),
+    (np.ones((2, 22050), dtype=np.float32), "mono"),
+])
+def test_bad_arrays_raise_audio_input_errors_that_say_what_to_do(y, says, loaded):
+    with pytest.raises(AudioInputError, match=says):
+        classify(y, model=loaded)
+
+
+def test_a_model_that_does_not_exist_or_does_not_fit_is_a_model_error(tmp_path, cello, loaded):
+    with pytest.raises(ModelError, match="No model at"):
+        classify(cello, model=tmp_path / "no-such-model")
+    with pytest.raises(ModelError, match="classes"):
+        classify(cello, model=(loaded[0], loaded[1], {}))
+    with pytest.raises(ModelError, match="Cannot classify with"):
+        classify(cello, model=loaded[0])
+    with pytest.raises(SettingsMismatchError):
+        classify(cello, model=loaded, settings=loaded[1].replace(n_mels=64))
+
+
+def test_classification_is_frozen(cello, loaded):
+    c = classify(cello, model=loaded)
+    assert isinstance(c, Classification)
+    with pytest.raises(AttributeError):
+        c.classes = ()
