@@ -27,6 +27,22 @@ def cello(settings):
 
 
 @pytest.fixture(scope="session")
+def short(cello):
+    """Half a second of the cello: a tiny input for the dreamer and Griffin-Lim tests."""
+    return cello[:11025]
+
+
+@pytest.fixture(scope="session")
+def dreamer(settings):
+    """A small untrained conv-blocks dreamer (see ``dreamer_fixtures.tiny_dreamer``)."""
+    from dreamer_fixtures import (
+        tiny_dreamer,  # TensorFlow loads only for the tests that ask
+    )
+
+    return tiny_dreamer(settings)
+
+
+@pytest.fixture(scope="session")
 def notes(settings):
     """The three bundled notes (cello, flute, piano) as a list of waveforms."""
     return [load_audio(example_clip(n), settings=settings) for n in ("cello_C3", "flute_A4", "piano_E4")]

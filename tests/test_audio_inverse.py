@@ -18,11 +18,6 @@ from auditory_deepdream.audio import (
 )
 
 
-@pytest.fixture(scope="module")
-def short(cello):
-    return cello[:11025]  # half a second
-
-
 @pytest.mark.parametrize("hop", [None, 300])  # the preset's hop, and one that does not divide n_fft
 def test_griffin_lim_follows_the_reference_algorithm(settings, short, hop):
     """The compiled batched Griffin-Lim equals librosa's fast Griffin-Lim update written out

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from dreamer_fixtures import CLASSES, tiny_dreamer
+from dreamer_fixtures import CLASSES
 
 from auditory_deepdream import audio, models
 from auditory_deepdream.dreamer import (
@@ -19,11 +19,6 @@ from auditory_deepdream.dreamer import (
 from auditory_deepdream.dreamer.activations import as_dreamer
 from auditory_deepdream.dreamer.objectives import LOGITS
 from auditory_deepdream.errors import SettingsMismatchError
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
 
 
 @pytest.fixture(scope="module")

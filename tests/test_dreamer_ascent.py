@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from dreamer_fixtures import render_piece, tiny_dreamer
+from dreamer_fixtures import render_piece
 
 from auditory_deepdream import audio, models
 from auditory_deepdream.dreamer import (
@@ -21,16 +21,6 @@ from auditory_deepdream.dreamer import (
 )
 from auditory_deepdream.dreamer.ascent import ascent_step
 from auditory_deepdream.errors import AudioInputError, DreamError
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
-
-
-@pytest.fixture(scope="module")
-def short(cello):
-    return cello[:11025]  # half a second: a tiny input
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from dreamer_fixtures import CLASSES, band_snr_db, tiny_dreamer
+from dreamer_fixtures import CLASSES, band_snr_db
 
 from auditory_deepdream import audio, cli, models
 from auditory_deepdream.dataset import FeatureStore, break_beat
@@ -18,11 +18,6 @@ from auditory_deepdream.dreamer import (
     layer_objective,
 )
 from auditory_deepdream.settings import AudioSettings
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ batched objectives included.
 import numpy as np
 import pytest
 import tensorflow as tf
-from dreamer_fixtures import CLASSES, tiny_dreamer
+from dreamer_fixtures import CLASSES
 
 from auditory_deepdream import audio
 from auditory_deepdream.dreamer import (
@@ -27,16 +27,6 @@ from auditory_deepdream.dreamer import (
 )
 from auditory_deepdream.dreamer.objectives import LOGITS, match_batch
 from auditory_deepdream.errors import DreamError, ModelError
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
-
-
-@pytest.fixture(scope="module")
-def short(cello):
-    return cello[:11025]  # half a second: a tiny input
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from dreamer_fixtures import snr_db, tiny_dreamer
+from dreamer_fixtures import snr_db
 
 from auditory_deepdream.dreamer import (
     SOUND_PATHS,
@@ -16,17 +16,12 @@ from auditory_deepdream.dreamer import (
     layer_objective,
     layers_objective,
 )
-from auditory_deepdream.errors import AudioInputError, AuditoryDeepDreamError, DreamError, ModelError
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
-
-
-@pytest.fixture(scope="module")
-def short(cello):
-    return cello[:11025]  # half a second: a tiny input
+from auditory_deepdream.errors import (
+    AudioInputError,
+    AuditoryDeepDreamError,
+    DreamError,
+    ModelError,
+)
 
 
 @pytest.mark.parametrize("path", list(SOUND_PATHS))

@@ -2,14 +2,8 @@
 
 import numpy as np
 import pytest
-from dreamer_fixtures import tiny_dreamer
 
 from auditory_deepdream.dreamer import dream, layer_objective, survival
-
-
-@pytest.fixture(scope="module")
-def dreamer(settings):
-    return tiny_dreamer(settings)
 
 
 def test_survival_is_the_share_of_the_gain_that_is_heard():
