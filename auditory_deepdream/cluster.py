@@ -50,11 +50,28 @@ class _AdaptiveMalloc(WorkerPlugin):
             libc.mallopt(m_trim_threshold, 64 * 2**20)
 
 
+def _started(factory, *, tries: int = 3):
+    """``factory()``, retried when distributed's event-loop thread fails to start.
+
+    ``distributed`` gives the thread that runs a client's (or local cluster's) event loop ten
+    seconds to start and then fails a bare ``assert``; on a machine saturated by other work
+    that can happen once and succeed on the next try.
+    """
+    for attempt in range(tries):
+        try:
+            return factory()
+        except AssertionError as exc:
+            if attempt == tries - 1:
+                raise ClusterError(
+                    f"Dask's event-loop thread did not start in {tries} tries of 10 s: this machine is "
+                    "too busy to run the cluster client. Retry when it is quieter.") from exc
+
+
 def _connect(scheduler: str, timeout: float):
     from distributed import Client
 
     try:
-        client = Client(scheduler, timeout=timeout, set_as_default=False)
+        client = _started(lambda: Client(scheduler, timeout=timeout, set_as_default=False))
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ClusterError(
             f"Cannot reach a Dask scheduler at {scheduler!r} ({exc}). Check the address (as printed by "
@@ -93,7 +110,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
     Raises
     ------
     ClusterError
-        The scheduler cannot be reached or has no workers.
+        The scheduler cannot be reached or has no workers, or the client cannot start.
     """
     from distributed import Client, LocalCluster
 
@@ -101,10 +118,10 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
         if scheduler:
             client = stack.enter_context(_connect(scheduler, timeout))
         else:
-            cluster = stack.enter_context(LocalCluster(
+            cluster = stack.enter_context(_started(lambda: LocalCluster(
                 n_workers=int(n_workers), threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
-            client = stack.enter_context(Client(cluster, set_as_default=False))
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)))
+            client = stack.enter_context(_started(lambda: Client(cluster, set_as_default=False)))
         client.register_plugin(_AdaptiveMalloc())
         if announce is not None:
             workers = len(client.scheduler_info(n_workers=-1)["workers"])

@@ -85,3 +85,22 @@ def test_two_process_cluster_on_loopback(two_process_cluster):
         out = dict(run_jobs(client, square_pid, {k: {"x": k} for k in range(3)}))
     assert {k: v[0] for k, v in out.items()} == {0: 0, 1: 1, 2: 4}
     assert len({pid for _, pid in out.values()}) == 1 and os.getpid() not in {pid for _, pid in out.values()}
+
+
+def test_an_event_loop_that_fails_to_start_is_retried_then_a_cluster_error():
+    from auditory_deepdream.cluster import _started
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        assert len(calls) > 1  # distributed's LoopRunner fails this way when its thread starts late
+        return "client"
+
+    assert _started(flaky) == "client" and len(calls) == 2
+
+    def never():
+        raise AssertionError
+
+    with pytest.raises(ClusterError, match="event-loop thread did not start in 3 tries"):
+        _started(never)
