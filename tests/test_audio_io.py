@@ -1,11 +1,22 @@
 """Loading, checking and saving audio: formats, resampling, and clear errors for bad files."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import soundfile as sf
 
 from auditory_deepdream import AudioInputError, AuditoryDeepDreamError
-from auditory_deepdream.audio import EXAMPLE_CLIPS, check_audio, example_clip, load_audio, save_audio
+from auditory_deepdream.audio import (
+    EXAMPLE_CLIPS,
+    AudioFormat,
+    check_audio,
+    example_clip,
+    load_audio,
+    read_audio,
+    save_audio,
+    write_audio,
+)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -103,3 +114,123 @@ def test_save_audio_is_atomic_and_readable(tmp_path, cello, settings):
 def test_example_clip_unknown():
     with pytest.raises(AudioInputError, match="choose one of"):
         example_clip("kazoo")
+
+
+# ------------------------------------------------------------------------------ multi-channel
+def _stereo(cello):
+    """Two different channels from the cello: the note, and a quieter delayed copy."""
+    return np.stack([cello, 0.5 * np.roll(cello, 300)]).astype(np.float32)
+
+
+def test_stereo_pcm16_wav_round_trip_keeps_channels_rate_subtype(tmp_path, cello):
+    stereo = _stereo(cello)
+    sf.write(tmp_path / "in.wav", stereo.T, 44_100, subtype="PCM_16")
+    y, fmt = read_audio(tmp_path / "in.wav")
+    assert fmt == AudioFormat(sample_rate=44_100, channels=2, subtype="PCM_16", format="WAV")
+    assert y.shape == stereo.shape and y.dtype == np.float32
+    np.testing.assert_allclose(y, stereo, atol=1 / 32768)
+    out = write_audio(tmp_path / "out" / "dream.wav", y, sample_rate=fmt.sample_rate, like=fmt)
+    info = sf.info(out)
+    assert (info.samplerate, info.channels, info.subtype, info.format) == (44_100, 2, "PCM_16", "WAV")
+    y2, fmt2 = read_audio(out)
+    assert fmt2 == fmt
+    np.testing.assert_allclose(y2, stereo, atol=1 / 32768)
+    assert [p.name for p in out.parent.iterdir()] == ["dream.wav"]  # atomic: no temporary left
+
+
+def test_24_bit_flac_keeps_pcm_24(tmp_path, cello):
+    stereo = _stereo(cello)
+    sf.write(tmp_path / "in.flac", stereo.T, 48_000, subtype="PCM_24")
+    y, fmt = read_audio(tmp_path / "in.flac")
+    assert (fmt.sample_rate, fmt.channels, fmt.subtype, fmt.format) == (48_000, 2, "PCM_24", "FLAC")
+    out = write_audio(tmp_path / "out.flac", y, sample_rate=48_000, like=fmt)
+    assert sf.info(out).subtype == "PCM_24"
+    np.testing.assert_allclose(read_audio(out)[0], stereo, atol=2 ** -22)
+
+
+def test_mono_file_reads_as_one_channel(tmp_path, cello, settings):
+    sf.write(tmp_path / "m.flac", cello, settings.sample_rate)
+    y, fmt = read_audio(tmp_path / "m.flac")
+    assert y.shape == (1, len(cello)) and fmt.channels == 1 and fmt.sample_rate == settings.sample_rate
+
+
+def test_read_audio_through_librosa_has_no_subtype(tmp_path, cello, monkeypatch):
+    sf.write(tmp_path / "st.wav", _stereo(cello).T, 22_050)
+    def no_libsndfile(*args, **kwargs):
+        raise RuntimeError("format not supported by libsndfile")
+
+    # only read_audio's own soundfile fails; librosa (audioread's stand-in here) still reads
+    monkeypatch.setattr("auditory_deepdream.audio.io.sf", SimpleNamespace(SoundFile=no_libsndfile))
+    y, fmt = read_audio(tmp_path / "st.wav")
+    assert y.shape == (2, len(cello)) and fmt == AudioFormat(22_050, 2, None, None)
+
+
+def test_write_audio_default_subtypes(tmp_path, cello):
+    stereo = _stereo(cello)
+    assert sf.info(write_audio(tmp_path / "a.wav", stereo, sample_rate=22_050)).subtype == "FLOAT"
+    assert sf.info(write_audio(tmp_path / "a.flac", stereo, sample_rate=22_050)).subtype == "PCM_16"
+    flac24 = AudioFormat(22_050, 2, "PCM_24", "FLAC")
+    # another container than like's: that container's default, not like's subtype
+    assert sf.info(write_audio(tmp_path / "b.wav", stereo, sample_rate=22_050, like=flac24)).subtype == "PCM_16"
+    assert sf.info(write_audio(tmp_path / "c.ogg", stereo, sample_rate=22_050, like=flac24)).subtype == "VORBIS"
+    mono = write_audio(tmp_path / "m.wav", cello, sample_rate=22_050)
+    assert sf.info(mono).channels == 1
+
+
+def test_write_audio_clips_integer_subtypes_only(tmp_path):
+    loud = np.array([[0.0, 1.5, -2.0, 0.5] * 100, [0.0, 0.2, -0.2, 0.1] * 100])
+    pcm = AudioFormat(22_050, 2, "PCM_16", "WAV")
+    y, _ = read_audio(write_audio(tmp_path / "pcm.wav", loud, sample_rate=22_050, like=pcm))
+    assert y.max() <= 1.0 and y.min() >= -1.0 and y[0, 1] == pytest.approx(1.0, abs=1e-4)
+    y, _ = read_audio(write_audio(tmp_path / "float.wav", loud, sample_rate=22_050))
+    np.testing.assert_allclose(y, loud, atol=1e-7)
+
+
+def test_write_audio_unknown_suffix_and_bad_arrays(tmp_path, cello):
+    with pytest.raises(AudioInputError, match=r"\.wav, \.flac"):
+        write_audio(tmp_path / "x.m4a", cello, sample_rate=22_050)
+    with pytest.raises(AudioInputError, match="channels first"):
+        write_audio(tmp_path / "x.wav", np.stack([cello, cello], axis=1), sample_rate=22_050)
+    with pytest.raises(AudioInputError, match="NaN"):
+        write_audio(tmp_path / "x.wav", np.array([0.1, np.nan]), sample_rate=22_050)
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_write_mp3_needs_an_encoder(tmp_path, cello, monkeypatch):
+    if "MP3" in sf.available_formats():
+        out = write_audio(tmp_path / "x.mp3", _stereo(cello), sample_rate=22_050)
+        assert sf.info(out).channels == 2
+    monkeypatch.setattr(sf, "available_formats", lambda: {"WAV": "WAV", "FLAC": "FLAC"})
+    with pytest.raises(AudioInputError, match="no MP3 encoder"):
+        write_audio(tmp_path / "y.mp3", cello, sample_rate=22_050)
+
+
+def test_read_audio_errors_match_load_audio(tmp_path, cello, settings):
+    with pytest.raises(AudioInputError, match="not found"):
+        read_audio(tmp_path / "nope.wav")
+    with pytest.raises(AudioInputError, match="folder"):
+        read_audio(tmp_path)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioInputError, match="empty"):
+        read_audio(tmp_path / "empty.wav")
+    (tmp_path / "notes.wav").write_text("not samples\n" * 50)
+    with pytest.raises(AudioInputError, match="Could not read"):
+        read_audio(tmp_path / "notes.wav")
+    sf.write(tmp_path / "zero.wav", np.zeros((0, 2), dtype=np.float32), settings.sample_rate)
+    with pytest.raises(AudioInputError, match="zero length"):
+        read_audio(tmp_path / "zero.wav")
+    bad = _stereo(cello)
+    bad[1, 100:104] = np.nan
+    sf.write(tmp_path / "nan.wav", bad.T, settings.sample_rate, subtype="FLOAT")
+    with pytest.raises(AudioInputError, match="4 NaN or infinite"):
+        read_audio(tmp_path / "nan.wav")
+
+
+def test_all_silent_stereo_raises_but_one_silent_channel_is_fine(tmp_path, cello, settings):
+    sf.write(tmp_path / "silent.wav", np.zeros((settings.sample_rate, 2)), settings.sample_rate)
+    with pytest.raises(AudioInputError, match="silent"):
+        read_audio(tmp_path / "silent.wav")
+    half = np.stack([cello, np.zeros_like(cello)])
+    sf.write(tmp_path / "half.wav", half.T, settings.sample_rate)
+    y, fmt = read_audio(tmp_path / "half.wav")
+    assert fmt.channels == 2 and not y[1].any() and np.isfinite(y).all()

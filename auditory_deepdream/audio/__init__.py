@@ -6,7 +6,9 @@ functions, so a spectrogram means the same thing everywhere. A dream is
 the last. All functions take the :class:`~auditory_deepdream.settings.AudioSettings` as
 a keyword-only ``settings`` argument.
 
-``io``           load, check and save audio files; the bundled example clips
+``io``           load, check and save audio files (mono, or every channel with its
+                 format); the bundled example clips
+``loudness``     BS.1770 integrated loudness, true peak, a look-ahead limiter, loudness matching
 ``frames``       trim silence, cut segments with a hop
 ``spectral``     NumPy/librosa window, mel bank, STFT and inverse, dB, log-mel :func:`encode`
 ``inverse``      mel to STFT magnitude, the batched Griffin-Lim, :func:`decode`
@@ -15,7 +17,19 @@ a keyword-only ``settings`` argument.
 
 from .frames import n_segments, segment, trim
 from .inverse import decode, griffin_lim, mel_to_magnitude
-from .io import AUDIO_SUFFIXES, EXAMPLE_CLIPS, check_audio, example_clip, load_audio, save_audio
+from .io import (
+    AUDIO_SUFFIXES,
+    EXAMPLE_CLIPS,
+    WRITE_FORMATS,
+    AudioFormat,
+    check_audio,
+    example_clip,
+    load_audio,
+    read_audio,
+    save_audio,
+    write_audio,
+)
+from .loudness import integrated_loudness, limit_true_peak, match_loudness, parse_loudness, true_peak_db
 from .spectral import db_to_power, encode, hann_window, istft, mel_basis, power_to_db, stft
 
 __all__ = [
@@ -38,4 +52,13 @@ __all__ = [
     "AUDIO_SUFFIXES",
     "example_clip",
     "EXAMPLE_CLIPS",
+    "AudioFormat",
+    "read_audio",
+    "write_audio",
+    "WRITE_FORMATS",
+    "integrated_loudness",
+    "true_peak_db",
+    "limit_true_peak",
+    "match_loudness",
+    "parse_loudness",
 ]

@@ -1,8 +1,14 @@
-"""Reading, checking and writing audio files, and the bundled example clips."""
+"""Reading, checking and writing audio files, and the bundled example clips.
+
+:func:`load_audio`/:func:`save_audio` give the dreamer mono audio at the settings' rate;
+:func:`read_audio`/:func:`write_audio` keep every channel, the file's own rate and its
+sample format (:class:`AudioFormat`), for stereo in, stereo out.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -14,7 +20,8 @@ from ..atomic import atomic_path
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 
-__all__ = ["load_audio", "check_audio", "save_audio", "example_clip", "AUDIO_SUFFIXES", "EXAMPLE_CLIPS"]
+__all__ = ["load_audio", "check_audio", "save_audio", "example_clip", "AUDIO_SUFFIXES", "EXAMPLE_CLIPS",
+           "AudioFormat", "read_audio", "write_audio", "WRITE_FORMATS"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a")
 EXAMPLE_CLIPS = ("cello_C3", "flute_A4", "piano_E4")
@@ -62,13 +69,7 @@ def load_audio(path: str | os.PathLike, *, settings: AudioSettings | None = None
         samples, or a clip that is entirely silent.
     """
     settings = settings or AudioSettings()
-    path = Path(path)
-    if not path.exists():
-        raise AudioInputError(f"Audio file not found: {path}. Check the path and try again.")
-    if path.is_dir():
-        raise AudioInputError(f"{path} is a folder, not an audio file. Pass a file such as a .wav.")
-    if path.stat().st_size == 0:
-        raise AudioInputError(f"Audio file {path} is empty (0 bytes). Re-export or re-download it.")
+    path = _existing_file(path)
     sr = settings.sample_rate if sample_rate is None else (sample_rate or None)
     try:
         data, native_sr = sf.read(path, dtype="float32", always_2d=True)
@@ -77,14 +78,31 @@ def load_audio(path: str | os.PathLike, *, settings: AudioSettings | None = None
         try:
             y, native_sr = librosa.load(path, sr=None, mono=True)
         except Exception as exc:  # soundfile/audioread raise many unrelated types
-            raise AudioInputError(
-                f"Could not read {path} as audio ({type(exc).__name__}: {exc}). "
-                f"Use a wav, flac, ogg or mp3 file; convert other formats first."
-            ) from None
+            raise _unreadable(path, exc) from None
     y = check_audio(y, name=str(path))
     if sr is not None and native_sr != sr:
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     return y.astype(np.float32, copy=False)
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; AudioInputError if it is missing, a folder or empty."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioInputError(f"Audio file not found: {path}. Check the path and try again.")
+    if path.is_dir():
+        raise AudioInputError(f"{path} is a folder, not an audio file. Pass a file such as a .wav.")
+    if path.stat().st_size == 0:
+        raise AudioInputError(f"Audio file {path} is empty (0 bytes). Re-export or re-download it.")
+    return path
+
+
+def _unreadable(path: Path, exc: Exception) -> AudioInputError:
+    """The error for a file neither soundfile nor librosa can read."""
+    return AudioInputError(
+        f"Could not read {path} as audio ({type(exc).__name__}: {exc}). "
+        f"Use a wav, flac, ogg or mp3 file; convert other formats first."
+    )
 
 
 def check_audio(y, *, name: str = "audio", allow_silent: bool = False) -> np.ndarray:
@@ -145,4 +163,146 @@ def save_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int) -> P
     with atomic_path(path) as tmp:
         sf.write(tmp, np.asarray(y, dtype=np.float32), sample_rate,
                  subtype="FLOAT" if path.suffix.lower() == ".wav" else None)
+    return path
+
+
+# ------------------------------------------------------------------------------ multi-channel
+@dataclass(frozen=True)
+class AudioFormat:
+    """How an audio file was stored, so a result can be written back the same way.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Hz.
+    channels : int
+    subtype : str or None
+        soundfile's sample encoding (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...);
+        None for files read through librosa/audioread.
+    format : str or None
+        soundfile's container (``"WAV"``, ``"FLAC"``, ``"OGG"``, ``"MP3"``, ...); None
+        for files read through librosa/audioread.
+    """
+
+    sample_rate: int
+    channels: int
+    subtype: str | None
+    format: str | None
+
+
+# suffix -> soundfile formats it may hold (the first is the one written by default)
+WRITE_FORMATS = {
+    ".wav": ("WAV", "WAVEX", "RF64"),
+    ".flac": ("FLAC",),
+    ".ogg": ("OGG",),
+    ".aiff": ("AIFF",),
+    ".aif": ("AIFF",),
+    ".mp3": ("MP3",),
+}
+_FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, AudioFormat]:
+    """Read every channel of an audio file at its own sample rate.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any file soundfile or librosa can read (wav, flac, ogg, mp3, ...).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(channels, n_samples), dtype=float32]
+        Always 2-D; a mono file gives shape ``(1, n_samples)``.
+    audio_format : AudioFormat
+        Rate, channel count, subtype and container, for :func:`write_audio`'s ``like``.
+
+    Raises
+    ------
+    AudioInputError
+        Missing or empty file, a folder, a file that is not audio, no samples,
+        non-finite samples, or a clip whose channels are all silent (one silent
+        channel beside one with sound is fine).
+    """
+    path = _existing_file(path)
+    try:
+        with sf.SoundFile(path) as f:
+            y = f.read(dtype="float32", always_2d=True).T
+            audio_format = AudioFormat(f.samplerate, f.channels, f.subtype, f.format)
+    except Exception:  # noqa: BLE001  formats libsndfile cannot read go through audioread
+        try:
+            y, native_sr = librosa.load(path, sr=None, mono=False)
+        except Exception as exc:  # noqa: BLE001  soundfile/audioread raise many unrelated types
+            raise _unreadable(path, exc) from None
+        y = np.atleast_2d(y)
+        audio_format = AudioFormat(int(native_sr), y.shape[0], None, None)
+    check_audio(y.reshape(-1), name=str(path))  # empty, NaN, every channel silent
+    return np.ascontiguousarray(y, dtype=np.float32), audio_format
+
+
+def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
+                like: AudioFormat | None = None) -> Path:
+    """Write mono or multi-channel audio to ``path`` atomically.
+
+    The container follows the path's suffix. When that container is ``like``'s, the
+    file keeps ``like.subtype`` (a PCM_16 WAV in gives a PCM_16 WAV out, a PCM_24 FLAC a
+    PCM_24 FLAC); otherwise it gets soundfile's default subtype for the container,
+    except that a ``.wav`` written without ``like`` is 32-bit float, as
+    :func:`save_audio` writes. Samples are clipped to [-1, 1] for every subtype but
+    FLOAT and DOUBLE (fixed-point and lossy encodings cannot hold more).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Ending in ``.wav``, ``.flac``, ``.ogg``, ``.aiff``/``.aif`` or ``.mp3`` (mp3
+        only where libsndfile can encode it).
+    y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    sample_rate : int
+        Hz.
+    like : AudioFormat, optional
+        The format of the file the audio came from (:func:`read_audio`). Its
+        ``channels`` and ``sample_rate`` are not used: ``y`` and ``sample_rate`` decide.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    AudioInputError
+        An unsupported suffix, mp3 without an encoder, a wrong shape, no samples or
+        non-finite samples.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITE_FORMATS:
+        raise AudioInputError(
+            f"Cannot write {path}: unknown audio suffix {path.suffix!r}. "
+            f"Use one of {', '.join(WRITE_FORMATS)}.")
+    formats = WRITE_FORMATS[suffix]
+    if formats[0] not in sf.available_formats():
+        raise AudioInputError(
+            f"Cannot write {path}: this libsndfile ({sf.__libsndfile_version__}) has no "
+            f"{formats[0]} encoder. Write a .wav or .flac instead, or install libsndfile 1.1 or newer.")
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise AudioInputError(
+            f"Audio for {path} has shape {y.shape}; expected (n_samples,) or (channels, n_samples).")
+    y2 = np.atleast_2d(y)
+    if y2.shape[0] > y2.shape[1]:
+        raise AudioInputError(
+            f"Audio for {path} has shape {y.shape}: more channels than samples. Arrays are "
+            "channels first, (channels, n_samples); pass y.T if yours is (n_samples, channels).")
+    check_audio(y2.reshape(-1), name=f"Audio for {path}", allow_silent=True)
+    fmt, subtype = formats[0], ("FLOAT" if suffix == ".wav" else None)
+    if like is not None:
+        subtype = None
+        if like.format in formats and like.subtype and sf.check_format(like.format, like.subtype):
+            fmt, subtype = like.format, like.subtype
+    subtype = subtype or sf.default_subtype(fmt)
+    data = np.asarray(y2.T, dtype=np.float32)
+    if subtype not in _FLOAT_SUBTYPES:
+        data = np.clip(data, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, data, sample_rate, subtype=subtype, format=fmt)
     return path

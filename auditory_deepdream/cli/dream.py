@@ -22,55 +22,97 @@ def _run_quickstart(args):
         print(f"{kind}: {path}")
 
 
+def _preset_help() -> str:
+    from ..dreamer.presets import PRESETS
+
+    return "; ".join(f"'{p.name}': {p.description}" for p in PRESETS.values())
+
+
 def add_dream(sub):
     p = sub.add_parser(
-        "dream", help="dream an audio file: amplify a filter, a layer or a class of a model",
-        description="Encode IN, run gradient ascent for the chosen objective (on its log-mel "
-                    "spectrogram, or on the waveform itself), turn the dream into sound and write OUT, "
-                    "loudness-matched to IN. Any length: long files are processed in one piece. OUT has IN's sample "
-                    "rate: a 44.1/48 kHz file is dreamed at the model's rate and the band above the "
-                    "model's is kept untouched from IN.")
+        "dream", help="dream an audio file: amplify a layer, a filter or a class of a model",
+        description="Dream IN with a model and write OUT with IN's channels, sample rate, length and "
+                    "sample format, at IN's integrated loudness (LUFS) under a -1 dBTP true-peak ceiling. "
+                    "The mid signal is dreamed at the model's rate as a gain on its own spectrogram that the "
+                    "ascent climbs through the sonification, so what the network heard is what you hear; the "
+                    "gain is applied to every channel and the band above the model's is kept from IN. "
+                    "Choose an effect with --preset (presets: " + _preset_help() + "), or set the objective "
+                    "and --strength yourself; --steps gives the dissertation's fixed step count instead.")
     p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3 ...)")
-    p.add_argument("output", metavar="OUT", help="output audio file (.wav)")
+    p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg); IN's format is kept "
+                                                 "when the suffix matches")
     p.add_argument("--model", default="default", help="bundled model name or model directory (default: default)")
-    p.add_argument("--layer", help="layer name (default: the first convolution; see `layers`)")
-    p.add_argument("--filter", type=int, default=0, help="filter index for --objective filter (default 0)")
-    p.add_argument("--objective", choices=["filter", "layer", "class"], default="filter",
-                   help="what to amplify (default: filter)")
-    p.add_argument("--class", dest="family", default="0",
-                   help="class name or index for --objective class (default 0)")
-    p.add_argument("--steps", type=int, default=10, help="gradient ascent steps (default 10)")
+    p.add_argument("--preset", default="strong", help="subtle, strong or morph (default: strong)")
+    p.add_argument("--objective", choices=["filter", "layer", "class"],
+                   help="what to amplify (default: the preset's)")
+    p.add_argument("--layer", help="layer name for --objective layer/filter (default: the preset's; see `layers`)")
+    p.add_argument("--filter", type=int,
+                   help="filter index: amplify this filter of --layer (implies --objective filter)")
+    p.add_argument("--class", dest="family", help="class name or index to dream toward (--preset morph)")
+    p.add_argument("--strength", type=float,
+                   help="spectral change to reach, dB (mean over audible bins; default: the preset's)")
+    p.add_argument("--steps", type=int, help="a fixed number of ascent steps instead of --strength (experts)")
+    p.add_argument("--max-steps", type=int, default=40, help="most steps a --strength dream takes (default 40)")
     p.add_argument("--step-size", type=float, default=1.0, help="dB per step, RMS (default 1.0)")
-    p.add_argument("--octaves", type=int, default=1, help="time scales, coarse to fine (default 1)")
-    p.add_argument("--jitter", type=int, default=0, help="largest random time roll in frames (default 0)")
+    p.add_argument("--loudness", default="match",
+                   help="'match' IN's integrated loudness (default), 'keep' the dream's own, or a target in "
+                        "LUFS such as -14")
+    p.add_argument("--jitter", type=int, help="largest random time roll in frames (default: the preset's)")
+    p.add_argument("--band-shift", type=int, help="largest random mel-band shift (default: the preset's)")
     p.add_argument("--phase", choices=["original", "griffin-lim", "waveform"], default="original",
-                   help="how the dream becomes sound: 'original' and 'griffin-lim' ascend on the log-mel "
-                        "spectrogram (domain='mel') and rebuild sound as a gain on IN's own STFT (its "
-                        "original phase) or with Griffin-Lim (sonify=...); 'waveform' ascends on the samples "
-                        "themselves (domain='waveform'), no phase to rebuild (default: original)")
+                   help="how the dream becomes sound: 'original' and 'griffin-lim' dream a gain on the log-mel "
+                        "spectrogram and rebuild sound with IN's own phase or with Griffin-Lim; 'waveform' "
+                        "ascends on the samples themselves (default: original)")
+    p.add_argument("--free", action="store_true",
+                   help="the dissertation's free ascent on log-mel values (needs --steps; much of it is lost "
+                        "when it becomes sound)")
+    p.add_argument("--octaves", type=int, default=1, help="time scales, coarse to fine, with --free (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_run_dream)
 
 
 def _run_dream(args):
-    from .. import models
-    from ..dreamer import SOUND_PATHS, Dreamer, class_objective, dream_file, make_objective
+    from .. import audio, models
+    from ..dreamer import SOUND_PATHS, Dreamer, dream_file, get_preset, make_objective
+    from ..errors import DreamError
 
+    loudness = audio.parse_loudness(args.loudness)
+    preset = get_preset(args.preset)
     d = Dreamer.load(args.model)
-    layer = args.layer or models.conv_layer_names(d.model)[0]
-    family = int(args.family) if args.family.lstrip("-").isdigit() else args.family
-    if args.objective == "class":
-        objective = class_objective(family, classes=d.info.classes)
+    conv = models.conv_layer_names(d.model)
+    family = None
+    if args.family is not None:
+        family = int(args.family) if args.family.lstrip("-").isdigit() else args.family
+    kind = args.objective or ("filter" if args.filter is not None else None)
+    if kind is None:
+        if args.layer and preset.objective == "layer":
+            objective = make_objective("layer", layer=args.layer)
+        else:
+            objective = preset.build_objective(conv, classes=d.info.classes, target=family)
+    elif kind == "class":
+        objective = get_preset("morph").build_objective(conv, classes=d.info.classes, target=family)
     else:
-        objective = make_objective(args.objective, layer=layer, index=args.filter)
-    path, result = dream_file(args.input, args.output, model=d, objective=objective, steps=args.steps,
-                              step_size=args.step_size, octaves=args.octaves, jitter=args.jitter, seed=args.seed,
-                              **SOUND_PATHS[args.phase])
+        layer = args.layer or str(get_preset("strong").build_objective(conv))
+        objective = make_objective(kind, layer=layer, index=args.filter or 0)
+    if args.free and args.steps is None:
+        raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
+    strength = None if args.steps is not None else (args.strength or preset.strength)
+    path, result = dream_file(
+        args.input, args.output, model=d, objective=objective, steps=args.steps or 0, step_size=args.step_size,
+        strength=strength, max_steps=args.max_steps, consistent=not args.free, octaves=args.octaves,
+        jitter=preset.jitter if args.jitter is None else args.jitter,
+        band_shift=0 if args.phase == "waveform" else (preset.band_shift if args.band_shift is None
+                                                       else args.band_shift),
+        loudness=loudness, seed=args.seed, **SOUND_PATHS[args.phase])
     s = result.summary()
     survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
+    lufs_in = audio.integrated_loudness(result.input_audio, sample_rate=result.sample_rate)
+    lufs_out = audio.integrated_loudness(result.audio, sample_rate=result.sample_rate)
+    channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]
     print(f"wrote {path}: {objective}, objective {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
           f"(heard {s['objective_after']:.4g}, survival {survival}), spectral change "
-          f"{s['spectral_change_db']:.2f} dB, {s['loudness_out_db']:.1f} dBFS RMS, {result.sample_rate} Hz")
+          f"{s['spectral_change_db']:.2f} dB, {lufs_in:.1f} -> {lufs_out:.1f} LUFS, "
+          f"{audio.true_peak_db(result.audio):.1f} dBTP, {channels} ch, {result.sample_rate} Hz")
 
 
 def add_layers(sub):

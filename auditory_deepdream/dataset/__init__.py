@@ -17,7 +17,8 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
 ``store``      :class:`FeatureStore` / :class:`StoreWriter`, the float16 on-disk store
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
-``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`)
+``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`) and
+               single held notes (:func:`sustained_note`), mono or stereo
 ``workers``    the process pool the renders and encodes run in
 """
 
@@ -31,7 +32,13 @@ from .encode import (
     process_note,
 )
 from .ontology import apply_ontology, kept_programs, load_ontology
-from .pieces import PRELUDE_CHORDS, bach_prelude, break_beat, find_drumkit
+from .pieces import (
+    PRELUDE_CHORDS,
+    bach_prelude,
+    break_beat,
+    find_drumkit,
+    sustained_note,
+)
 from .plan import (
     DATASET_PRESETS,
     SPLITS,
@@ -109,4 +116,5 @@ __all__ = [
     "read_sources",
     "render_soundfont",
     "summarize",
+    "sustained_note",
 ]

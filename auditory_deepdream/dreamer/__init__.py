@@ -25,11 +25,13 @@ much of the activation gain the listener actually gets.
 ``result``        :class:`DreamResult` and the survival measure
 ``recipes``       :func:`dream` and its recipes
 ``full_rate``     dreaming at the audio's own rate, and files
+``quality``       measures no dreaming path passes by construction: damage, transfer
 """
 
 from .activations import Dreamer
 from .ascent import ascend_mel, ascend_waveform
-from .full_rate import crossover_weights, dream_file, dream_full_rate
+from .gain import ascend_gain, spectral_change
+from .full_rate import crossover_weights, dream_channels, dream_file, dream_full_rate, finish_loudness, gain_at_rate
 from .objectives import (
     OBJECTIVE_KINDS,
     Batched,
@@ -47,10 +49,28 @@ from .objectives import (
     layers_objective,
     make_objective,
 )
+from .quality import (
+    JUDGES,
+    DreamQuality,
+    class_log_probability,
+    concentration_increase,
+    control_for,
+    energy_concentration,
+    load_judges,
+    log_spectral_distance,
+    max_jump_ratio,
+    measure_dream,
+    phase_randomised,
+    pitch_shift_cents,
+    transfer_margins,
+    transfer_table,
+    transient_collapse,
+)
 from .recipes import DOMAINS, SOUND_PATHS, amplify_filter, audition_layer, dream, dream_layer
+from .presets import PRESETS, DreamPreset, get_preset
 from .result import DreamResult, survival
 from .sonification import SONIFICATIONS, match_loudness, mel_gain_to_stft_db, soft_limit, sonify
-from .transforms import Jitter, Octaves, compose
+from .transforms import BandShift, Jitter, Octaves, RandomGain, compose
 
 __all__ = [
     "Objective",
@@ -89,5 +109,30 @@ __all__ = [
     "audition_layer",
     "dream_full_rate",
     "dream_file",
+    "dream_channels",
+    "PRESETS",
+    "DreamPreset",
+    "get_preset",
+    "finish_loudness",
+    "gain_at_rate",
+    "ascend_gain",
+    "spectral_change",
+    "BandShift",
+    "RandomGain",
     "crossover_weights",
+    "DreamQuality",
+    "measure_dream",
+    "log_spectral_distance",
+    "max_jump_ratio",
+    "energy_concentration",
+    "concentration_increase",
+    "transient_collapse",
+    "pitch_shift_cents",
+    "phase_randomised",
+    "control_for",
+    "JUDGES",
+    "load_judges",
+    "class_log_probability",
+    "transfer_table",
+    "transfer_margins",
 ]

@@ -273,7 +273,8 @@ def _compile_waveform(dreamer: Dreamer, objective: Objective, transforms: tuple)
 
 
 def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, step_size: float = 1.0,
-                    transforms=(), seed: int = 0, envelope: bool = True):
+                    transforms=(), seed: int = 0, envelope: bool = True, strength: float | None = None,
+                    max_steps: int = 40):
     """Gradient ascent on the samples themselves (no phase reconstruction needed).
 
     The gradient flows through :meth:`~auditory_deepdream.audio.tf_spectral.TFSpectral.log_mel`,
@@ -300,6 +301,11 @@ def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 1
         Filter every update through the input's own STFT magnitude (normalised to
         its peak per clip), so the dream only reshapes what is already sounding
         instead of adding broadband hiss.
+    strength : float, optional
+        Target spectral change in dB (:func:`~.gain.spectral_change`): ascend in rounds of
+        four steps until every item reaches it (at most ``max_steps``), then move each
+        item back along its change, at its level, to land on it.
+    max_steps : int
 
     Returns
     -------
@@ -326,8 +332,37 @@ def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 1
     scale = 0.1 * float(step_size) * level
     ascent = dreamer.compiled(("waveform", objective, transforms),
                               lambda: _compile_waveform(dreamer, objective, transforms))
-    x, history, finite = run_compiled(ascent, tf.constant(y), tf.constant(mask.astype(np.float32)),
-                                      tf.constant(scale), tf.constant(level), tf.constant(int(steps)),
-                                      tf.constant(bool(envelope)), tf.constant([int(seed) % 2**31, 0], tf.int32))
-    _check_finite(finite)
-    return x.numpy(), history.numpy()
+
+    def run(x, n, start):
+        x, history, finite = run_compiled(ascent, tf.constant(x), tf.constant(mask.astype(np.float32)),
+                                          tf.constant(scale), tf.constant(level), tf.constant(int(n)),
+                                          tf.constant(bool(envelope)),
+                                          tf.constant([int(seed) % 2**31, start], tf.int32))
+        _check_finite(finite)
+        return x.numpy(), history.numpy()
+
+    if strength is None:
+        return run(y, steps, 0)
+    from .gain import spectral_change
+
+    s = dreamer.settings
+    mel = audio.encode(y, settings=s)
+    x, histories, done = y, [], 0
+    while done < int(max_steps):
+        x, history = run(x, min(4, int(max_steps) - done), done)
+        histories.append(history)
+        done += len(history)
+        if np.all(spectral_change(mel, audio.encode(x, settings=s)) >= strength):
+            break
+
+    def at(t):
+        z = y + t[:, None] * (x - y)
+        return z * (level / (np.sqrt(np.mean(np.square(z, dtype=np.float64), axis=-1, keepdims=True)) + EPS))
+
+    lo, hi = np.zeros(len(y)), np.ones(len(y))
+    reached = spectral_change(mel, audio.encode(x, settings=s)) >= strength
+    for _ in range(10):
+        mid = 0.5 * (lo + hi)
+        above = spectral_change(mel, audio.encode(at(mid).astype(np.float32), settings=s)) >= strength
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    return at(np.where(reached, hi, 1.0)).astype(np.float32), np.concatenate(histories, axis=0)

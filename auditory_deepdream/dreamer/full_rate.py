@@ -8,20 +8,22 @@ under a 22.05 kHz model) stays exactly as it was.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import librosa
 import numpy as np
-import soundfile as sf
 
 from .. import audio
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 from .activations import as_dreamer
 from .objectives import Batched, Objective, match_batch
-from .recipes import as_clips, dream, render_dream, resolve_sonify
-from .result import DreamResult, build_result
-from .sonification import match_loudness, soft_limit
+from .recipes import GAIN_CLAMP_DB, as_clips, dream, render_dream, resolve_sonify
+from .result import DreamResult, build_result, rms_db
+from .sonification import match_loudness, mel_gain_to_stft_db, soft_limit
 
-__all__ = ["dream_full_rate", "dream_file", "crossover_weights"]
+__all__ = ["dream_full_rate", "dream_channels", "dream_file", "crossover_weights", "gain_at_rate",
+           "finish_loudness"]
 
 
 def crossover_weights(freqs, *, start_hz: float, stop_hz: float) -> np.ndarray:
@@ -105,7 +107,7 @@ def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
     dreamer.check(objective)
     y, single = as_clips(audio_in)
     n = y.shape[-1]
-    low, mel, dreamed, sound, history = render_dream(
+    low, mel, dreamed, sound, history, _ = render_dream(
         dreamer, _resample(y, sample_rate, s.sample_rate), objective, steps=steps, step_size=step_size,
         domain=domain, sonify=how, seed=seed, octaves=octaves, octave_scale=octave_scale, jitter=jitter,
         n_iter=n_iter, max_gain_db=max_gain_db, block_frames=block_frames, overlap_frames=overlap_frames,
@@ -126,38 +128,261 @@ def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
                         seed=seed, single=single and not isinstance(objective, Batched), measure=measure)
 
 
+def _stft_size(settings: AudioSettings, sample_rate: int) -> tuple[int, int]:
+    """``(n_fft, hop)`` at ``sample_rate`` spanning about the model's window (the model's own at its rate)."""
+    if sample_rate == settings.sample_rate:
+        return settings.n_fft, settings.hop_length
+    n_fft = int(2 ** round(np.log2(settings.n_fft * sample_rate / settings.sample_rate)))
+    return n_fft, n_fft // 4
+
+
+def _interp_axis(a: np.ndarray, src: np.ndarray, dst: np.ndarray, axis: int) -> np.ndarray:
+    """Linear interpolation of ``a`` along ``axis`` from positions ``src`` to ``dst`` (held at the ends)."""
+    pos = np.clip(np.interp(dst, src, np.arange(len(src))), 0, len(src) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(src) - 1)
+    frac = (pos - lo).astype(np.float32)
+    shape = [1] * a.ndim
+    shape[axis] = -1
+    return np.take(a, lo, axis=axis) * (1 - frac.reshape(shape)) + np.take(a, hi, axis=axis) * frac.reshape(shape)
+
+
+def gain_at_rate(gain_mel, *, settings: AudioSettings, sample_rate: int, n_frames: int,
+                 crossover: tuple = (0.85, 0.95), max_gain_db: float = GAIN_CLAMP_DB,
+                 level_db: float = 0.0) -> np.ndarray:
+    """A consistent dream's mel-band gain as a dB gain on the STFT of audio at ``sample_rate``.
+
+    The gain per model STFT bin (:func:`~.sonification.mel_gain_to_stft_db`, clamped) is
+    interpolated in frequency and time onto the STFT of :func:`_stft_size` at
+    ``sample_rate`` and faded out above the model's band (``crossover`` as in
+    :func:`dream_full_rate`), so the band the model never heard is left as it was.
+
+    Parameters
+    ----------
+    gain_mel : np.ndarray [shape=(n_mels, n_model_frames)]
+    settings : AudioSettings
+        The model's.
+    sample_rate : int
+    n_frames : int
+        Frames of the target STFT.
+    crossover : (float, float)
+    max_gain_db : float
+    level_db : float
+        Added inside the model's band (after the clamp): the level correction that
+        brought the dream to the clip's RMS while it was climbed.
+
+    Returns
+    -------
+    gain_db : np.ndarray [shape=(1 + n_fft // 2, n_frames)]
+    """
+    n_fft, hop = _stft_size(settings, sample_rate)
+    per_bin = np.clip(mel_gain_to_stft_db(gain_mel, settings=settings), -max_gain_db, max_gain_db) + level_db
+    if sample_rate == settings.sample_rate and per_bin.shape[-1] == n_frames:
+        return per_bin.astype(np.float32)
+    f_model = librosa.fft_frequencies(sr=settings.sample_rate, n_fft=settings.n_fft)
+    f_out = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
+    t_model = np.arange(per_bin.shape[-1]) * settings.hop_length / settings.sample_rate
+    t_out = np.arange(n_frames) * hop / sample_rate
+    out = _interp_axis(_interp_axis(per_bin, f_model, f_out, 0), t_model, t_out, 1)
+    edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
+    if edge < sample_rate / 2:
+        out = out * crossover_weights(f_out, start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)[:, None]
+    return out.astype(np.float32)
+
+
+def _loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, crossover: tuple,
+                      target_lufs: float, rounds: int = 4) -> np.ndarray:
+    """Reach ``target_lufs`` by scaling only the model's band of ``out``; above it stays ``y``'s.
+
+    ``out`` splits into the input's band above the model's (its STFT weighted by one minus
+    the crossover, exactly as the dream left it) and the rest; the rest is scaled by a
+    factor found by the secant method on integrated loudness.
+    """
+    edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
+    if edge < sample_rate / 2:
+        n_fft = 4096
+        w = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+                              start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
+        spec = librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4) * (1.0 - w)[:, None]
+        high = librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=y.shape[-1])
+    else:
+        high = np.zeros_like(out)
+    band = out - high
+
+    def loudness(log_gain):
+        return audio.integrated_loudness(high + np.exp(log_gain) * band, sample_rate=sample_rate)
+
+    if not np.isfinite(target_lufs) or not np.isfinite(loudness(0.0)):
+        return out
+    a, la = 0.0, loudness(0.0)
+    b = a + (target_lufs - la) * np.log(10) / 20  # as if the band were all of the loudness
+    for _ in range(rounds):
+        lb = loudness(b)
+        if abs(lb - target_lufs) < 0.05 or lb == la:
+            break
+        a, la, b = b, lb, b + (target_lufs - lb) * (b - a) / (lb - la)
+        b = float(np.clip(b, -6.0, 6.0))
+    return (high + np.exp(b) * band).astype(np.float32)
+
+
+def finish_loudness(out, reference, *, sample_rate: int, loudness="match", ceiling_db: float = -1.0) -> np.ndarray:
+    """Bring a dream to its loudness (BS.1770 integrated LUFS) under a true-peak ceiling.
+
+    Parameters
+    ----------
+    out, reference : np.ndarray [shape=(channels, n_samples) or (n_samples,)]
+    sample_rate : int
+    loudness : 'match', 'keep' or float
+        ``'match'`` the reference's integrated loudness, ``'keep'`` the dream's own, or a
+        target in LUFS (see :func:`~auditory_deepdream.audio.parse_loudness`).
+    ceiling_db : float
+        True-peak ceiling in dBTP.
+
+    Returns
+    -------
+    out : np.ndarray, same shape
+    """
+    mode = audio.parse_loudness(loudness)
+    if mode == "keep":
+        return audio.limit_true_peak(out, sample_rate=sample_rate, ceiling_db=ceiling_db)
+    if mode == "match":
+        return audio.match_loudness(out, sample_rate=sample_rate, reference=reference, ceiling_db=ceiling_db)
+    return audio.match_loudness(out, sample_rate=sample_rate, target_lufs=mode, ceiling_db=ceiling_db)
+
+
+def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
+                   settings: AudioSettings | None = None, steps: int = 10, step_size: float = 1.0,
+                   domain: str = "mel", sonify: str | None = None, consistent: bool = True,
+                   strength: float | None = None, max_steps: int = 40, seed: int = 0, octaves: int = 1,
+                   jitter: int = 0, band_shift: int = 0, n_iter: int = 32, max_gain_db: float | None = None, envelope: bool = True,
+                   loudness="match", ceiling_db: float = -1.0, crossover: tuple = (0.85, 0.95),
+                   progress: bool | None = None, measure: bool = True) -> DreamResult:
+    """Dream one recording with any number of channels, at its own rate and loudness.
+
+    The mid signal (the mean of the channels) is dreamed at the model's rate. A
+    consistent mel dream's gain is then applied to every channel's own STFT at
+    ``sample_rate`` (:func:`gain_at_rate`), so each channel keeps its phase and the stereo
+    image stays; any other dream's change to the mid signal is added to every channel
+    (the side signal is kept as it was). The result is brought to the input's integrated
+    loudness (or ``loudness``) under a true-peak ceiling (:func:`finish_loudness`).
+
+    Parameters
+    ----------
+    audio_in : np.ndarray [shape=(channels, n_samples) or (n_samples,)]
+    sample_rate : int
+    model, objective, settings, steps, step_size, domain, sonify, consistent, strength, max_steps, seed,
+    octaves, jitter, band_shift, n_iter, max_gain_db, envelope, progress, measure
+        As :func:`~.recipes.dream` (``consistent`` defaults to True here).
+    loudness : 'match', 'keep' or float
+        See :func:`finish_loudness`.
+    ceiling_db : float
+        True-peak ceiling, dBTP.
+    crossover : (float, float)
+        As :func:`dream_full_rate`.
+
+    Returns
+    -------
+    DreamResult
+        ``audio`` and ``input_audio`` of shape ``(channels, n_samples)`` (as given for
+        mono input) at ``sample_rate``; the measures are of the mid signal at the model's rate.
+
+    Raises
+    ------
+    AudioInputError
+        Bad audio, or a batched objective (one recording makes one dream).
+    DreamError
+        Invalid options (see :func:`~.recipes.dream`).
+    """
+    dreamer = as_dreamer(model, settings)
+    s = dreamer.settings
+    if isinstance(objective, Batched):
+        raise AudioInputError("dream_channels dreams one recording; use dream() or audition_layer() for batches.")
+    how = resolve_sonify(domain, sonify, octaves=octaves, consistent=consistent)
+    dreamer.check(objective)
+    y = np.asarray(audio_in, dtype=np.float32)
+    mono = y.ndim == 1
+    y = np.atleast_2d(y)
+    if y.ndim != 2 or y.shape[0] > 8:
+        raise AudioInputError(f"Audio has shape {np.shape(audio_in)}; expected (channels, n_samples) with at "
+                              "most 8 channels, or (n_samples,).")
+    sample_rate = int(sample_rate)
+    if sample_rate <= 0:
+        raise AudioInputError(f"sample_rate must be a positive number of Hz, got {sample_rate}.")
+    mid = audio.check_audio(y.mean(axis=0), name="the mid (mean of the channels) signal")
+    n = y.shape[-1]
+    low = _resample(mid[None], sample_rate, s.sample_rate)
+    low, mel, dreamed, sound, history, gain = render_dream(
+        dreamer, low, objective, steps=steps, step_size=step_size, domain=domain, sonify=how, seed=seed,
+        octaves=octaves, octave_scale=1.3, jitter=jitter, n_iter=n_iter, max_gain_db=max_gain_db, block_frames=None,
+        overlap_frames=64, envelope=envelope, progress=progress, consistent=consistent, strength=strength,
+        max_steps=max_steps, band_shift=band_shift)
+    if gain is not None and how == "original":
+        n_fft, hop = _stft_size(s, sample_rate)
+        spec = librosa.stft(y, n_fft=n_fft, hop_length=hop)
+        level_db = float((rms_db(low) - rms_db(sound))[0])  # the level the ascent heard it at
+        g = gain_at_rate(gain[0], settings=s, sample_rate=sample_rate, n_frames=spec.shape[-1], crossover=crossover,
+                         max_gain_db=GAIN_CLAMP_DB if max_gain_db is None else float(max_gain_db),
+                         level_db=level_db)
+        out = librosa.istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop,
+                            length=n)
+    else:
+        change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)[0]
+        edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
+        if edge < sample_rate / 2:
+            n_fft = 4096
+            weights = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+                                        start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
+            spec = librosa.stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
+            change = librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=n)
+        out = y + change[None]
+    mode = audio.parse_loudness(loudness)
+    if mode != "keep":
+        target = audio.integrated_loudness(y, sample_rate=sample_rate) if mode == "match" else mode
+        out = _loudness_in_band(out.astype(np.float32), y, sample_rate=sample_rate, settings=s,
+                                crossover=crossover, target_lufs=target)
+    out = finish_loudness(out.astype(np.float32), y, sample_rate=sample_rate, loudness=loudness,
+                          ceiling_db=ceiling_db)
+    heard = _resample(out.mean(axis=0)[None], sample_rate, s.sample_rate, length=low.shape[-1])
+    result = build_result(dreamer, objective, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
+                          sample_rate=sample_rate, mel=mel, dreamed=dreamed, heard=heard, sonified=sound,
+                          history=history, domain=domain, sonify=how, seed=seed, single=True, measure=measure)
+    return replace(result, audio=out[0] if mono else out, input_audio=y[0] if mono else y)
+
+
 def dream_file(input_path, output_path, *, model, objective: Objective, settings: AudioSettings | None = None,
-               crossover: tuple = (0.85, 0.95), n_fft: int = 4096, steps: int = 10, step_size: float = 1.0,
-               domain: str = "mel", sonify: str | None = None, seed: int = 0, octaves: int = 1,
-               octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32, max_gain_db: float = 60.0,
-               block_frames: int | None = None, overlap_frames: int = 64, envelope: bool = True,
+               steps: int = 10, step_size: float = 1.0, domain: str = "mel", sonify: str | None = None,
+               consistent: bool = True, strength: float | None = None, max_steps: int = 40, seed: int = 0,
+               octaves: int = 1, jitter: int = 0, band_shift: int = 0, n_iter: int = 32, max_gain_db: float | None = None,
+               envelope: bool = True, loudness="match", ceiling_db: float = -1.0, crossover: tuple = (0.85, 0.95),
                progress: bool | None = None, measure: bool = True):
-    """Dream an audio file and write the result at the file's own sample rate.
+    """Dream an audio file and write the result in the file's own format.
+
+    The output has the input's channels, sample rate and length; when ``output_path``
+    has the input's container format (same suffix family), its sample format too (e.g.
+    16-bit PCM WAV in, 16-bit PCM WAV out). Written atomically.
 
     Parameters
     ----------
     input_path, output_path : path-like
-        Any file :func:`auditory_deepdream.audio.load_audio` reads; the output is a WAV.
+        Any file :func:`auditory_deepdream.audio.read_audio` reads; the output's format
+        follows its suffix (:func:`auditory_deepdream.audio.write_audio`).
     model : Dreamer or str / path
     objective : Objective
-    settings, crossover, n_fft, steps, step_size, domain, sonify, seed, octaves, octave_scale, jitter,
-    n_iter, max_gain_db, block_frames, overlap_frames, envelope, progress, measure
-        As :func:`dream_full_rate`.
+    settings, steps, step_size, domain, sonify, consistent, strength, max_steps, seed, octaves, jitter,
+    band_shift, n_iter, max_gain_db, envelope, loudness, ceiling_db, crossover, progress, measure
+        As :func:`dream_channels`.
 
     Returns
     -------
     (path, DreamResult)
     """
     dreamer = as_dreamer(model, settings)
-    try:
-        rate = int(sf.info(str(input_path)).samplerate)
-    except Exception:  # not a file libsndfile reads: load_audio decodes it at the model's rate
-        rate = dreamer.settings.sample_rate
-    y = audio.load_audio(input_path, sample_rate=rate)
-    result = dream_full_rate(y, sample_rate=rate, model=dreamer, objective=objective, crossover=crossover,
-                             n_fft=n_fft, steps=steps, step_size=step_size, domain=domain, sonify=sonify,
-                             seed=seed, octaves=octaves, octave_scale=octave_scale, jitter=jitter, n_iter=n_iter,
-                             max_gain_db=max_gain_db, block_frames=block_frames, overlap_frames=overlap_frames,
-                             envelope=envelope, progress=progress, measure=measure)
-    path = audio.save_audio(output_path, result.audio, sample_rate=result.sample_rate)
+    y, fmt = audio.read_audio(input_path)
+    result = dream_channels(y, sample_rate=fmt.sample_rate, model=dreamer, objective=objective, steps=steps,
+                            step_size=step_size, domain=domain, sonify=sonify, consistent=consistent,
+                            strength=strength, max_steps=max_steps, seed=seed, octaves=octaves, jitter=jitter,
+                            band_shift=band_shift,
+                            n_iter=n_iter, max_gain_db=max_gain_db, envelope=envelope, loudness=loudness,
+                            ceiling_db=ceiling_db, crossover=crossover, progress=progress, measure=measure)
+    path = audio.write_audio(output_path, result.audio, sample_rate=fmt.sample_rate, like=fmt)
     return path, result

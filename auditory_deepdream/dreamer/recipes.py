@@ -25,15 +25,17 @@ from ..errors import AudioInputError, DreamError
 from ..settings import AudioSettings
 from .activations import Dreamer, as_dreamer
 from .ascent import ascend_mel, ascend_waveform
+from .gain import ascend_gain
 from .objectives import Batched, Objective, audition_objective, filter_objective, layers_objective, match_batch
 from .result import DreamResult, build_result
 from .sonification import SONIFICATIONS, match_loudness
 from .sonification import sonify as sonify_change
-from .transforms import Jitter, Octaves
+from .transforms import BandShift, Jitter, Octaves
 
 __all__ = ["DOMAINS", "SOUND_PATHS", "dream", "amplify_filter", "dream_layer", "audition_layer"]
 
 DOMAINS = ("mel", "waveform")
+GAIN_CLAMP_DB = 24.0  # a consistent mel dream boosts or cuts no STFT bin by more than this
 # the three ways to get sound, by the names the CLI and the auditioner show
 SOUND_PATHS = {
     "original": {"domain": "mel", "sonify": "original"},
@@ -42,14 +44,14 @@ SOUND_PATHS = {
 }
 
 
-def resolve_sonify(domain: str, sonify: str | None, *, octaves: int) -> str | None:
+def resolve_sonify(domain: str, sonify: str | None, *, octaves: int, consistent: bool = False) -> str | None:
     """The sonification a ``domain`` / ``sonify`` pair means (None for waveform dreams).
 
     Raises
     ------
     DreamError
         An unknown domain or sonification, ``sonify`` given for a waveform dream, or
-        octaves in the waveform domain.
+        octaves in the waveform domain or in a consistent mel dream.
     """
     if domain not in DOMAINS:
         raise DreamError(f"Unknown domain {domain!r}; choose one of {list(DOMAINS)}.")
@@ -61,6 +63,10 @@ def resolve_sonify(domain: str, sonify: str | None, *, octaves: int) -> str | No
             raise DreamError("Waveform dreaming works at one time scale; use octaves=1.")
         return None
     sonify = "original" if sonify is None else sonify
+    if consistent and octaves != 1:
+        raise DreamError("Octaves rescale the spectrogram in time, which a consistent mel dream (a gain on "
+                         "the clip's own STFT) cannot do; use octaves=1, or consistent=False for the "
+                         "free mel ascent.")
     if sonify not in SONIFICATIONS:
         raise DreamError(f"Unknown sonification {sonify!r}; choose one of {list(SONIFICATIONS)}.")
     return sonify
@@ -80,9 +86,13 @@ def as_clips(audio_in) -> tuple[np.ndarray, bool]:
 
 def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps: int, step_size: float,
                  domain: str, sonify: str | None, seed: int, octaves: int, octave_scale: float, jitter: int,
-                 n_iter: int, max_gain_db: float, block_frames: int | None, overlap_frames: int,
-                 envelope: bool, progress: bool | None):
+                 n_iter: int, max_gain_db: float | None, block_frames: int | None, overlap_frames: int,
+                 envelope: bool, progress: bool | None, consistent: bool = False, strength: float | None = None,
+                 max_steps: int = 40, band_shift: int = 0):
     """Encode, ascend and sonify clips at the model's rate (``sonify`` already resolved).
+
+    A consistent mel dream (:func:`~.gain.ascend_gain`) also returns its gain, for callers
+    that apply it at another rate or to other channels.
 
     Returns
     -------
@@ -93,28 +103,48 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
     sound : np.ndarray [shape=(batch, n_samples)]
         The dream as audio, not yet loudness-matched.
     history : np.ndarray [shape=(n_steps, batch)]
+    gain : np.ndarray [shape=(batch, n_mels, n_frames)] or None
+        The mel-band gain of a consistent mel dream (None otherwise).
     """
     s = dreamer.settings
     mel = match_batch(audio.encode(y, settings=s), objective)  # a clip copied to a batch is encoded once
     y = match_batch(y, objective)
     transforms = (Jitter(int(jitter)),) if jitter else ()
+    if band_shift:
+        if domain == "waveform":
+            raise DreamError("band_shift moves a log-mel spectrogram along its bands; use it with domain='mel'.")
+        transforms += (BandShift(int(band_shift)),)
+    if strength is not None and not (domain == "waveform" or consistent):
+        raise DreamError("strength needs a dream that measures what is heard: domain='waveform', or a "
+                         "consistent mel dream (consistent=True).")
+    if domain == "mel" and consistent:
+        max_gain = GAIN_CLAMP_DB if max_gain_db is None else float(max_gain_db)
+        gain, _, history = ascend_gain(dreamer, y, objective, steps=steps, step_size=step_size, strength=strength,
+                                       max_steps=max_steps, transforms=transforms, seed=seed, max_gain_db=max_gain,
+                                       progress=progress)
+        sound = sonify_change(y, gain, settings=s, method=sonify, n_iter=n_iter, seed=seed, max_gain_db=max_gain)
+        heard = audio.encode(match_loudness(sonify_change(y, gain, settings=s, max_gain_db=max_gain), y), settings=s)
+        return y, mel, heard, sound, history, gain
+    max_gain_db = 60.0 if max_gain_db is None else float(max_gain_db)
     if domain == "waveform":
         sound, history = ascend_waveform(dreamer, y, objective, steps=steps, step_size=step_size,
-                                         transforms=transforms, seed=seed, envelope=envelope)
-        return y, mel, audio.encode(sound, settings=s), sound, history
+                                         transforms=transforms, seed=seed, envelope=envelope, strength=strength,
+                                         max_steps=max_steps)
+        return y, mel, audio.encode(sound, settings=s), sound, history, None
     dreamed, history = ascend_mel(dreamer, mel, objective, steps=steps, step_size=step_size, transforms=transforms,
                                   octaves=Octaves(max(1, int(octaves)), float(octave_scale)), seed=seed,
                                   block_frames=block_frames, overlap_frames=overlap_frames, progress=progress)
     sound = sonify_change(y, dreamed - mel, settings=s, method=sonify, n_iter=n_iter, seed=seed,
                           max_gain_db=max_gain_db)
-    return y, mel, dreamed, sound, history
+    return y, mel, dreamed, sound, history, None
 
 
 def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | None = None, steps: int = 10,
           step_size: float = 1.0, domain: str = "mel", sonify: str | None = None, seed: int = 0,
           octaves: int = 1, octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32,
-          max_gain_db: float = 60.0, block_frames: int | None = None, overlap_frames: int = 64,
-          envelope: bool = True, progress: bool | None = None, measure: bool = True) -> DreamResult:
+          max_gain_db: float | None = None, block_frames: int | None = None, overlap_frames: int = 64,
+          envelope: bool = True, progress: bool | None = None, measure: bool = True, consistent: bool = False,
+          strength: float | None = None, max_steps: int = 40, band_shift: int = 0) -> DreamResult:
     """Dream a clip: encode, ascend the objective, sonify, loudness-match, measure.
 
     Parameters
@@ -148,7 +178,8 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
     jitter : int
         Largest random time roll per step, in frames (:class:`~.transforms.Jitter`).
     n_iter, max_gain_db
-        Griffin-Lim iterations and the gain clamp of :func:`~.sonification.sonify`.
+        Griffin-Lim iterations and the gain clamp of :func:`~.sonification.sonify` (default
+        60 dB; 24 dB for a consistent dream).
     block_frames, overlap_frames, progress
         Long mel dreams (see :func:`~.ascent.ascend_mel`).
     envelope : bool
@@ -157,6 +188,19 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
         Re-encode the output and evaluate the objective on the input, the dream and the
         output (survival, spectral change). ``False`` returns the sound only: ``mel_after``
         is None and the measures are NaN.
+    consistent : bool
+        Mel dreams: ascend on a mel-band gain through the sonification
+        (:func:`~.gain.ascend_gain`), so the spectrogram climbed is the one heard, instead
+        of on free log-mel values (the dissertation's ascent, whose gain mostly does not
+        survive sonification). The CLI and :func:`~.full_rate.dream_file` use it.
+    strength : float, optional
+        Target spectral change in dB (:func:`~.gain.spectral_change` of what is heard):
+        the ascent runs until it is reached (at most ``max_steps``) instead of ``steps``.
+        Waveform and consistent mel dreams.
+    max_steps : int
+    band_shift : int
+        Mel dreams: a random shift of up to this many bands at every step
+        (:class:`~.transforms.BandShift`), a robustness transform.
 
     Returns
     -------
@@ -167,16 +211,17 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
     SOUND_PATHS : the valid ``domain`` / ``sonify`` pairs by name.
     """
     dreamer = as_dreamer(model, settings)
-    how = resolve_sonify(domain, sonify, octaves=octaves)
+    how = resolve_sonify(domain, sonify, octaves=octaves, consistent=consistent)
     dreamer.check(objective)
     s = dreamer.settings
     if isinstance(audio_in, (str, os.PathLike)):
         audio_in = audio.load_audio(Path(audio_in), settings=s)
     y, single = as_clips(audio_in)
-    y, mel, dreamed, sound, history = render_dream(
+    y, mel, dreamed, sound, history, _ = render_dream(
         dreamer, y, objective, steps=steps, step_size=step_size, domain=domain, sonify=how, seed=seed,
         octaves=octaves, octave_scale=octave_scale, jitter=jitter, n_iter=n_iter, max_gain_db=max_gain_db,
-        block_frames=block_frames, overlap_frames=overlap_frames, envelope=envelope, progress=progress)
+        block_frames=block_frames, overlap_frames=overlap_frames, envelope=envelope, progress=progress,
+        consistent=consistent, strength=strength, max_steps=max_steps, band_shift=band_shift)
     out = match_loudness(sound, y)
     return build_result(dreamer, objective, audio_in=y, audio_out=out, sample_rate=s.sample_rate, mel=mel,
                         dreamed=dreamed, heard=out, sonified=sound, history=history, domain=domain, sonify=how,
@@ -186,7 +231,7 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
 def amplify_filter(audio_in, *, model, layer: str, index: int, crop: int = 0,
                    settings: AudioSettings | None = None, steps: int = 10, step_size: float = 1.0,
                    domain: str = "mel", sonify: str | None = None, seed: int = 0, octaves: int = 1,
-                   octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32, max_gain_db: float = 60.0,
+                   octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32, max_gain_db: float | None = None,
                    block_frames: int | None = None, overlap_frames: int = 64, envelope: bool = True,
                    progress: bool | None = None, measure: bool = True) -> DreamResult:
     """Amplify one filter of a layer (section 3.7's first algorithm).
@@ -216,7 +261,7 @@ def amplify_filter(audio_in, *, model, layer: str, index: int, crop: int = 0,
 def dream_layer(audio_in, *, model, layers, crop: int = 0, settings: AudioSettings | None = None,
                 steps: int = 10, step_size: float = 1.0, domain: str = "mel", sonify: str | None = None,
                 seed: int = 0, octaves: int = 1, octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32,
-                max_gain_db: float = 60.0, block_frames: int | None = None, overlap_frames: int = 64,
+                max_gain_db: float | None = None, block_frames: int | None = None, overlap_frames: int = 64,
                 envelope: bool = True, progress: bool | None = None, measure: bool = True) -> DreamResult:
     """DeepDream on one layer name, a list of names, or a ``{name: weight}`` dict.
 
@@ -247,7 +292,7 @@ def dream_layer(audio_in, *, model, layers, crop: int = 0, settings: AudioSettin
 def audition_layer(audio_in, *, model, layer: str, filters=None, crop: int = 0,
                    settings: AudioSettings | None = None, steps: int = 10, step_size: float = 1.0,
                    domain: str = "mel", sonify: str | None = None, seed: int = 0, octaves: int = 1,
-                   octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32, max_gain_db: float = 60.0,
+                   octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32, max_gain_db: float | None = None,
                    block_frames: int | None = None, overlap_frames: int = 64, envelope: bool = True,
                    progress: bool | None = None, measure: bool = True) -> DreamResult:
     """Amplify every filter of ``layer`` (or those listed) on one clip in one batched run.

@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from ..errors import DreamError
 
-__all__ = ["Jitter", "compose", "Octaves"]
+__all__ = ["Jitter", "BandShift", "RandomGain", "compose", "Octaves"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,51 @@ class Jitter:
         shift = tf.random.stateless_uniform([], seed, minval=-self.frames, maxval=self.frames + 1,
                                             dtype=tf.int32)
         return tf.roll(x, frame_step * shift, axis=-1)
+
+
+@dataclass(frozen=True)
+class BandShift:
+    """Shift a log-mel input along its band axis by a random ``[-bands, bands]`` bands.
+
+    Edge bands are repeated rather than wrapped. A dream that still scores when it sits a
+    band or two higher or lower is one that does not hang on exact bin positions, which
+    sonification and other models smear anyway. Mel inputs only (bands on axis -2).
+
+    Parameters
+    ----------
+    bands : int
+    """
+
+    bands: int
+
+    def __post_init__(self):
+        if self.bands < 0:
+            raise DreamError(f"BandShift needs bands >= 0, got {self.bands}.")
+
+    def __call__(self, x, seed, *, frame_step: int = 1):
+        shift = tf.random.stateless_uniform([], seed, minval=-self.bands, maxval=self.bands + 1, dtype=tf.int32)
+        n = tf.shape(x)[-2]
+        return tf.gather(x, tf.clip_by_value(tf.range(n) - shift, 0, n - 1), axis=x.shape.rank - 2)
+
+
+@dataclass(frozen=True)
+class RandomGain:
+    """Add a random level offset in ``[-db, db]`` dB per item to a log-mel input.
+
+    Parameters
+    ----------
+    db : float
+    """
+
+    db: float
+
+    def __post_init__(self):
+        if self.db < 0:
+            raise DreamError(f"RandomGain needs db >= 0, got {self.db}.")
+
+    def __call__(self, x, seed, *, frame_step: int = 1):
+        shape = tf.concat([tf.shape(x)[:1], tf.ones([x.shape.rank - 1], tf.int32)], axis=0)
+        return x + tf.random.stateless_uniform(shape, seed, minval=-self.db, maxval=self.db)
 
 
 def compose(transforms, *, frame_step: int = 1):

@@ -1,0 +1,349 @@
+"""True loudness: ITU-R BS.1770 integrated loudness, true peak, a look-ahead limiter.
+
+A dream comes out of Griffin-Lim at whatever level the ascent left it. These functions
+bring it back to the loudness of the clip that went in (or to a LUFS target) without
+clipping: :func:`match_loudness` scales to the target's integrated loudness
+(:func:`integrated_loudness`, via pyloudnorm) and then runs :func:`limit_true_peak`, a
+click-free look-ahead limiter that keeps the true (inter-sample) peak
+(:func:`true_peak_db`) under a ceiling.
+
+Arrays are mono ``(n_samples,)`` or channels first ``(channels, n_samples)``, as
+everywhere in the package; the same gain goes on every channel, so the stereo image stays.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pyloudnorm
+from scipy.ndimage import minimum_filter1d
+from scipy.signal import resample_poly
+
+from ..errors import AudioInputError
+
+__all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_loudness", "true_peak_db"]
+
+BLOCK_SECONDS = 0.400  # BS.1770 gating block
+MAX_CHANNELS = 5  # BS.1770 channel weights cover L, R, C, Ls, Rs
+LOUDNESS_RANGE = (-70.0, 0.0)  # LUFS targets parse_loudness accepts
+_TOLERANCE_LU = 0.1  # match_loudness stops within this of the target
+_ROUNDS = 4  # most gain-then-limit rounds in match_loudness
+_MAX_STEP_DB = 12.0  # largest extra gain one round of match_loudness adds
+_AIM_HIGH = 1.25  # match_loudness's later rounds step this much past the estimated gain
+
+
+def _channels(y, *, name: str = "audio") -> np.ndarray:
+    """``y`` as a float64 ``(channels, n_samples)`` array; AudioInputError if unusable."""
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise AudioInputError(
+            f"{name} has shape {y.shape}; expected (n_samples,) or (channels, n_samples).")
+    if not np.issubdtype(y.dtype, np.number):
+        raise AudioInputError(f"{name} has dtype {y.dtype}; expected numeric samples.")
+    y2 = np.atleast_2d(y).astype(np.float64)
+    if y2.shape[1] == 0:
+        raise AudioInputError(f"{name} has no samples (zero length). Use a clip with sound in it.")
+    if y2.shape[0] > y2.shape[1]:
+        raise AudioInputError(
+            f"{name} has shape {y.shape}: more channels than samples. Arrays are channels "
+            "first, (channels, n_samples); pass y.T if yours is (n_samples, channels).")
+    if not np.all(np.isfinite(y2)):
+        bad = int(np.count_nonzero(~np.isfinite(y2)))
+        raise AudioInputError(
+            f"{name} contains {bad} NaN or infinite samples. Replace them (np.nan_to_num) first.")
+    return y2
+
+
+def _like(out: np.ndarray, y) -> np.ndarray:
+    """``out`` (channels, n) back in the shape of ``y`` (1-D stays 1-D), as float32."""
+    out = out.astype(np.float32)
+    return out[0] if np.ndim(y) == 1 else out
+
+
+def integrated_loudness(y, *, sample_rate: int) -> float:
+    """ITU-R BS.1770-4 integrated (gated) loudness, via :class:`pyloudnorm.Meter`.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Channels in BS.1770 order (L, R, C, Ls, Rs); at most 5.
+    sample_rate : int
+        Hz.
+
+    Returns
+    -------
+    lufs : float
+        Loudness in LUFS; ``-inf`` for silence or a clip whose every block is gated
+        out (quieter than -70 LUFS).
+
+    Notes
+    -----
+    A clip shorter than the standard 400 ms gating block is measured as one block the
+    length of the clip, instead of failing; such a value is an estimate, not a
+    standard-conforming measurement.
+
+    Raises
+    ------
+    AudioInputError
+        Wrong shape, no samples, non-finite samples or more than 5 channels.
+    """
+    y2 = _channels(y)
+    n_channels, n = y2.shape
+    if n_channels > MAX_CHANNELS:
+        raise AudioInputError(
+            f"BS.1770 loudness covers at most {MAX_CHANNELS} channels (L, R, C, Ls, Rs); got "
+            f"{n_channels}. Mix down first.")
+    if not np.any(y2):
+        return float("-inf")
+    block = BLOCK_SECONDS
+    if n < block * sample_rate:
+        block = n / sample_rate
+        if block * sample_rate > n:  # rounding must not make the block longer than the clip
+            block = np.nextafter(block, 0.0)
+    meter = pyloudnorm.Meter(sample_rate, block_size=block)
+    return float(meter.integrated_loudness(y2.T if n_channels > 1 else y2[0]))
+
+
+def true_peak_db(y, *, sample_rate: int | None = None, oversample: int = 4) -> float:
+    """True peak in dBTP: the largest magnitude of the oversampled signal (BS.1770 Annex 2).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    sample_rate : int, optional
+        Not needed: the oversampling is relative to the rate. Accepted so callers can
+        pass the same keywords as to the other functions here.
+    oversample : int
+        Oversampling factor (4 per BS.1770 for 48 kHz material).
+
+    Returns
+    -------
+    dbtp : float
+        ``20 log10`` of the peak over all channels; ``-inf`` for silence. Never below
+        the sample peak.
+    """
+    del sample_rate  # documented above: the measurement does not depend on it
+    peak = float(np.max(_peak_envelope(_channels(y), oversample)))
+    return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def _peak_envelope(y2: np.ndarray, oversample: int) -> np.ndarray:
+    """Per-sample true-peak envelope, linked over channels.
+
+    Parameters
+    ----------
+    y2 : np.ndarray [shape=(channels, n_samples)]
+    oversample : int
+
+    Returns
+    -------
+    peak : np.ndarray [shape=(n_samples,)]
+        Largest oversampled magnitude, over all channels, between sample ``i - 1`` and
+        ``i + 1``, and at least the sample's own magnitude.
+    """
+    if oversample < 1:
+        raise AudioInputError(f"oversample must be a positive integer; got {oversample}.")
+    n = y2.shape[1]
+    fine = np.abs(resample_poly(y2, oversample, 1, axis=-1)).max(axis=0)[: n * oversample]
+    fine = np.pad(fine, (0, n * oversample - fine.size))
+    after = fine.reshape(n, oversample).max(axis=1)  # between sample i and i + 1
+    before = np.concatenate([after[:1], after[:-1]])  # between sample i - 1 and i
+    return np.maximum(np.maximum(after, before), np.abs(y2).max(axis=0))
+
+
+def limit_true_peak(y, *, sample_rate: int, ceiling_db: float = -1.0, lookahead_ms: float = 5.0,
+                    release_ms: float = 80.0) -> np.ndarray:
+    """A click-free look-ahead limiter that keeps the true peak under ``ceiling_db``.
+
+    The gain each sample needs comes from the 4× oversampled peak, linked across
+    channels (one gain for all, so the stereo image stays). A running minimum over the
+    look-ahead window makes the gain reach its value by the time the peak arrives; an
+    exponential release lets it recover; a moving average over the look-ahead window
+    turns the drop into a ramp (the attack), so the gain never jumps. If the result
+    still overshoots (the gain's own modulation can move inter-sample peaks a little),
+    the whole clip is scaled down by that small amount.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    sample_rate : int
+        Hz.
+    ceiling_db : float
+        Highest true peak allowed, dBTP.
+    lookahead_ms : float
+        Look-ahead (and attack) time in milliseconds.
+    release_ms : float
+        Time constant of the exponential release, milliseconds.
+
+    Returns
+    -------
+    y_out : np.ndarray [shape=y.shape, dtype=float32]
+        ``y`` unchanged (as float32) when its true peak is already under the ceiling.
+
+    Raises
+    ------
+    AudioInputError
+        Wrong shape, no samples or non-finite samples; a non-positive sample rate or
+        negative times.
+    """
+    y2 = _channels(y)
+    if sample_rate <= 0 or lookahead_ms < 0 or release_ms < 0:
+        raise AudioInputError(
+            f"limit_true_peak needs sample_rate > 0 and non-negative times; got sample_rate="
+            f"{sample_rate}, lookahead_ms={lookahead_ms}, release_ms={release_ms}.")
+    ceiling = 10.0 ** (ceiling_db / 20.0)
+    peak = _peak_envelope(y2, 4)
+    if peak.max() <= ceiling:
+        return _like(y2, y)
+    needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-30))
+    look = max(round(lookahead_ms * 1e-3 * sample_rate), 0)
+    # gain[i] <= needed[j] for every j in [i, i + look]: the gain is down before the peak
+    gain = minimum_filter1d(needed, size=look + 1, origin=-((look + 1) // 2), mode="constant", cval=1.0)
+    gain = _release(gain, release_ms * 1e-3 * sample_rate)
+    # attack ramp: mean of the gain over [i - look, i]; each term is <= needed[i]
+    padded = np.concatenate([np.full(look, gain[0]), gain])
+    sums = np.concatenate([[0.0], np.cumsum(padded)])
+    gain = (sums[look + 1:] - sums[: gain.size]) / (look + 1)
+    out = y2 * np.minimum(gain, 1.0)
+    over = np.max(_peak_envelope(out, 4))
+    if over > ceiling:  # a last, tiny, uniform correction
+        out *= ceiling / over
+    return _like(out, y)
+
+
+def _release(gain: np.ndarray, tau: float) -> np.ndarray:
+    """Let a gain recover exponentially: attenuation decays with time constant ``tau`` samples.
+
+    Instant attack, exponential release in the log domain: ``att[i] = max(a[i],
+    att[i-1] * exp(-1/tau))`` with ``a = -log(gain)``, computed without a Python loop as
+    a running maximum of ``log a[j] + j / tau``.
+
+    Parameters
+    ----------
+    gain : np.ndarray [shape=(n_samples,)]
+        Values in (0, 1].
+    tau : float
+        Release time constant in samples (0: no release smoothing).
+
+    Returns
+    -------
+    gain : np.ndarray [shape=(n_samples,)]
+        Never above the input.
+    """
+    if tau <= 0:
+        return gain
+    attenuation = -np.log(gain)
+    t = np.arange(gain.size) / tau
+    with np.errstate(divide="ignore"):
+        log_att = np.log(attenuation)  # -inf where no attenuation is needed
+    held = np.maximum.accumulate(log_att + t) - t
+    return np.minimum(gain, np.exp(-np.exp(held)))
+
+
+def match_loudness(y, *, sample_rate: int, reference=None, target_lufs: float | None = None,
+                   ceiling_db: float = -1.0) -> np.ndarray:
+    """Scale ``y`` to a reference's integrated loudness (or a LUFS target), then limit.
+
+    Limiting lowers loudness, so when the limiter had to work the gain is raised and the
+    original signal limited again, up to 4 rounds, until the loudness is within 0.1 LU
+    of the target or another round would not bring it closer. Each new gain is a secant
+    step from the last two rounds, aimed slightly past the target; a round that comes
+    out too loud is simply turned down (exact, and it only lowers the peaks).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    sample_rate : int
+        Hz, of ``y`` and of ``reference``.
+    reference : np.ndarray [shape=(m_samples,) or (channels, m_samples)], optional
+        Audio whose integrated loudness to match.
+    target_lufs : float, optional
+        Loudness to reach instead. Give exactly one of ``reference`` and ``target_lufs``.
+    ceiling_db : float
+        Highest true peak of the result, dBTP.
+
+    Returns
+    -------
+    y_out : np.ndarray [shape=y.shape, dtype=float32]
+
+    Raises
+    ------
+    AudioInputError
+        Both or neither of ``reference``/``target_lufs``; a silent (or entirely gated
+        out) ``y`` or reference; bad shapes or non-finite samples.
+    """
+    if (reference is None) == (target_lufs is None):
+        raise AudioInputError("match_loudness needs exactly one of reference= and target_lufs=.")
+    if reference is not None:
+        target = integrated_loudness(reference, sample_rate=sample_rate)
+        if not np.isfinite(target):
+            raise AudioInputError(
+                "The reference audio is silent (or quieter than -70 LUFS), so there is no loudness "
+                "to match. Pass target_lufs= instead, or a reference with sound in it.")
+    else:
+        target = float(target_lufs)
+        if not np.isfinite(target):
+            raise AudioInputError(f"target_lufs must be a finite number of LUFS; got {target_lufs}.")
+    y2 = _channels(y)
+    start = integrated_loudness(y2, sample_rate=sample_rate)
+    if not np.isfinite(start):
+        raise AudioInputError(
+            "The audio to match is silent (or quieter than -70 LUFS), so no gain can bring it "
+            f"to {target:.1f} LUFS. Use audio with sound in it, or keep its loudness as it is.")
+    gain_db, previous = target - start, None
+    best, best_error = None, np.inf
+    for round_ in range(_ROUNDS):
+        out = limit_true_peak(y2 * 10.0 ** (gain_db / 20.0), sample_rate=sample_rate, ceiling_db=ceiling_db)
+        level = integrated_loudness(out, sample_rate=sample_rate)
+        if level > target + _TOLERANCE_LU:  # too loud: turning down is exact and lowers the peaks
+            out *= 10.0 ** ((target - level) / 20.0)
+            level = target
+        error = abs(target - level)
+        if round_ and error >= best_error - 0.01:  # the limiter makes no more progress
+            break
+        best, best_error = out, error
+        if error <= _TOLERANCE_LU:
+            break
+        # secant step: under limiting, 1 dB more gain buys less than 1 LU. Aim a little
+        # high while the limiter works, since overshooting is fixed exactly above.
+        slope = 1.0
+        if previous is not None and gain_db != previous[0]:
+            slope = float(np.clip((level - previous[1]) / (gain_db - previous[0]), 0.1, 1.0))
+        previous = (gain_db, level)
+        step = (target - level) / slope * (_AIM_HIGH if round_ else 1.0)
+        gain_db += min(step, _MAX_STEP_DB)
+    return _like(best, y)
+
+
+def parse_loudness(value) -> Literal["match", "keep"] | float:
+    """Read a ``--loudness`` option: ``match``, ``keep`` or a target in LUFS.
+
+    Parameters
+    ----------
+    value : str or float
+        ``"match"`` (the dream gets the input's loudness), ``"keep"`` (left as it
+        comes out) or a number of LUFS between -70 and 0, such as ``-14``.
+
+    Returns
+    -------
+    loudness : "match", "keep" or float
+
+    Raises
+    ------
+    AudioInputError
+        Anything else. It is a ValueError, so as an argparse ``type=`` its message is
+        replaced by argparse's own; call this on the parsed string to show it.
+    """
+    if isinstance(value, str) and value.strip().lower() in ("match", "keep"):
+        return value.strip().lower()
+    low, high = LOUDNESS_RANGE
+    try:
+        lufs = float(value)
+    except (TypeError, ValueError):
+        lufs = None
+    if lufs is None or not low <= lufs <= high:
+        raise AudioInputError(
+            f"--loudness must be 'match', 'keep' or a target in LUFS between {low:g} and {high:g} "
+            f"(such as -14); got {value!r}.")
+    return lufs

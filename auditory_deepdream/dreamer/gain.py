@@ -1,0 +1,217 @@
+"""Mel dreams a real signal can have: gradient ascent on a gain, through the sonification.
+
+A free ascent on log-mel values (:func:`~.ascent.ascend_mel`) builds spectrograms no
+signal has: once they are turned back into sound and heard again, most of the activation
+gain is gone (2 % for the bundled model's layer dreams). :func:`ascend_gain` dreams the
+same thing, a change of the log-mel spectrogram, but as what sonification can realise: a
+gain in dB per mel band and frame, spread over the STFT bins the bands cover and applied
+to the input's own STFT (its phase kept). Every step sonifies, holds the clip's RMS level
+and re-encodes inside the gradient tape, so the spectrogram the ascent climbs is always
+one a real signal has: the sound the listener gets.
+
+``strength`` asks for an amount of change rather than a number of steps: the ascent runs
+until the heard spectrogram differs from the input's by ``strength`` dB on average (over
+bins where either is above the floor), then scales the gain back to land on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from ..audio.tf_spectral import tf_spectral
+from ..errors import DreamError
+from .activations import Dreamer, run_compiled
+from .ascent import EPS, _check_finite, ascent_step
+from .objectives import Objective, match_batch
+from .sonification import _bin_weights
+from .transforms import compose
+
+__all__ = ["ascend_gain", "spectral_change"]
+
+# bins this far below the input's loudest band count as silence when measuring change
+CHANGE_FLOOR_DB = 80.0
+
+
+def spectral_change(mel_before, mel_after, *, floor_db: float = CHANGE_FLOOR_DB) -> np.ndarray:
+    """Mean absolute log-mel difference in dB over bins that are not silent in both.
+
+    Parameters
+    ----------
+    mel_before, mel_after : np.ndarray [shape=(batch, n_mels, n_frames)]
+    floor_db : float
+        Bins more than this far below the input's loudest bin, in both spectrograms,
+        are left out (silence changing from -100 to -90 dB is not heard).
+
+    Returns
+    -------
+    change_db : np.ndarray [shape=(batch,)]
+    """
+    a, b = np.asarray(mel_before, np.float32), np.asarray(mel_after, np.float32)
+    floor = a.max(axis=(-2, -1), keepdims=True) - floor_db
+    heard = (a > floor) | (b > floor)
+    diff = np.abs(np.maximum(b, floor) - np.maximum(a, floor))
+    return (np.sum(diff * heard, axis=(-2, -1)) / np.maximum(np.sum(heard, axis=(-2, -1)), 1)).astype(np.float32)
+
+
+def _tf_change(mel0, mel, floor_db):
+    floor = tf.reduce_max(mel0, axis=[1, 2], keepdims=True) - floor_db
+    heard = tf.cast((mel0 > floor) | (mel > floor), tf.float32)
+    diff = tf.abs(tf.maximum(mel, floor) - tf.maximum(mel0, floor))
+    return tf.reduce_sum(diff * heard, axis=[1, 2]) / tf.maximum(tf.reduce_sum(heard, axis=[1, 2]), 1.0)
+
+
+def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple):
+    values = dreamer.values(objective)
+    s = dreamer.settings
+    ops = tf_spectral(s)
+    with tf.init_scope():
+        weights = tf.constant(_bin_weights(s))  # (n_freq, n_mels)
+    transform = compose(transforms)
+    n_mels = s.n_mels
+
+    def heard(gain_db, spec, level, n_samples, inverse_envelope, max_gain):
+        """Sonify a mel-band gain on the input's STFT, at the input's RMS level; its log-mel."""
+        g = tf.clip_by_value(tf.einsum("bmt,fm->btf", gain_db, weights), -max_gain, max_gain)
+        y = ops.istft(spec * tf.cast(tf.pow(10.0, g / 20.0), tf.complex64), n_samples, inverse_envelope)
+        y = y * (level / (tf.sqrt(tf.reduce_mean(tf.square(y), axis=1, keepdims=True)) + EPS))
+        return ops.log_mel(y)
+
+    signature = [tf.TensorSpec([None, n_mels, None], tf.float32), tf.TensorSpec([None, None], tf.float32),
+                 tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                 tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)]
+
+    @tf.function(input_signature=signature)
+    def ascent(gain_db, y, level, steps, start, step_size, max_gain, seed):
+        n_samples = tf.shape(y)[1]
+        spec = ops.stft(y)
+        inverse_envelope = ops.inverse_envelope(tf.shape(spec)[1])
+        mel0 = ops.log_mel(y)
+
+        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
+        finite = tf.constant(True)
+        for i in tf.range(steps):
+            step_seed = seed + tf.stack([0, start + i])
+
+            def values_of(d, step_seed=step_seed):  # the transforms act on what is heard, not on the gain
+                mel = heard(d, spec, level, n_samples, inverse_envelope, max_gain)
+                return values(transform(mel, step_seed)[..., None])
+
+            v, g, ok = ascent_step(gain_db, values_of, lambda d, _: d, step_seed)
+            finite = finite & ok
+            gain_db = tf.clip_by_value(gain_db + step_size * g, -max_gain, max_gain)
+            history = history.write(i, v)
+        return gain_db, history.stack(), finite, mel0
+
+    @tf.function(input_signature=[signature[0], signature[1], signature[2], signature[5]])
+    def measure(gain_db, y, level, max_gain):
+        spec = ops.stft(y)
+        mel = heard(gain_db, spec, level, tf.shape(y)[1], ops.inverse_envelope(tf.shape(spec)[1]), max_gain)
+        return mel, _tf_change(ops.log_mel(y), mel, CHANGE_FLOOR_DB)
+
+    return ascent, measure
+
+
+def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, step_size: float = 1.0,
+                strength: float | None = None, max_steps: int = 40, transforms=(), seed: int = 0,
+                max_gain_db: float = 24.0, progress: bool | None = None):
+    """Gradient ascent on a mel-band gain applied to the clip's own STFT, through sonification.
+
+    Parameters
+    ----------
+    dreamer : Dreamer
+    y : np.ndarray [shape=(batch, n_samples) or (n_samples,)]
+        Audio at the model's rate; one clip is copied to every item of a batched objective.
+    objective : Objective
+    steps : int
+        Ascent steps when ``strength`` is None.
+    step_size : float
+        dB (RMS over the gain) per step.
+    strength : float, optional
+        Target spectral change in dB (:func:`spectral_change` of the heard dream): the
+        ascent runs until every item reaches it (at most ``max_steps``), then each item's
+        gain is scaled back to land on it.
+    max_steps : int
+        Cap on the steps of a ``strength`` dream.
+    transforms : tuple of transforms
+        Applied to the heard log-mel at every step (:class:`~.transforms.Jitter`,
+        :class:`~.transforms.BandShift`, :class:`~.transforms.RandomGain`).
+    seed : int
+    max_gain_db : float
+        Largest boost or cut of any STFT bin.
+    progress : bool, optional
+        Show a bar (default: for long jobs).
+
+    Returns
+    -------
+    gain_db : np.ndarray [shape=(batch, n_mels, n_frames)]
+        Per mel band and frame; :func:`~.sonification.sonify` with ``max_gain_db`` turns it into sound.
+    heard : np.ndarray [shape=(batch, n_mels, n_frames)]
+        The log-mel of that sound at the clip's RMS level: the spectrogram the ascent reached.
+    history : np.ndarray [shape=(n_steps, batch)]
+        Objective before each step.
+
+    Raises
+    ------
+    DreamError
+        Non-finite gradients, a negative step count or strength, or a batch that does
+        not match a batched objective.
+    """
+    dreamer.check(objective)
+    y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
+    if int(steps) < 0 or int(max_steps) < 1:
+        raise DreamError(f"steps must be >= 0 and max_steps >= 1, got {steps} and {max_steps}.")
+    if strength is not None and not strength > 0:
+        raise DreamError(f"strength is a spectral change in dB and must be > 0, got {strength}.")
+    transforms = tuple(transforms)
+    ascent, measure = dreamer.compiled(("gain", objective, transforms),
+                                       lambda: _compile_gain(dreamer, objective, transforms))
+    level = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True)).astype(np.float32)
+    frames = 1 + y.shape[-1] // dreamer.settings.hop_length
+    gain = np.zeros((len(y), dreamer.settings.n_mels, frames), np.float32)
+    args = (tf.constant(y), tf.constant(level))
+    chunk = 4 if strength is not None else max(1, min(int(steps), 25))
+    total = int(max_steps) if strength is not None else int(steps)
+    bar = tqdm(total=total, desc="dreaming", unit="step", leave=False,
+               disable=not (progress if progress is not None else y.size * total > 40_000_000))
+    histories, done = [], 0
+    while done < total:
+        n = min(chunk, total - done)
+        out, history, finite, _ = run_compiled(ascent, tf.constant(gain), *args, tf.constant(n), tf.constant(done),
+                                               tf.constant(float(step_size)), tf.constant(float(max_gain_db)),
+                                               tf.constant([int(seed) % 2**31, 0], tf.int32))
+        _check_finite(finite)
+        gain = out.numpy()
+        histories.append(history.numpy())
+        done += n
+        bar.update(n)
+        if strength is not None:
+            _, change = run_compiled(measure, tf.constant(gain), *args, tf.constant(float(max_gain_db)))
+            if np.all(change.numpy() >= strength):
+                break
+    bar.close()
+    if strength is not None:
+        gain = _land_on(measure, gain, args, float(strength), float(max_gain_db))
+    heard, _ = run_compiled(measure, tf.constant(gain), *args, tf.constant(float(max_gain_db)))
+    history = np.concatenate(histories, axis=0) if histories else np.zeros((0, len(y)), np.float32)
+    return gain, heard.numpy(), history
+
+
+def _land_on(measure, gain, args, strength: float, max_gain: float, *, rounds: int = 10):
+    """Each item's gain scaled by the factor in [0, 1] whose change is ``strength`` (bisection).
+
+    Items that never reached it keep their whole gain.
+    """
+    def change_at(t):
+        d = (t[:, None, None] * gain).astype(np.float32)
+        return run_compiled(measure, tf.constant(d), *args, tf.constant(max_gain))[1].numpy()
+
+    lo, hi = np.zeros(len(gain), np.float32), np.ones(len(gain), np.float32)
+    reached = change_at(hi) >= strength
+    for _ in range(rounds):
+        mid = 0.5 * (lo + hi)
+        above = change_at(mid) >= strength
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    t = np.where(reached, hi, 1.0).astype(np.float32)
+    return (t[:, None, None] * gain).astype(np.float32)

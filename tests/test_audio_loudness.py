@@ -1,0 +1,174 @@
+"""True loudness: BS.1770 integrated loudness, true peak, the look-ahead limiter, matching."""
+
+import numpy as np
+import pytest
+
+from auditory_deepdream import AudioInputError, AuditoryDeepDreamError
+from auditory_deepdream.audio import (
+    integrated_loudness,
+    limit_true_peak,
+    match_loudness,
+    parse_loudness,
+    true_peak_db,
+)
+
+SR = 48_000
+
+
+def _sine(freq, seconds=3.0, amplitude=1.0, phase=0.0, sr=SR):
+    t = np.arange(int(seconds * sr)) / sr
+    return amplitude * np.sin(2 * np.pi * freq * t + phase)
+
+
+def _drums(seed=0, seconds=3.0, amplitude=3.0, sr=SR):
+    """Loud decaying noise bursts four times a second: sharp attacks, peaks far over 0 dBFS."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros(int(seconds * sr))
+    hit = sr // 4
+    envelope = np.exp(-np.arange(hit) / (0.03 * sr))
+    for k, start in enumerate(range(0, y.size - hit, hit)):
+        y[start:start + hit] += amplitude * (0.5 + 0.5 * (k % 2)) * rng.standard_normal(hit) * envelope
+    return y
+
+
+def _largest_jump(y):
+    return float(np.abs(np.diff(y, axis=-1)).max())
+
+
+# ------------------------------------------------------------------------------ measuring
+def test_full_scale_997_hz_sine_is_minus_3_lufs():
+    assert integrated_loudness(_sine(997), sample_rate=SR) == pytest.approx(-3.01, abs=0.1)
+
+
+def test_two_equal_channels_are_3_lu_louder_than_one():
+    mono = _sine(997, amplitude=0.5)
+    single = integrated_loudness(mono, sample_rate=SR)
+    assert integrated_loudness(mono[None], sample_rate=SR) == pytest.approx(single, abs=1e-9)
+    stereo = integrated_loudness(np.stack([mono, mono]), sample_rate=SR)
+    assert stereo - single == pytest.approx(10 * np.log10(2), abs=0.01)
+
+
+def test_short_clip_gets_a_finite_loudness():
+    clip = _sine(997, seconds=0.1, amplitude=0.5)  # shorter than the 400 ms block
+    lufs = integrated_loudness(clip, sample_rate=SR)
+    assert np.isfinite(lufs)
+    assert lufs == pytest.approx(integrated_loudness(_sine(997, amplitude=0.5), sample_rate=SR), abs=1.0)
+
+
+def test_silence_and_gated_out_audio_measure_minus_infinity():
+    assert integrated_loudness(np.zeros(SR), sample_rate=SR) == -np.inf
+    assert integrated_loudness(_sine(997, amplitude=1e-5), sample_rate=SR) == -np.inf  # below -70 LUFS
+    assert true_peak_db(np.zeros(100)) == -np.inf
+
+
+def test_true_peak_finds_the_peak_between_samples():
+    y = _sine(SR / 4, seconds=0.5, phase=np.pi / 4)  # samples land at ±0.707 of the true ±1
+    sample_peak = 20 * np.log10(np.abs(y).max())
+    assert sample_peak == pytest.approx(-3.01, abs=0.01)
+    assert true_peak_db(y, sample_rate=SR) - sample_peak == pytest.approx(3.01, abs=0.3)
+    stereo = np.stack([0.25 * y, y])
+    assert true_peak_db(stereo) == pytest.approx(true_peak_db(y), abs=1e-9)  # max over channels
+    assert true_peak_db(0.5 * y) == pytest.approx(true_peak_db(y) - 6.02, abs=0.01)
+
+
+def test_bad_arrays_are_refused_with_advice():
+    with pytest.raises(AudioInputError, match="channels first"):
+        integrated_loudness(np.zeros((SR, 2)), sample_rate=SR)
+    with pytest.raises(AudioInputError, match="NaN"):
+        true_peak_db(np.array([0.1, np.nan, 0.2]))
+    with pytest.raises(AudioInputError, match="at most 5 channels"):
+        integrated_loudness(np.ones((6, SR)), sample_rate=SR)
+
+
+# ------------------------------------------------------------------------------ limiting
+def test_limiter_brings_true_peak_under_the_ceiling_without_clicks():
+    y = _drums()
+    assert true_peak_db(y) > 10
+    out = limit_true_peak(y, sample_rate=SR, ceiling_db=-1.0)
+    assert out.shape == y.shape and out.dtype == np.float32
+    assert true_peak_db(out) <= -1.0 + 0.1
+    assert _largest_jump(out) <= _largest_jump(y)
+    gain = out[np.abs(y) > 0.05] / y[np.abs(y) > 0.05]
+    assert 0 < gain.min() and gain.max() <= 1.0 + 1e-6  # only ever turns down
+
+
+def test_limiter_gain_is_smooth():
+    y = _sine(100, amplitude=0.5)
+    y[SR:SR + 10] += 4.0  # one sharp spike in a quiet tone
+    out = limit_true_peak(y, sample_rate=SR)
+    gain = np.where(np.abs(y) > 0.05, out / np.where(y == 0, 1, y), np.nan)
+    assert np.nanmin(gain) < 0.5  # the spike was turned down ...
+    assert np.nanmax(np.abs(np.diff(gain))) < 0.01  # ... by a ramp over the 5 ms look-ahead, not a dip
+    assert _largest_jump(out) <= _largest_jump(y)
+
+
+def test_limiter_links_the_stereo_channels():
+    left = _drums(seed=1)
+    right = 0.4 * _drums(seed=1) + 0.1 * _drums(seed=2)
+    y = np.stack([left, right])
+    out = limit_true_peak(y, sample_rate=SR)
+    assert out.shape == y.shape and true_peak_db(out) <= -0.9
+    both = (np.abs(y[0]) > 1e-3) & (np.abs(y[1]) > 1e-3)
+    np.testing.assert_allclose(out[1][both] / out[0][both], y[1][both] / y[0][both], rtol=1e-3)
+    assert _largest_jump(out) <= _largest_jump(y)
+
+
+def test_limiter_leaves_quiet_audio_alone():
+    y = _sine(440, amplitude=0.5)
+    np.testing.assert_array_equal(limit_true_peak(y, sample_rate=SR), y.astype(np.float32))
+
+
+# ------------------------------------------------------------------------------ matching
+def test_quiet_noise_burst_matches_a_target():
+    rng = np.random.default_rng(3)
+    quiet = 0.01 * rng.standard_normal(2 * SR) * np.hanning(2 * SR)
+    out = match_loudness(quiet, sample_rate=SR, target_lufs=-14.0)
+    assert integrated_loudness(out, sample_rate=SR) == pytest.approx(-14.0, abs=0.2)
+    assert true_peak_db(out) <= -1.0 + 0.1
+
+
+def test_peaky_signal_is_limited_and_still_lands_near_the_target():
+    rng = np.random.default_rng(4)
+    peaky = 0.01 * rng.standard_normal(3 * SR)
+    peaky[:: SR // 2] = 1.0  # clicks: plain gain to -14 LUFS would put them near +20 dBTP
+    plain = peaky * 10 ** ((-14.0 - integrated_loudness(peaky, sample_rate=SR)) / 20)
+    assert true_peak_db(plain) > 10
+    out = match_loudness(peaky, sample_rate=SR, target_lufs=-14.0)
+    assert integrated_loudness(out, sample_rate=SR) == pytest.approx(-14.0, abs=1.0)
+    assert true_peak_db(out) <= -1.0 + 0.1
+
+
+def test_matches_a_stereo_reference():
+    reference = np.stack([_sine(220, amplitude=0.3), _sine(330, amplitude=0.2)])
+    y = 0.05 * np.stack([_drums(seed=5), _drums(seed=6)])
+    out = match_loudness(y, sample_rate=SR, reference=reference)
+    assert out.shape == y.shape
+    assert integrated_loudness(out, sample_rate=SR) == pytest.approx(
+        integrated_loudness(reference, sample_rate=SR), abs=0.2)
+    assert true_peak_db(out) <= -0.9
+
+
+def test_matching_silence_or_ambiguous_requests_raise():
+    with pytest.raises(AudioInputError, match="silent"):
+        match_loudness(np.zeros(SR), sample_rate=SR, target_lufs=-14.0)
+    with pytest.raises(AudioInputError, match="silent"):
+        match_loudness(_sine(440), sample_rate=SR, reference=np.zeros(SR))
+    with pytest.raises(AudioInputError, match="exactly one"):
+        match_loudness(_sine(440), sample_rate=SR)
+    with pytest.raises(AudioInputError, match="exactly one"):
+        match_loudness(_sine(440), sample_rate=SR, reference=_sine(440), target_lufs=-14.0)
+
+
+# ------------------------------------------------------------------------------ the option
+@pytest.mark.parametrize(("value", "expected"), [
+    ("match", "match"), ("keep", "keep"), (" Match ", "match"), ("-14", -14.0), ("-23.5", -23.5),
+    (-70, -70.0), ("0", 0.0),
+])
+def test_parse_loudness(value, expected):
+    assert parse_loudness(value) == expected
+
+
+@pytest.mark.parametrize("value", ["loud", "3", "-71", "nan", "", None])
+def test_parse_loudness_refuses_with_the_choices(value):
+    with pytest.raises(AuditoryDeepDreamError, match="'match', 'keep' or a target in LUFS"):
+        parse_loudness(value)

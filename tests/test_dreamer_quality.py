@@ -1,0 +1,201 @@
+"""Dream quality: measures of the sound that no dreaming path passes by construction."""
+
+import librosa
+import numpy as np
+import pytest
+
+from auditory_deepdream.dataset.pieces import break_beat
+from auditory_deepdream.dreamer import (
+    JUDGES,
+    DreamQuality,
+    class_log_probability,
+    concentration_increase,
+    control_for,
+    energy_concentration,
+    load_judges,
+    log_spectral_distance,
+    max_jump_ratio,
+    measure_dream,
+    phase_randomised,
+    pitch_shift_cents,
+    transfer_margins,
+    transfer_table,
+    transient_collapse,
+)
+from auditory_deepdream.errors import AudioInputError, ModelError
+
+SR = 22_050
+
+
+@pytest.fixture(scope="module")
+def judges():
+    """The four benchmark models, loaded once for the module."""
+    return load_judges()
+
+
+@pytest.fixture(scope="module")
+def drums():
+    """Four seconds of a real drum break: transient by nature."""
+    return break_beat(seconds=4)
+
+
+@pytest.fixture(scope="module")
+def noise():
+    return 0.1 * np.random.default_rng(0).standard_normal(3 * SR)
+
+
+def clicks_over_noise(n, *, seed=0):
+    """What a collapsed dream sounds like: two 5 ms bursts over a -40 dB remainder."""
+    rng = np.random.default_rng(seed)
+    y = 0.01 * rng.standard_normal(n)
+    for at in (n // 3, 2 * n // 3):
+        y[at:at + 110] += 0.5 * rng.standard_normal(110)
+    return y
+
+
+def mel_magnitude(y):
+    return librosa.filters.mel(sr=SR, n_fft=2048, n_mels=64) @ np.abs(librosa.stft(y, n_fft=2048, hop_length=512))
+
+
+# ------------------------------------------------------------------ log-spectral distance
+def test_log_spectral_distance_is_zero_for_itself_and_the_log_power_ratio_for_a_gain(noise, cello):
+    assert log_spectral_distance(noise, noise, sample_rate=SR) == 0.0
+    assert log_spectral_distance(cello, cello, sample_rate=SR) == 0.0
+    louder = noise * 10 ** (6 / 20)
+    assert log_spectral_distance(noise, louder, sample_rate=SR) == pytest.approx(np.log(10 ** 0.6), abs=0.01)
+
+
+def test_log_spectral_distance_mixes_channels_and_trims_to_the_shorter(noise):
+    louder = noise * 2.0
+    mono = log_spectral_distance(noise, louder, sample_rate=SR)
+    assert log_spectral_distance(np.stack([noise, noise]), louder[: len(noise) - 1000], sample_rate=SR) == \
+        pytest.approx(mono, abs=0.01)
+    with pytest.raises(AudioInputError, match="silent"):
+        log_spectral_distance(np.zeros(SR), noise, sample_rate=SR)
+
+
+# -------------------------------------------------------------------------------- clicks
+def test_max_jump_ratio_finds_a_click_and_not_a_gain(cello):
+    clicked = cello.copy()
+    clicked[5000] += 0.3
+    assert max_jump_ratio(cello, clicked) > 2
+    assert max_jump_ratio(cello, 0.9 * cello) == pytest.approx(0.9, rel=1e-5)
+    assert max_jump_ratio(np.stack([cello, cello]), np.stack([cello, clicked])) > 2  # any channel counts
+    with pytest.raises(AudioInputError):
+        max_jump_ratio(np.ones(100), cello)
+
+
+# ------------------------------------------------------------------ energy concentration
+def test_energy_concentration_separates_clicks_from_a_sustained_note(cello):
+    sustained = energy_concentration(cello, sample_rate=SR)
+    clicks = energy_concentration(clicks_over_noise(len(cello)), sample_rate=SR)
+    assert 0.02 <= sustained < 0.1  # little more than the 2 % of frames counted
+    assert clicks > 0.8
+    with pytest.raises(AudioInputError, match="silent"):
+        energy_concentration(np.zeros(SR), sample_rate=SR)
+
+
+def test_collapse_rule_passes_a_drum_break_and_flags_clicks(cello, drums):
+    assert energy_concentration(drums, sample_rate=SR) > 0.15  # the break is transient itself...
+    for unchanged in (drums, 0.5 * drums, drums + 1e-3 * np.random.default_rng(1).standard_normal(len(drums))):
+        assert not transient_collapse(drums, unchanged, sample_rate=SR)  # ...and passes unchanged
+    assert not transient_collapse(cello, cello, sample_rate=SR)
+    assert transient_collapse(cello, clicks_over_noise(len(cello)), sample_rate=SR)
+    assert transient_collapse(drums, clicks_over_noise(len(drums)), sample_rate=SR)
+    assert concentration_increase(drums, drums, sample_rate=SR) == 0.0
+    assert concentration_increase(cello, clicks_over_noise(len(cello)), sample_rate=SR) > 0.8
+
+
+# --------------------------------------------------------------------------------- pitch
+def test_pitch_shift_of_a_semitone_is_a_hundred_cents(cello):
+    up = librosa.effects.pitch_shift(cello, sr=SR, n_steps=1)
+    assert pitch_shift_cents(cello, up, sample_rate=SR) == pytest.approx(100.0, abs=20.0)
+    assert np.isnan(pitch_shift_cents(np.zeros(SR), np.zeros(SR), sample_rate=SR))  # nothing voiced
+
+
+# ---------------------------------------------------------------------- the control
+def test_phase_randomised_keeps_the_magnitude_and_loses_the_waveform(cello):
+    control = phase_randomised(cello, sample_rate=SR, seed=0)
+    assert control.shape == cello.shape
+    before, after = mel_magnitude(cello), mel_magnitude(control)
+    assert np.corrcoef(before.ravel(), after.ravel())[0, 1] > 0.9
+    energy = [np.sum(np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** 2) for y in (cello, control)]
+    assert energy[1] == pytest.approx(energy[0], rel=0.01)  # none lost to the overlap-add of random phases
+    assert abs(np.corrcoef(cello, control)[0, 1]) < 0.2
+    np.testing.assert_array_equal(phase_randomised(cello, sample_rate=SR, seed=0), control)
+    assert not np.allclose(phase_randomised(cello, sample_rate=SR, seed=1), control)
+
+
+def test_phase_randomised_shares_the_phase_across_channels(cello):
+    mono = phase_randomised(cello, sample_rate=SR, seed=3)
+    stereo = phase_randomised(np.stack([cello, 0.5 * cello]), sample_rate=SR, seed=3)
+    assert stereo.shape == (2, len(cello))
+    np.testing.assert_allclose(stereo[0], mono, atol=1e-6)
+    np.testing.assert_allclose(stereo[1], 0.5 * mono, atol=1e-6)
+
+
+def test_control_for_adds_the_randomised_change_to_the_input(cello):
+    np.testing.assert_array_equal(control_for(cello, cello, sample_rate=SR), cello)  # no change, no control
+    dreamed = 1.5 * cello
+    expected = cello + phase_randomised(dreamed - cello, sample_rate=SR, seed=2)
+    np.testing.assert_allclose(control_for(cello, dreamed, sample_rate=SR, seed=2), expected)
+    with pytest.raises(AudioInputError, match="shape"):
+        control_for(cello, cello[:-1], sample_rate=SR)
+
+
+# -------------------------------------------------------------------------------- judges
+def test_judges_hear_a_string_in_the_cello_rather_than_a_flute(judges, cello):
+    assert set(judges) == set(JUDGES)
+    string = {n: class_log_probability(cello, sample_rate=SR, model=j, target="string") for n, j in judges.items()}
+    flute = {n: class_log_probability(cello, sample_rate=SR, model=j, target="flute") for n, j in judges.items()}
+    assert all(np.log(1e-7) <= v <= 0 for v in [*string.values(), *flute.values()])
+    assert sum(string[n] > flute[n] for n in judges) >= 3  # vgg_like calls the cello a flute
+
+
+def test_class_log_probability_resamples_mixes_and_checks_the_target(judges, cello):
+    judge = judges["timbre"]
+    at_44k = librosa.resample(cello, orig_sr=SR, target_sr=44_100)
+    back = librosa.resample(at_44k.astype(np.float64), orig_sr=44_100, target_sr=SR, res_type="soxr_hq")
+    assert class_log_probability(at_44k, sample_rate=44_100, model=judge, target="string") == pytest.approx(
+        class_log_probability(back, sample_rate=SR, model=judge, target="string"), abs=1e-6)
+    assert class_log_probability(np.stack([cello, cello]), sample_rate=SR, model=judge, target="string") == \
+        pytest.approx(class_log_probability(cello, sample_rate=SR, model=judge, target="string"), abs=1e-6)
+    with pytest.raises(ModelError, match="no class 'kazoo'"):
+        class_log_probability(cello, sample_rate=SR, model=judge, target="kazoo")
+
+
+def test_transfer_margins_of_an_unchanged_input_are_exactly_zero(judges, cello):
+    margins = transfer_margins(cello, cello, cello, sample_rate=SR, target="string", judges=judges)
+    assert margins == {name: 0.0 for name in JUDGES}
+
+
+def test_transfer_table_is_dream_gain_minus_control_gain(judges, cello):
+    two = {name: judges[name] for name in ("timbre", "freq_preserving")}
+    dreamed = 1.5 * cello
+    table = transfer_table(cello, dreamed, control_for(cello, dreamed, sample_rate=SR), sample_rate=SR,
+                           target="string", judges=two)
+    assert list(table.index) == list(two)
+    np.testing.assert_allclose(table.margin, table.log_p_dream - table.log_p_control, atol=1e-9)
+    np.testing.assert_allclose(table.dream_gain, table.log_p_dream - table.log_p_input)
+
+
+def test_load_judges_says_where_they_should_be(tmp_path):
+    with pytest.raises(ModelError, match="benchmarks/models"):
+        load_judges(folder=tmp_path / "nowhere")
+    with pytest.raises(ModelError):
+        load_judges(("no_such_model",), folder=tmp_path)
+
+
+# ------------------------------------------------------------------------- all together
+def test_measure_dream_of_a_gain_change(cello):
+    quality = measure_dream(cello, 0.5 * cello, sample_rate=SR, sustained=True)
+    assert isinstance(quality, DreamQuality)
+    assert quality.loudness_error_lu == pytest.approx(-6.02, abs=0.05)
+    assert quality.max_jump_ratio == pytest.approx(0.5, rel=1e-5)
+    assert quality.concentration_out == pytest.approx(quality.concentration_in)
+    assert not quality.transient_collapse
+    assert quality.pitch_shift_cents == pytest.approx(0.0, abs=5.0)
+    assert quality.true_peak_dbtp == pytest.approx(20 * np.log10(0.5 * np.max(np.abs(cello))), abs=0.5)
+    assert quality.log_spectral_distance > 0.5
+    assert np.isnan(measure_dream(cello, cello, sample_rate=SR).pitch_shift_cents)  # not sustained: not measured
+    assert set(quality.to_dict()) >= {"log_spectral_distance", "loudness_error_lu", "pitch_shift_cents"}
