@@ -6,17 +6,26 @@ import soundfile as sf
 from dreamer_fixtures import CLASSES, band_snr_db
 
 from auditory_deepdream import audio, cli, models
-from auditory_deepdream.dataset import FeatureStore, break_beat
+from auditory_deepdream.dataset import (
+    FeatureStore,
+    bach_prelude,
+    break_beat,
+    sustained_note,
+)
+from auditory_deepdream.dataset.soundfont import pip_soundfont
 from auditory_deepdream.dreamer import (
     SOUND_PATHS,
     Dreamer,
     audition_objective,
     crossover_weights,
     dream,
+    dream_channels,
     dream_file,
     dream_full_rate,
     layer_objective,
+    log_spectral_distance,
 )
+from auditory_deepdream.errors import AudioInputError, ModelError
 from auditory_deepdream.settings import AudioSettings
 
 
@@ -113,3 +122,130 @@ def test_dataset_train_and_dream_at_48k_end_to_end(tmp_path, beat48k, capsys):
         models.conv_layer_names(dreamer48.model)[0]), domain="waveform", steps=3)
     # backtracking: the objective never falls, even where a 1-epoch model's landscape is rough
     assert result.sample_rate == 48_000 and result.objective_dreamed[0] >= result.objective_before[0]
+
+
+# ----------------------------------------------------------------- channels: stereo in, stereo out
+def _stereo_mix(sample_rate, seconds=1.5):
+    """A cello panned left over the stereo prelude: two channels that really differ."""
+    sf2 = pip_soundfont()
+    cello = sustained_note(program=42, pitch=48, seconds=seconds, pan=30, sample_rate=sample_rate, soundfont=sf2)
+    prelude = bach_prelude(channels=2, sample_rate=sample_rate, seconds=seconds, soundfont=sf2)
+    return (0.5 * cello + 0.5 * prelude).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def stereo44k():
+    return _stereo_mix(44_100)
+
+
+def _balance_db(y) -> float:
+    """Left over right RMS, dB."""
+    return float(10 * np.log10(np.mean(np.square(y[0], dtype=np.float64)) / np.mean(np.square(y[1], dtype=np.float64))))
+
+
+def _lufs(y, sample_rate=44_100) -> float:
+    return audio.integrated_loudness(y, sample_rate=sample_rate)
+
+
+def test_dream_channels_keeps_shape_image_loudness_and_peak(dreamer, stereo44k):
+    y = stereo44k
+    assert abs(_balance_db(y)) > 2  # a real stereo image to keep
+    result = dream_channels(y, sample_rate=44_100, model=dreamer, objective=layer_objective("stage2_conv1"),
+                            strength=3.0)
+    out = result.audio
+    assert out.shape == y.shape and result.input_audio.shape == y.shape and result.sample_rate == 44_100
+    assert not np.allclose(out[0], out[1], atol=1e-3)
+    assert abs(_balance_db(out) - _balance_db(y)) < 1.0
+    assert abs(_lufs(out) - _lufs(y)) < 0.5
+    assert audio.true_peak_db(out) <= -1.0 + 0.1
+    assert log_spectral_distance(y, out, sample_rate=44_100) > 0.2  # it did dream
+    assert result.spectral_change_db[0] > 1.0 and result.objective_dreamed[0] > result.objective_before[0]
+
+
+def test_dream_channels_reaches_a_lufs_target(dreamer, stereo44k):
+    result = dream_channels(stereo44k, sample_rate=44_100, model=dreamer, objective=layer_objective("stage2_conv1"),
+                            steps=4, step_size=2.0, loudness=-20.0)
+    assert abs(_lufs(result.audio) + 20.0) < 0.5
+    assert abs(_lufs(stereo44k) + 20.0) > 2  # the input was elsewhere
+    assert audio.true_peak_db(result.audio) <= -1.0 + 0.1
+
+
+def test_keep_leaves_the_dream_at_its_own_level_and_match_only_scales_it(dreamer, settings):
+    """At the model's rate nothing lies above the band: the matched dream is the kept one times a constant."""
+    y = _stereo_mix(settings.sample_rate)
+    kwargs = {"sample_rate": settings.sample_rate, "model": dreamer, "objective": layer_objective("stage2_conv1"),
+              "steps": 4, "step_size": 2.0, "ceiling_db": 6.0}  # a ceiling so high that the limiter never acts
+    keep = dream_channels(y, loudness="keep", **kwargs).audio
+    match = dream_channels(y, loudness="match", **kwargs).audio
+    sr = settings.sample_rate
+    assert abs(_lufs(match, sr) - _lufs(y, sr)) < 0.5
+    assert abs(_lufs(keep, sr) - _lufs(y, sr)) > 0.5  # keep did not bring the dream to the input's loudness
+    assert audio.true_peak_db(keep) < 5.5 and audio.true_peak_db(match) < 5.5
+    scale = 10 ** ((_lufs(match, sr) - _lufs(keep, sr)) / 20)
+    np.testing.assert_allclose(match, scale * keep, atol=2e-4)
+
+
+def test_the_waveform_path_adds_one_change_to_both_channels(dreamer, stereo44k):
+    assert SOUND_PATHS["waveform"] == {"domain": "waveform", "sonify": None}
+    y = stereo44k
+    result = dream_channels(y, sample_rate=44_100, model=dreamer, objective=layer_objective("stage2_conv1"),
+                            steps=4, step_size=0.2, consistent=False, **SOUND_PATHS["waveform"])
+    out = result.audio
+    side_in, side_out = y[0] - y[1], out[0] - out[1]
+    scale = float(np.dot(side_out, side_in) / np.dot(side_in, side_in))  # the loudness scale factor
+    assert 0.8 < scale < 1.25
+    np.testing.assert_allclose(side_out, scale * side_in, atol=1e-4 * np.max(np.abs(side_in)))
+    change = out - scale * y
+    np.testing.assert_allclose(change[0], change[1], atol=1e-4)  # the same change on both channels
+    assert np.sqrt(np.mean(change[0] ** 2)) > 0.01 * np.sqrt(np.mean(y ** 2))  # and there is one
+    assert abs(_lufs(out) - _lufs(y)) < 0.5
+
+
+def test_dream_channels_refuses_a_batch_and_keeps_mono_mono(dreamer, stereo44k):
+    with pytest.raises(AudioInputError, match="one recording"):
+        dream_channels(stereo44k, sample_rate=44_100, model=dreamer, steps=1,
+                       objective=audition_objective("stage1_conv1", [0, 1]))
+    mono = stereo44k.mean(axis=0)
+    result = dream_channels(mono, sample_rate=44_100, model=dreamer, objective=layer_objective("stage2_conv1"),
+                            steps=2, step_size=2.0)
+    assert result.audio.shape == mono.shape and result.input_audio.shape == mono.shape
+    assert abs(_lufs(result.audio) - _lufs(mono)) < 0.5
+    assert log_spectral_distance(mono, result.audio, sample_rate=44_100) > 0.1
+
+
+# ----------------------------------------------------------------- files keep their format
+@pytest.fixture(scope="module")
+def stereo48k():
+    return _stereo_mix(48_000, seconds=1.0)
+
+
+@pytest.mark.parametrize("suffix, subtype", [(".wav", "PCM_16"), (".flac", "PCM_24")])
+def test_dream_file_keeps_format_channels_and_rate(dreamer, stereo48k, tmp_path, suffix, subtype):
+    src = tmp_path / f"in{suffix}"
+    sf.write(src, stereo48k.T, 48_000, subtype=subtype)
+    path, result = dream_file(src, tmp_path / f"out{suffix}", model=dreamer, objective=layer_objective("stage2_conv1"),
+                              steps=2, step_size=2.0)
+    info, info_in = sf.info(path), sf.info(src)
+    assert (info.format, info.subtype) == (info_in.format, subtype)
+    assert (info.channels, info.samplerate, info.frames) == (2, 48_000, stereo48k.shape[1])
+    y, _ = sf.read(path, dtype="float32", always_2d=True)
+    assert not np.allclose(y.T, stereo48k, atol=1e-2)  # dreamed
+    assert abs(_lufs(y.T, 48_000) - _lufs(stereo48k, 48_000)) < 0.5
+    assert result.audio.shape == (2, stereo48k.shape[1])
+
+
+def test_dream_file_writes_nothing_when_it_fails(dreamer, stereo48k, tmp_path):
+    src = tmp_path / "in.wav"
+    sf.write(src, stereo48k.T, 48_000, subtype="PCM_16")
+    out = tmp_path / "out.wav"
+    with pytest.raises(ModelError, match="no_such_layer"):
+        dream_file(src, out, model=dreamer, objective=layer_objective("no_such_layer"), steps=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+    with pytest.raises(AudioInputError, match="suffix"):  # fails after dreaming, when writing
+        dream_file(src, tmp_path / "out.xyz", model=dreamer, objective=layer_objective("stage1_conv1"), steps=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+    out.write_bytes(b"an older result")  # a failed run leaves an existing file as it was
+    with pytest.raises(ModelError):
+        dream_file(src, out, model=dreamer, objective=layer_objective("no_such_layer"), steps=1)
+    assert out.read_bytes() == b"an older result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav", "out.wav"]

@@ -23,9 +23,15 @@ def _run_quickstart(args):
 
 
 def _preset_help() -> str:
-    from ..dreamer.presets import PRESETS
+    from ..presets import PRESETS
 
     return "; ".join(f"'{p.name}': {p.description}" for p in PRESETS.values())
+
+
+def _preset_names() -> list:
+    from ..presets import PRESETS
+
+    return list(PRESETS)
 
 
 def add_dream(sub):
@@ -42,7 +48,7 @@ def add_dream(sub):
     p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg); IN's format is kept "
                                                  "when the suffix matches")
     p.add_argument("--model", default="default", help="bundled model name or model directory (default: default)")
-    p.add_argument("--preset", default="strong", help="subtle, strong or morph (default: strong)")
+    p.add_argument("--preset", default="strong", choices=_preset_names(), help="the effect (default: strong)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
                    help="what to amplify (default: the preset's)")
     p.add_argument("--layer", help="layer name for --objective layer/filter (default: the preset's; see `layers`)")
@@ -92,7 +98,7 @@ def _run_dream(args):
     elif kind == "class":
         objective = get_preset("morph").build_objective(conv, classes=d.info.classes, target=family)
     else:
-        layer = args.layer or str(get_preset("strong").build_objective(conv))
+        layer = args.layer or preset.layer(conv)
         objective = make_objective(kind, layer=layer, index=args.filter or 0)
     if args.free and args.steps is None:
         raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
@@ -103,7 +109,8 @@ def _run_dream(args):
         jitter=preset.jitter if args.jitter is None else args.jitter,
         band_shift=0 if args.phase == "waveform" else (preset.band_shift if args.band_shift is None
                                                        else args.band_shift),
-        loudness=loudness, seed=args.seed, **SOUND_PATHS[args.phase])
+        smooth=preset.smooth, max_jump=preset.max_jump, loudness=loudness, seed=args.seed,
+        **SOUND_PATHS[args.phase])
     s = result.summary()
     survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
     lufs_in = audio.integrated_loudness(result.input_audio, sample_rate=result.sample_rate)

@@ -67,7 +67,7 @@ from .quality import (
     transient_collapse,
 )
 from .recipes import DOMAINS, SOUND_PATHS, amplify_filter, audition_layer, dream, dream_layer
-from .presets import PRESETS, DreamPreset, get_preset
+from ..presets import PRESETS, DreamPreset, get_preset
 from .result import DreamResult, survival
 from .sonification import SONIFICATIONS, match_loudness, mel_gain_to_stft_db, soft_limit, sonify
 from .transforms import BandShift, Jitter, Octaves, RandomGain, compose

@@ -254,7 +254,8 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
                    settings: AudioSettings | None = None, steps: int = 10, step_size: float = 1.0,
                    domain: str = "mel", sonify: str | None = None, consistent: bool = True,
                    strength: float | None = None, max_steps: int = 40, seed: int = 0, octaves: int = 1,
-                   jitter: int = 0, band_shift: int = 0, n_iter: int = 32, max_gain_db: float | None = None, envelope: bool = True,
+                   jitter: int = 0, band_shift: int = 0, smooth: int = 0, max_jump: float | None = None,
+                   n_iter: int = 32, max_gain_db: float | None = None, envelope: bool = True,
                    loudness="match", ceiling_db: float = -1.0, crossover: tuple = (0.85, 0.95),
                    progress: bool | None = None, measure: bool = True) -> DreamResult:
     """Dream one recording with any number of channels, at its own rate and loudness.
@@ -271,7 +272,7 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
     audio_in : np.ndarray [shape=(channels, n_samples) or (n_samples,)]
     sample_rate : int
     model, objective, settings, steps, step_size, domain, sonify, consistent, strength, max_steps, seed,
-    octaves, jitter, band_shift, n_iter, max_gain_db, envelope, progress, measure
+    octaves, jitter, band_shift, smooth, max_jump, n_iter, max_gain_db, envelope, progress, measure
         As :func:`~.recipes.dream` (``consistent`` defaults to True here).
     loudness : 'match', 'keep' or float
         See :func:`finish_loudness`.
@@ -315,7 +316,7 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
         dreamer, low, objective, steps=steps, step_size=step_size, domain=domain, sonify=how, seed=seed,
         octaves=octaves, octave_scale=1.3, jitter=jitter, n_iter=n_iter, max_gain_db=max_gain_db, block_frames=None,
         overlap_frames=64, envelope=envelope, progress=progress, consistent=consistent, strength=strength,
-        max_steps=max_steps, band_shift=band_shift)
+        max_steps=max_steps, band_shift=band_shift, smooth=smooth, max_jump=max_jump)
     if gain is not None and how == "original":
         n_fft, hop = _stft_size(s, sample_rate)
         spec = librosa.stft(y, n_fft=n_fft, hop_length=hop)
@@ -352,7 +353,8 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
 def dream_file(input_path, output_path, *, model, objective: Objective, settings: AudioSettings | None = None,
                steps: int = 10, step_size: float = 1.0, domain: str = "mel", sonify: str | None = None,
                consistent: bool = True, strength: float | None = None, max_steps: int = 40, seed: int = 0,
-               octaves: int = 1, jitter: int = 0, band_shift: int = 0, n_iter: int = 32, max_gain_db: float | None = None,
+               octaves: int = 1, jitter: int = 0, band_shift: int = 0, smooth: int = 0, max_jump: float | None = None,
+               n_iter: int = 32, max_gain_db: float | None = None,
                envelope: bool = True, loudness="match", ceiling_db: float = -1.0, crossover: tuple = (0.85, 0.95),
                progress: bool | None = None, measure: bool = True):
     """Dream an audio file and write the result in the file's own format.
@@ -369,7 +371,7 @@ def dream_file(input_path, output_path, *, model, objective: Objective, settings
     model : Dreamer or str / path
     objective : Objective
     settings, steps, step_size, domain, sonify, consistent, strength, max_steps, seed, octaves, jitter,
-    band_shift, n_iter, max_gain_db, envelope, loudness, ceiling_db, crossover, progress, measure
+    band_shift, smooth, max_jump, n_iter, max_gain_db, envelope, loudness, ceiling_db, crossover, progress, measure
         As :func:`dream_channels`.
 
     Returns
@@ -381,7 +383,7 @@ def dream_file(input_path, output_path, *, model, objective: Objective, settings
     result = dream_channels(y, sample_rate=fmt.sample_rate, model=dreamer, objective=objective, steps=steps,
                             step_size=step_size, domain=domain, sonify=sonify, consistent=consistent,
                             strength=strength, max_steps=max_steps, seed=seed, octaves=octaves, jitter=jitter,
-                            band_shift=band_shift,
+                            band_shift=band_shift, smooth=smooth, max_jump=max_jump,
                             n_iter=n_iter, max_gain_db=max_gain_db, envelope=envelope, loudness=loudness,
                             ceiling_db=ceiling_db, crossover=crossover, progress=progress, measure=measure)
     path = audio.write_audio(output_path, result.audio, sample_rate=fmt.sample_rate, like=fmt)

@@ -62,7 +62,7 @@ def _tf_change(mel0, mel, floor_db):
     return tf.reduce_sum(diff * heard, axis=[1, 2]) / tf.maximum(tf.reduce_sum(heard, axis=[1, 2]), 1.0)
 
 
-def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple):
+def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, balance: bool, smooth: int):
     values = dreamer.values(objective)
     s = dreamer.settings
     ops = tf_spectral(s)
@@ -70,6 +70,11 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple):
         weights = tf.constant(_bin_weights(s))  # (n_freq, n_mels)
     transform = compose(transforms)
     n_mels = s.n_mels
+    with tf.init_scope():
+        centred = tf.constant(np.arange(n_mels, dtype=np.float32) - (n_mels - 1) / 2)[None]
+        half = int(smooth) // 2
+        window = np.hanning(2 * half + 3)[1:-1].astype(np.float32)
+        kernel = tf.constant((window / window.sum())[:, None, None]) if half > 0 else None
 
     def heard(gain_db, spec, level, n_samples, inverse_envelope, max_gain):
         """Sonify a mel-band gain on the input's STFT, at the input's RMS level; its log-mel."""
@@ -100,7 +105,16 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple):
 
             v, g, ok = ascent_step(gain_db, values_of, lambda d, _: d, step_seed)
             finite = finite & ok
-            gain_db = tf.clip_by_value(gain_db + step_size * g, -max_gain, max_gain)
+            gain_db = gain_db + step_size * g
+            if balance:  # take out the gain's overall tilt across the bands: no brightening or dulling
+                mean = tf.reduce_mean(gain_db, axis=2)  # (batch, n_mels)
+                slope = tf.reduce_sum(mean * centred, axis=1, keepdims=True) / tf.reduce_sum(centred * centred)
+                gain_db = gain_db - (slope * centred)[:, :, None]
+            if kernel is not None:  # a gain that changes smoothly over time: no frame-sized bursts
+                flat = tf.reshape(gain_db, [-1, tf.shape(gain_db)[2], 1])
+                padded = tf.pad(flat, [[0, 0], [half, half], [0, 0]], mode="SYMMETRIC")
+                gain_db = tf.reshape(tf.nn.conv1d(padded, kernel, 1, "VALID"), tf.shape(gain_db))
+            gain_db = tf.clip_by_value(gain_db, -max_gain, max_gain)
             history = history.write(i, v)
         return gain_db, history.stack(), finite, mel0
 
@@ -115,7 +129,7 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple):
 
 def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, step_size: float = 1.0,
                 strength: float | None = None, max_steps: int = 40, transforms=(), seed: int = 0,
-                max_gain_db: float = 24.0, progress: bool | None = None):
+                max_gain_db: float = 24.0, balance: bool = False, smooth: int = 0, progress: bool | None = None):
     """Gradient ascent on a mel-band gain applied to the clip's own STFT, through sonification.
 
     Parameters
@@ -140,6 +154,14 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
     seed : int
     max_gain_db : float
         Largest boost or cut of any STFT bin.
+    balance : bool
+        After every step, take out the gain's overall tilt across the mel bands (the
+        slope of its time average), so a dream cannot score by brightening or dulling
+        the whole clip and must reshape what is there.
+    smooth : int
+        After every step, smooth the gain over this many frames (a Hann window; 0 or 1:
+        none), a smoothness prior: the dream changes the sound gradually, frame-sized
+        bursts of gain (heard as clicks at onsets) are taken out.
     progress : bool, optional
         Show a bar (default: for long jobs).
 
@@ -165,8 +187,8 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
     if strength is not None and not strength > 0:
         raise DreamError(f"strength is a spectral change in dB and must be > 0, got {strength}.")
     transforms = tuple(transforms)
-    ascent, measure = dreamer.compiled(("gain", objective, transforms),
-                                       lambda: _compile_gain(dreamer, objective, transforms))
+    key = ("gain", objective, transforms, bool(balance), int(smooth))
+    ascent, measure = dreamer.compiled(key, lambda: _compile_gain(dreamer, objective, *key[2:]))
     level = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True)).astype(np.float32)
     frames = 1 + y.shape[-1] // dreamer.settings.hop_length
     gain = np.zeros((len(y), dreamer.settings.n_mels, frames), np.float32)

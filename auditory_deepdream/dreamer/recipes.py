@@ -88,7 +88,7 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
                  domain: str, sonify: str | None, seed: int, octaves: int, octave_scale: float, jitter: int,
                  n_iter: int, max_gain_db: float | None, block_frames: int | None, overlap_frames: int,
                  envelope: bool, progress: bool | None, consistent: bool = False, strength: float | None = None,
-                 max_steps: int = 40, band_shift: int = 0):
+                 max_steps: int = 40, band_shift: int = 0, smooth: int = 0, max_jump: float | None = None):
     """Encode, ascend and sonify clips at the model's rate (``sonify`` already resolved).
 
     A consistent mel dream (:func:`~.gain.ascend_gain`) also returns its gain, for callers
@@ -121,7 +121,9 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
         max_gain = GAIN_CLAMP_DB if max_gain_db is None else float(max_gain_db)
         gain, _, history = ascend_gain(dreamer, y, objective, steps=steps, step_size=step_size, strength=strength,
                                        max_steps=max_steps, transforms=transforms, seed=seed, max_gain_db=max_gain,
-                                       progress=progress)
+                                       smooth=smooth, progress=progress)
+        if max_jump is not None:
+            gain = within_jump(y, gain, settings=s, max_gain_db=max_gain, limit=float(max_jump))
         sound = sonify_change(y, gain, settings=s, method=sonify, n_iter=n_iter, seed=seed, max_gain_db=max_gain)
         heard = audio.encode(match_loudness(sonify_change(y, gain, settings=s, max_gain_db=max_gain), y), settings=s)
         return y, mel, heard, sound, history, gain
@@ -139,12 +141,49 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
     return y, mel, dreamed, sound, history, None
 
 
+def within_jump(y, gain, *, settings: AudioSettings, max_gain_db: float, limit: float = 2.0,
+                rounds: int = 8) -> np.ndarray:
+    """Scale a consistent dream's gain back, per item, until no sample step exceeds ``limit`` times the input's.
+
+    The largest sample-to-sample step of the loudness-matched sound is how clicks show;
+    a dream that brightens a clip a lot raises it too. Items already within the limit
+    keep their gain; the others get the largest share of it (bisection) that is.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(batch, n_samples)]
+    gain : np.ndarray [shape=(batch, n_mels, n_frames)]
+    settings : AudioSettings
+    max_gain_db, limit : float
+
+    Returns
+    -------
+    gain : np.ndarray [shape=(batch, n_mels, n_frames)]
+    """
+    top = np.maximum(np.max(np.abs(np.diff(y, axis=-1)), axis=-1), 1e-12)
+
+    def ratio(t):
+        out = match_loudness(sonify_change(y, t[:, None, None] * gain, settings=settings, max_gain_db=max_gain_db), y)
+        return np.max(np.abs(np.diff(out, axis=-1)), axis=-1) / top
+
+    over = ratio(np.ones(len(y), np.float32)) > limit
+    if not over.any():
+        return gain
+    lo, hi = np.zeros(len(y), np.float32), np.ones(len(y), np.float32)
+    for _ in range(rounds):
+        mid = 0.5 * (lo + hi)
+        ok = ratio(mid) <= limit
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return (np.where(over, lo, 1.0)[:, None, None] * gain).astype(np.float32)
+
+
 def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | None = None, steps: int = 10,
           step_size: float = 1.0, domain: str = "mel", sonify: str | None = None, seed: int = 0,
           octaves: int = 1, octave_scale: float = 1.3, jitter: int = 0, n_iter: int = 32,
           max_gain_db: float | None = None, block_frames: int | None = None, overlap_frames: int = 64,
           envelope: bool = True, progress: bool | None = None, measure: bool = True, consistent: bool = False,
-          strength: float | None = None, max_steps: int = 40, band_shift: int = 0) -> DreamResult:
+          strength: float | None = None, max_steps: int = 40, band_shift: int = 0, smooth: int = 0,
+          max_jump: float | None = None) -> DreamResult:
     """Dream a clip: encode, ascend the objective, sonify, loudness-match, measure.
 
     Parameters
@@ -201,6 +240,12 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
     band_shift : int
         Mel dreams: a random shift of up to this many bands at every step
         (:class:`~.transforms.BandShift`), a robustness transform.
+    smooth : int
+        Consistent mel dreams: smooth the gain over this many frames after every step
+        (see :func:`~.gain.ascend_gain`).
+    max_jump : float, optional
+        Consistent mel dreams: scale the gain back until no sample step of the output
+        exceeds this many times the input's largest (:func:`within_jump`).
 
     Returns
     -------
@@ -221,7 +266,8 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
         dreamer, y, objective, steps=steps, step_size=step_size, domain=domain, sonify=how, seed=seed,
         octaves=octaves, octave_scale=octave_scale, jitter=jitter, n_iter=n_iter, max_gain_db=max_gain_db,
         block_frames=block_frames, overlap_frames=overlap_frames, envelope=envelope, progress=progress,
-        consistent=consistent, strength=strength, max_steps=max_steps, band_shift=band_shift)
+        consistent=consistent, strength=strength, max_steps=max_steps, band_shift=band_shift, smooth=smooth,
+        max_jump=max_jump)
     out = match_loudness(sound, y)
     return build_result(dreamer, objective, audio_in=y, audio_out=out, sample_rate=s.sample_rate, mel=mel,
                         dreamed=dreamed, heard=out, sonified=sound, history=history, domain=domain, sonify=how,

@@ -4,14 +4,14 @@ A :class:`DreamPreset` says what to amplify (a layer, or a class), how strongly 
 spectral change in dB that the ascent runs until it reaches, the same amount of change on
 any material) and which robustness transforms to use. :data:`PRESETS` holds the ones the
 CLI shows in ``auditory-deepdream dream --help``; every field can still be overridden.
+This module imports no TensorFlow, so the CLI can list the presets quickly.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..errors import DreamError
-from .objectives import Objective, class_objective, layers_objective
+from .errors import DreamError
 
 __all__ = ["DreamPreset", "PRESETS", "get_preset"]
 
@@ -35,6 +35,12 @@ class DreamPreset:
         Largest random time roll per step, frames.
     band_shift : int
         Largest random band shift per step, mel bands.
+    smooth : int
+        Frames the gain is smoothed over after every step (a smoothness prior).
+    max_jump : float
+        Largest sample-to-sample step of the output, as a multiple of the input's: the
+        gain is scaled back until it holds at the model's rate (1.9: a margin under the
+        2x that the full-rate output is checked against).
     """
 
     name: str
@@ -44,8 +50,16 @@ class DreamPreset:
     strength: float
     jitter: int = 2
     band_shift: int = 1
+    smooth: int = 9
+    max_jump: float = 1.9
 
-    def build_objective(self, conv_layers, *, classes=None, target=None) -> Objective:
+    def layer(self, conv_layers) -> str:
+        """The convolution layer at this preset's ``depth`` of ``conv_layers`` (input to output)."""
+        if not conv_layers:
+            raise DreamError("This model has no convolution layers to dream with.")
+        return conv_layers[min(len(conv_layers) - 1, round(self.depth * (len(conv_layers) - 1)))]
+
+    def build_objective(self, conv_layers, *, classes=None, target=None):
         """The preset's objective on a model with convolution layers ``conv_layers``.
 
         Parameters
@@ -59,17 +73,16 @@ class DreamPreset:
 
         Returns
         -------
-        Objective
+        auditory_deepdream.dreamer.Objective
         """
+        from .dreamer.objectives import class_objective, layer_objective
+
         if self.objective == "class":
             if target is None:
                 raise DreamError(f"The {self.name!r} preset dreams toward a class; name one with --class "
                                  f"(one of {list(classes or [])}).")
             return class_objective(target, classes=classes)
-        if not conv_layers:
-            raise DreamError("This model has no convolution layers to dream with.")
-        layer = conv_layers[min(len(conv_layers) - 1, round(self.depth * (len(conv_layers) - 1)))]
-        return layers_objective({layer: 1.0})
+        return layer_objective(self.layer(conv_layers))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,7 +91,7 @@ class DreamPreset:
 PRESETS = {
     p.name: p for p in (
         DreamPreset("subtle", "a mid layer's patterns, lightly (2 dB of spectral change)", "layer", 0.34, 2.0),
-        DreamPreset("strong", "a deep layer's patterns, clearly (6 dB of spectral change)", "layer", 0.67, 6.0),
+        DreamPreset("strong", "a deep layer's patterns, clearly (8 dB of spectral change)", "layer", 0.67, 8.0),
         DreamPreset("morph", "toward a class given with --class (6 dB of spectral change)", "class", 1.0, 6.0,
                     jitter=3, band_shift=2),
     )

@@ -1,0 +1,101 @@
+"""``auditory-deepdream dream``: presets, strength and loudness options, and the mistakes they catch.
+
+Runs :func:`auditory_deepdream.cli.main` as a shell would, with the tiny untrained model
+saved as a model directory (see ``dreamer_fixtures.tiny_dreamer``) and the bundled cello.
+"""
+
+import numpy as np
+import pytest
+import soundfile as sf
+from dreamer_fixtures import CLASSES
+
+from auditory_deepdream import audio, cli, models
+
+
+@pytest.fixture(scope="module")
+def model_dir(dreamer, settings, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model") / "tiny"
+    return models.save_model_dir(dreamer.model, folder, settings=settings, card={"classes": CLASSES})
+
+
+@pytest.fixture
+def src(cello, settings, tmp_path):
+    return audio.save_audio(tmp_path / "in.wav", cello, sample_rate=settings.sample_rate)
+
+
+def _dream(src, out, model_dir, *options) -> int:
+    """The exit code, whether the mistake is caught by argparse (SystemExit) or by the handler."""
+    try:
+        return cli.main(["dream", str(src), str(out), "--model", str(model_dir), *options])
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def test_morph_without_a_class_exits_2_naming_the_classes(src, model_dir, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, model_dir, "--preset", "morph") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--class" in err and len(err.strip().splitlines()) == 1
+    for name in CLASSES:
+        assert name in err
+    assert not out.exists()
+
+
+def test_an_unknown_preset_exits_2_listing_the_presets(src, model_dir, tmp_path, capsys):
+    assert _dream(src, tmp_path / "out.wav", model_dir, "--preset", "gentle") == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "gentle" in err and all(name in err for name in ("subtle", "strong", "morph"))
+
+
+def test_loudness_target_in_lufs(src, model_dir, cello, settings, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, model_dir, "--loudness", "-14") == 0, capsys.readouterr().err
+    y, sr = sf.read(out, dtype="float32")
+    assert sr == settings.sample_rate and y.shape == cello.shape
+    assert abs(audio.integrated_loudness(y, sample_rate=sr) + 14.0) < 1.0
+    assert abs(audio.integrated_loudness(cello, sample_rate=sr) + 14.0) > 2.0  # the input was elsewhere
+    assert audio.true_peak_db(y) <= -1.0 + 0.1
+    printed = capsys.readouterr().out
+    assert "-14.0 LUFS" in printed and "1 ch" in printed
+
+
+def test_an_unreadable_loudness_exits_2_with_the_accepted_values(src, model_dir, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, model_dir, "--loudness", "loud") == 2
+    err = capsys.readouterr().err
+    assert "--loudness" in err and "'loud'" in err and "match" in err and "keep" in err and "LUFS" in err
+    assert not out.exists()
+    assert _dream(src, out, model_dir, "--loudness", "+3") == 2  # a number, but not a loudness
+    assert "between -70 and 0" in capsys.readouterr().err
+
+
+def test_free_needs_steps(src, model_dir, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, model_dir, "--free") == 2
+    err = capsys.readouterr().err
+    assert "--free" in err and "--steps" in err
+    assert not out.exists()
+    assert _dream(src, out, model_dir, "--free", "--steps", "2") == 0, capsys.readouterr().err
+    assert out.exists()
+
+
+def test_strength_and_preset_options_change_how_much_is_dreamed(src, model_dir, cello, settings, tmp_path, capsys):
+    from auditory_deepdream.dreamer import log_spectral_distance
+
+    distances = {}
+    for preset in ("subtle", "strong"):
+        out = tmp_path / f"{preset}.wav"
+        assert _dream(src, out, model_dir, "--preset", preset) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        y, _ = sf.read(out, dtype="float32")
+        distances[preset] = log_spectral_distance(cello, y, sample_rate=settings.sample_rate)
+    assert distances["strong"] > distances["subtle"] > 0.05
+
+
+@pytest.mark.parametrize("options", [("--filter", "3"), ("--objective", "layer")])
+def test_filter_or_layer_objective_without_layer_uses_the_presets_layer(src, model_dir, tmp_path, capsys, options):
+    out = tmp_path / "out.wav"
+    rc = _dream(src, out, model_dir, *options, "--steps", "1")
+    assert rc == 0, capsys.readouterr().err
+    assert "stage3_conv1" in capsys.readouterr().out and out.exists()
+    np.testing.assert_array_less(0, sf.info(out).frames)
