@@ -10,7 +10,9 @@ sound path of ``dreamer.SOUND_PATHS`` with three techniques:
 * ``consistent``: the ascent climbs what is heard until 6 dB of spectral change
   (mel paths: ``consistent=True, strength=6.0``; waveform: ``strength=6.0``);
 * ``consistent+robust``: the same plus ``jitter=3, band_shift=2`` (waveform: ``jitter=3``
-  only, since ``band_shift`` moves mel bands and is mel-only).
+  only, since ``band_shift`` moves mel bands and is mel-only);
+* ``consistent+robust+guard`` (extra): the same plus the presets' smoothness prior and click
+  guard (``smooth=9, max_jump=1.9``); mel paths only, recorded as skipped for waveform.
 
 Two kinds of dream per path x technique:
 
@@ -65,7 +67,17 @@ TECHNIQUES = {
                    "waveform": {"strength": 6.0}},
     "consistent+robust": {"mel": {"consistent": True, "strength": 6.0, "jitter": 3, "band_shift": 2},
                           "waveform": {"strength": 6.0, "jitter": 3}},
+    # not in the brief's three: consistent+robust plus the smoothness prior and click guard that the
+    # presets now carry (DreamPreset.smooth / .max_jump defaults); consistent mel dreams only
+    "consistent+robust+guard": {"mel": {"consistent": True, "strength": 6.0, "jitter": 3, "band_shift": 2,
+                                        "smooth": 9, "max_jump": 1.9},
+                                "waveform": None},
 }
+# what the CLI does: layer dreams with the 'strong' preset, class dreams with 'morph' (mel paths;
+# waveform: the preset's strength, step size and jitter)
+TECHNIQUES["presets"] = {"mel": "from PRESETS", "waveform": "from PRESETS"}
+NOT_APPLICABLE = {"consistent+robust+guard": "smooth and max_jump act on a consistent mel dream's gain; "
+                                             "dream() ignores them for domain='waveform'"}
 #: what a technique leaves out on a path, and why (recorded in the JSON)
 ADAPTED = {("waveform", "consistent+robust"): "band_shift=2 left out: it moves log-mel bands, mel paths only "
                                                 "(render_dream raises DreamError for domain='waveform')",
@@ -100,11 +112,29 @@ def _nanmedian(values):
     return statistics.median(v) if v else None
 
 
-def technique_kwargs(path: str, technique: str) -> dict:
+def preset_kwargs(domain: str, kind: str) -> dict:
+    """The arguments the CLI passes for its default preset of this kind of dream."""
+    from auditory_deepdream.presets import PRESETS
+
+    p = PRESETS["strong" if kind == "layer" else "morph"]
+    common = {"strength": p.strength, "step_size": p.step_size, "jitter": p.jitter}
+    if domain == "waveform":
+        return common
+    return common | {"consistent": True, "band_shift": p.band_shift, "smooth": p.smooth, "max_jump": p.max_jump}
+
+
+def technique_kwargs(path: str, technique: str, kind: str = "layer") -> dict:
     from auditory_deepdream.dreamer import SOUND_PATHS
 
+    from auditory_deepdream.errors import DreamError
+
     how = SOUND_PATHS[path]
-    return dict(how) | TECHNIQUES[technique]["waveform" if how["domain"] == "waveform" else "mel"]
+    if technique == "presets":
+        return dict(how) | preset_kwargs(how["domain"], kind)
+    extra = TECHNIQUES[technique]["waveform" if how["domain"] == "waveform" else "mel"]
+    if extra is None:
+        raise DreamError(f"{technique} on the {path} path: {NOT_APPLICABLE.get(technique, 'not applicable')}")
+    return dict(how) | extra
 
 
 # ------------------------------------------------------------------------ one row
@@ -113,7 +143,7 @@ def run_row(dreamer, clips, names, *, path, technique, kind, objective, target=N
     from auditory_deepdream.dreamer import control_for, dream, measure_dream, transfer_margins
 
     sr = dreamer.settings.sample_rate
-    kwargs = technique_kwargs(path, technique)
+    kwargs = technique_kwargs(path, technique, kind)
     t0 = time.perf_counter()
     result = dream(clips, model=dreamer, objective=objective, seed=SEED, progress=False, measure=True, **kwargs)
     dream_s = time.perf_counter() - t0
@@ -280,13 +310,16 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from auditory_deepdream import audio, models
-    from auditory_deepdream.dreamer import JUDGES, PRESETS, Dreamer, class_objective, load_judges
+    from auditory_deepdream.dreamer import JUDGES, PRESETS, Dreamer, class_objective, layers_objective, load_judges
 
     load_at_start = os.getloadavg()
     dreamer = Dreamer.load("default")
     s = dreamer.settings
     conv = models.conv_layer_names(dreamer.model)
-    layer_objective = PRESETS["strong"].build_objective(conv)
+    strong = PRESETS["strong"]
+    layer = strong.layer(conv) if hasattr(strong, "layer") else \
+        conv[min(len(conv) - 1, round(strong.depth * (len(conv) - 1)))]
+    layer_objective = layers_objective({layer: 1.0})
     clips = np.stack([audio.load_audio(audio.example_clip(n), settings=s) for n in names])
     judges = load_judges()
     judge_names = list(judges)
@@ -319,7 +352,7 @@ def main(argv=None) -> int:
             "complete": final,
             "model": {"name": "default", "path": fingerprint["model"], "classes": list(dreamer.info.classes),
                       "conv_layers": conv, "layer_objective": str(layer_objective),
-                      "layer_from": "PRESETS['strong'].build_objective(conv layers)"},
+                      "layer_from": "layers_objective({PRESETS['strong'].layer(conv layers): 1.0})"},
             "clips": {"names": names, "seconds": clips.shape[-1] / s.sample_rate, "sample_rate": s.sample_rate,
                       "batched": "all clips are dreamed together in one batch per row"},
             "techniques": TECHNIQUES,

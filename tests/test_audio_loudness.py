@@ -172,3 +172,17 @@ def test_parse_loudness(value, expected):
 def test_parse_loudness_refuses_with_the_choices(value):
     with pytest.raises(AuditoryDeepDreamError, match="'match', 'keep' or a target in LUFS"):
         parse_loudness(value)
+
+
+def test_true_peak_of_sparse_peaks_equals_the_full_oversampled_measure():
+    """The fast path (oversampling only next to the loud samples) agrees with oversampling everything."""
+    from auditory_deepdream.audio.loudness import _channels, _peak_envelope
+
+    rng = np.random.default_rng(7)
+    for k in range(60):
+        n = int(rng.integers(50, 4000))
+        y = (0.05 * rng.standard_normal((1 + k % 2, n))).astype(np.float32)
+        y[:, rng.integers(0, n, 4)] = rng.uniform(-1, 1, (y.shape[0], 4))  # a few peaks, some at the ends
+        y[:, 0] = 0.9 if k % 4 == 0 else y[:, 0]
+        full = 20 * np.log10(np.max(_peak_envelope(_channels(y), 4)))
+        assert true_peak_db(y) == pytest.approx(full, abs=1e-9)

@@ -59,7 +59,7 @@ def add_dream(sub):
                    help="spectral change to reach, dB (mean over audible bins; default: the preset's)")
     p.add_argument("--steps", type=int, help="a fixed number of ascent steps instead of --strength (experts)")
     p.add_argument("--max-steps", type=int, default=40, help="most steps a --strength dream takes (default 40)")
-    p.add_argument("--step-size", type=float, default=1.0, help="dB per step, RMS (default 1.0)")
+    p.add_argument("--step-size", type=float, help="dB per step, RMS (default: the preset's, 3.0)")
     p.add_argument("--loudness", default="match",
                    help="'match' IN's integrated loudness (default), 'keep' the dream's own, or a target in "
                         "LUFS such as -14")
@@ -104,7 +104,8 @@ def _run_dream(args):
         raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
     strength = None if args.steps is not None else (args.strength or preset.strength)
     path, result = dream_file(
-        args.input, args.output, model=d, objective=objective, steps=args.steps or 0, step_size=args.step_size,
+        args.input, args.output, model=d, objective=objective, steps=args.steps or 0,
+        step_size=preset.step_size if args.step_size is None else args.step_size,
         strength=strength, max_steps=args.max_steps, consistent=not args.free, octaves=args.octaves,
         jitter=preset.jitter if args.jitter is None else args.jitter,
         band_shift=0 if args.phase == "waveform" else (preset.band_shift if args.band_shift is None
@@ -113,13 +114,11 @@ def _run_dream(args):
         **SOUND_PATHS[args.phase])
     s = result.summary()
     survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
-    lufs_in = audio.integrated_loudness(result.input_audio, sample_rate=result.sample_rate)
-    lufs_out = audio.integrated_loudness(result.audio, sample_rate=result.sample_rate)
     channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]
     print(f"wrote {path}: {objective}, objective {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
           f"(heard {s['objective_after']:.4g}, survival {survival}), spectral change "
-          f"{s['spectral_change_db']:.2f} dB, {lufs_in:.1f} -> {lufs_out:.1f} LUFS, "
-          f"{audio.true_peak_db(result.audio):.1f} dBTP, {channels} ch, {result.sample_rate} Hz")
+          f"{s['spectral_change_db']:.2f} dB, {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, "
+          f"{result.true_peak_dbtp:.1f} dBTP, {channels} ch, {result.sample_rate} Hz")
 
 
 def add_layers(sub):

@@ -191,15 +191,18 @@ def gain_at_rate(gain_mel, *, settings: AudioSettings, sample_rate: int, n_frame
 
 
 def _loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, crossover: tuple,
-                      target_lufs: float, rounds: int = 4) -> np.ndarray:
+                      target_lufs: float, high=None, rounds: int = 4) -> tuple:
     """Reach ``target_lufs`` by scaling only the model's band of ``out``; above it stays ``y``'s.
 
     ``out`` splits into the input's band above the model's (its STFT weighted by one minus
-    the crossover, exactly as the dream left it) and the rest; the rest is scaled by a
-    factor found by the secant method on integrated loudness.
+    the crossover, exactly as the dream left it; ``high`` when the caller has it) and the
+    rest; the rest is scaled by a factor found by the secant method on integrated loudness.
+    Returns ``(out, its integrated loudness)``.
     """
     edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
-    if edge < sample_rate / 2:
+    if high is not None:
+        pass
+    elif edge < sample_rate / 2:
         n_fft = 4096
         w = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
                               start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
@@ -212,9 +215,11 @@ def _loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, cros
     def loudness(log_gain):
         return audio.integrated_loudness(high + np.exp(log_gain) * band, sample_rate=sample_rate)
 
-    if not np.isfinite(target_lufs) or not np.isfinite(loudness(0.0)):
-        return out
     a, la = 0.0, loudness(0.0)
+    if not np.isfinite(target_lufs) or not np.isfinite(la):
+        return out, la
+    if abs(la - target_lufs) < 0.05:
+        return out, la
     b = a + (target_lufs - la) * np.log(10) / 20  # as if the band were all of the loudness
     for _ in range(rounds):
         lb = loudness(b)
@@ -222,10 +227,13 @@ def _loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, cros
             break
         a, la, b = b, lb, b + (target_lufs - lb) * (b - a) / (lb - la)
         b = float(np.clip(b, -6.0, 6.0))
-    return (high + np.exp(b) * band).astype(np.float32)
+    else:
+        lb = loudness(b)
+    return (high + np.exp(b) * band).astype(np.float32), lb
 
 
-def finish_loudness(out, reference, *, sample_rate: int, loudness="match", ceiling_db: float = -1.0) -> np.ndarray:
+def finish_loudness(out, reference, *, sample_rate: int, loudness="match", ceiling_db: float = -1.0,
+                    reference_lufs: float | None = None, out_lufs: float | None = None) -> np.ndarray:
     """Bring a dream to its loudness (BS.1770 integrated LUFS) under a true-peak ceiling.
 
     Parameters
@@ -237,17 +245,28 @@ def finish_loudness(out, reference, *, sample_rate: int, loudness="match", ceili
         target in LUFS (see :func:`~auditory_deepdream.audio.parse_loudness`).
     ceiling_db : float
         True-peak ceiling in dBTP.
+    reference_lufs, out_lufs : float, optional
+        The reference's and ``out``'s integrated loudness, when the caller has measured them.
 
     Returns
     -------
     out : np.ndarray, same shape
     """
     mode = audio.parse_loudness(loudness)
-    if mode == "keep":
-        return audio.limit_true_peak(out, sample_rate=sample_rate, ceiling_db=ceiling_db)
-    if mode == "match":
-        return audio.match_loudness(out, sample_rate=sample_rate, reference=reference, ceiling_db=ceiling_db)
-    return audio.match_loudness(out, sample_rate=sample_rate, target_lufs=mode, ceiling_db=ceiling_db)
+    out = np.asarray(out, dtype=np.float32)
+    if mode != "keep":
+        target = mode
+        if mode == "match":
+            target = (audio.integrated_loudness(reference, sample_rate=sample_rate) if reference_lufs is None
+                      else reference_lufs)
+        now = audio.integrated_loudness(out, sample_rate=sample_rate) if out_lufs is None else out_lufs
+        if abs(now - target) > 0.05:
+            return audio.match_loudness(out, sample_rate=sample_rate, target_lufs=target, ceiling_db=ceiling_db)
+    # 4x oversampling finds inter-sample peaks at most ~3 dB over the sample peak: skip it when far below
+    sample_peak_db = 20 * np.log10(max(float(np.max(np.abs(out))), 1e-12))
+    if sample_peak_db <= ceiling_db - 3.5 or audio.true_peak_db(out) <= ceiling_db:
+        return out
+    return audio.limit_true_peak(out, sample_rate=sample_rate, ceiling_db=ceiling_db)
 
 
 def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
@@ -326,7 +345,14 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
                          level_db=level_db)
         out = librosa.istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop,
                             length=n)
+        edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
+        high = np.zeros_like(out)
+        if edge < sample_rate / 2:  # the band the model never heard, exactly as the dream left it
+            w = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+                                  start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
+            high = librosa.istft(spec * (1.0 - w)[:, None], n_fft=n_fft, hop_length=hop, length=n)
     else:
+        high = None
         change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)[0]
         edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
         if edge < sample_rate / 2:
@@ -337,17 +363,23 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
             change = librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=n)
         out = y + change[None]
     mode = audio.parse_loudness(loudness)
+    lufs_in, lufs_out = audio.integrated_loudness(y, sample_rate=sample_rate), None
     if mode != "keep":
-        target = audio.integrated_loudness(y, sample_rate=sample_rate) if mode == "match" else mode
-        out = _loudness_in_band(out.astype(np.float32), y, sample_rate=sample_rate, settings=s,
-                                crossover=crossover, target_lufs=target)
-    out = finish_loudness(out.astype(np.float32), y, sample_rate=sample_rate, loudness=loudness,
-                          ceiling_db=ceiling_db)
+        out, lufs_out = _loudness_in_band(out.astype(np.float32), y, sample_rate=sample_rate, settings=s,
+                                          crossover=crossover, target_lufs=lufs_in if mode == "match" else mode,
+                                          high=high)
+    banded = out.astype(np.float32)
+    out = finish_loudness(banded, y, sample_rate=sample_rate, loudness=loudness, ceiling_db=ceiling_db,
+                          reference_lufs=lufs_in, out_lufs=lufs_out)
+    if out is not banded or lufs_out is None:
+        lufs_out = audio.integrated_loudness(out, sample_rate=sample_rate)
     heard = _resample(out.mean(axis=0)[None], sample_rate, s.sample_rate, length=low.shape[-1])
     result = build_result(dreamer, objective, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
                           sample_rate=sample_rate, mel=mel, dreamed=dreamed, heard=heard, sonified=sound,
                           history=history, domain=domain, sonify=how, seed=seed, single=True, measure=measure)
-    return replace(result, audio=out[0] if mono else out, input_audio=y[0] if mono else y)
+    return replace(result, audio=out[0] if mono else out, input_audio=y[0] if mono else y, lufs_in=lufs_in,
+                   lufs_out=lufs_out,
+                   true_peak_dbtp=audio.true_peak_db(out))
 
 
 def dream_file(input_path, output_path, *, model, objective: Objective, settings: AudioSettings | None = None,

@@ -123,9 +123,11 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
                                        max_steps=max_steps, transforms=transforms, seed=seed, max_gain_db=max_gain,
                                        smooth=smooth, progress=progress)
         if max_jump is not None:
-            gain = within_jump(y, gain, settings=s, max_gain_db=max_gain, limit=float(max_jump))
+            gain = within_jump(y, gain, settings=s, max_gain_db=max_gain, limit=float(max_jump), method=sonify,
+                               n_iter=n_iter, seed=seed)
         sound = sonify_change(y, gain, settings=s, method=sonify, n_iter=n_iter, seed=seed, max_gain_db=max_gain)
-        heard = audio.encode(match_loudness(sonify_change(y, gain, settings=s, max_gain_db=max_gain), y), settings=s)
+        climbed = sound if sonify == "original" else sonify_change(y, gain, settings=s, max_gain_db=max_gain)
+        heard = audio.encode(match_loudness(climbed, y), settings=s)  # what the ascent climbed, at the clip's level
         return y, mel, heard, sound, history, gain
     max_gain_db = 60.0 if max_gain_db is None else float(max_gain_db)
     if domain == "waveform":
@@ -142,7 +144,7 @@ def render_dream(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, steps
 
 
 def within_jump(y, gain, *, settings: AudioSettings, max_gain_db: float, limit: float = 2.0,
-                rounds: int = 8) -> np.ndarray:
+                method: str = "original", n_iter: int = 32, seed: int = 0, rounds: int = 8) -> np.ndarray:
     """Scale a consistent dream's gain back, per item, until no sample step exceeds ``limit`` times the input's.
 
     The largest sample-to-sample step of the loudness-matched sound is how clicks show;
@@ -155,6 +157,8 @@ def within_jump(y, gain, *, settings: AudioSettings, max_gain_db: float, limit: 
     gain : np.ndarray [shape=(batch, n_mels, n_frames)]
     settings : AudioSettings
     max_gain_db, limit : float
+    method, n_iter, seed
+        The sonification the dream will be heard through (:func:`~.sonification.sonify`).
 
     Returns
     -------
@@ -163,7 +167,8 @@ def within_jump(y, gain, *, settings: AudioSettings, max_gain_db: float, limit: 
     top = np.maximum(np.max(np.abs(np.diff(y, axis=-1)), axis=-1), 1e-12)
 
     def ratio(t):
-        out = match_loudness(sonify_change(y, t[:, None, None] * gain, settings=settings, max_gain_db=max_gain_db), y)
+        out = match_loudness(sonify_change(y, t[:, None, None] * gain, settings=settings, method=method,
+                                           n_iter=n_iter, seed=seed, max_gain_db=max_gain_db), y)
         return np.max(np.abs(np.diff(out, axis=-1)), axis=-1) / top
 
     over = ratio(np.ones(len(y), np.float32)) > limit

@@ -53,6 +53,9 @@ class DreamResult:
         RMS level in dBFS.
     history : np.ndarray [shape=(steps * octaves, batch)]
         Objective before each ascent step.
+    lufs_in, lufs_out, true_peak_dbtp : float, optional
+        Integrated loudness (BS.1770) of input and output and the output's true peak, for
+        dreams of whole recordings (:func:`~.full_rate.dream_channels`); None otherwise.
     """
 
     audio: np.ndarray
@@ -74,6 +77,9 @@ class DreamResult:
     loudness_in_db: np.ndarray
     loudness_out_db: np.ndarray
     history: np.ndarray
+    lufs_in: float | None = None
+    lufs_out: float | None = None
+    true_peak_dbtp: float | None = None
 
     def summary(self) -> dict:
         """Scalar summary (means over the batch) for printing or JSON."""
@@ -87,6 +93,7 @@ class DreamResult:
             "spectral_change_db": float(np.mean(self.spectral_change_db)),
             "loudness_in_db": float(np.mean(self.loudness_in_db)),
             "loudness_out_db": float(np.mean(self.loudness_out_db)),
+            "lufs_in": self.lufs_in, "lufs_out": self.lufs_out, "true_peak_dbtp": self.true_peak_dbtp,
         }
 
 

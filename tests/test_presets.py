@@ -25,7 +25,7 @@ def test_the_presets_the_cli_shows():
     assert list(PRESETS) == ["subtle", "strong", "morph"]
     assert [PRESETS[name].objective for name in PRESETS] == ["layer", "layer", "class"]
     assert PRESETS["subtle"].strength == 2.0 and PRESETS["strong"].strength == 8.0
-    assert PRESETS["morph"].strength == 6.0
+    assert PRESETS["morph"].strength == 10.0 and PRESETS["morph"].max_jump is None
     assert PRESETS["subtle"].depth < PRESETS["strong"].depth
     for name, preset in PRESETS.items():
         assert preset.name == name and get_preset(name) is preset and preset.description
