@@ -30,7 +30,7 @@ much of the activation gain the listener actually gets.
 
 from .activations import Dreamer
 from .ascent import ascend_mel, ascend_waveform
-from .gain import ascend_gain, spectral_change
+from .gain import ascend_gain
 from .full_rate import crossover_weights, dream_channels, dream_file, dream_full_rate, finish_loudness, gain_at_rate
 from .objectives import (
     OBJECTIVE_KINDS,
@@ -68,7 +68,7 @@ from .quality import (
 )
 from .recipes import DOMAINS, SOUND_PATHS, amplify_filter, audition_layer, dream, dream_layer
 from ..presets import PRESETS, DreamPreset, get_preset
-from .result import DreamResult, survival
+from .result import DreamResult, spectral_change, survival
 from .sonification import SONIFICATIONS, match_loudness, mel_gain_to_stft_db, soft_limit, sonify
 from .transforms import BandShift, Jitter, Octaves, RandomGain, compose
 

@@ -302,7 +302,7 @@ def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 1
         its peak per clip), so the dream only reshapes what is already sounding
         instead of adding broadband hiss.
     strength : float, optional
-        Target spectral change in dB (:func:`~.gain.spectral_change`): ascend in rounds of
+        Target spectral change in dB (:func:`~.result.spectral_change`): ascend in rounds of
         four steps until every item reaches it (at most ``max_steps``), then move each
         item back along its change, at its level, to land on it.
     max_steps : int
@@ -343,7 +343,7 @@ def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 1
 
     if strength is None:
         return run(y, steps, 0)
-    from .gain import spectral_change
+    from .result import spectral_change
 
     s = dreamer.settings
     mel = audio.encode(y, settings=s)

@@ -25,35 +25,11 @@ from ..errors import DreamError
 from .activations import Dreamer, run_compiled
 from .ascent import EPS, _check_finite, ascent_step
 from .objectives import Objective, match_batch
+from .result import CHANGE_FLOOR_DB, spectral_change
 from .sonification import _bin_weights
 from .transforms import compose
 
-__all__ = ["ascend_gain", "spectral_change"]
-
-# bins this far below the input's loudest band count as silence when measuring change
-CHANGE_FLOOR_DB = 80.0
-
-
-def spectral_change(mel_before, mel_after, *, floor_db: float = CHANGE_FLOOR_DB) -> np.ndarray:
-    """Mean absolute log-mel difference in dB over bins that are not silent in both.
-
-    Parameters
-    ----------
-    mel_before, mel_after : np.ndarray [shape=(batch, n_mels, n_frames)]
-    floor_db : float
-        Bins more than this far below the input's loudest bin, in both spectrograms,
-        are left out (silence changing from -100 to -90 dB is not heard).
-
-    Returns
-    -------
-    change_db : np.ndarray [shape=(batch,)]
-    """
-    a, b = np.asarray(mel_before, np.float32), np.asarray(mel_after, np.float32)
-    floor = a.max(axis=(-2, -1), keepdims=True) - floor_db
-    heard = (a > floor) | (b > floor)
-    diff = np.abs(np.maximum(b, floor) - np.maximum(a, floor))
-    return (np.sum(diff * heard, axis=(-2, -1)) / np.maximum(np.sum(heard, axis=(-2, -1)), 1)).astype(np.float32)
-
+__all__ = ["ascend_gain"]
 
 def _tf_change(mel0, mel, floor_db):
     floor = tf.reduce_max(mel0, axis=[1, 2], keepdims=True) - floor_db
@@ -79,7 +55,8 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
     def heard(gain_db, spec, level, n_samples, inverse_envelope, max_gain):
         """Sonify a mel-band gain on the input's STFT, at the input's RMS level; its log-mel."""
         g = tf.clip_by_value(tf.einsum("bmt,fm->btf", gain_db, weights), -max_gain, max_gain)
-        y = ops.istft(spec * tf.cast(tf.pow(10.0, g / 20.0), tf.complex64), n_samples, inverse_envelope)
+        amplitude = tf.pow(10.0, g / 20.0)
+        y = ops.istft(spec * tf.complex(amplitude, tf.zeros_like(amplitude)), n_samples, inverse_envelope)
         y = y * (level / (tf.sqrt(tf.reduce_mean(tf.square(y), axis=1, keepdims=True)) + EPS))
         return ops.log_mel(y)
 

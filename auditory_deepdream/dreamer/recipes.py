@@ -238,7 +238,7 @@ def dream(audio_in, *, model, objective: Objective, settings: AudioSettings | No
         of on free log-mel values (the dissertation's ascent, whose gain mostly does not
         survive sonification). The CLI and :func:`~.full_rate.dream_file` use it.
     strength : float, optional
-        Target spectral change in dB (:func:`~.gain.spectral_change` of what is heard):
+        Target spectral change in dB (:func:`~.result.spectral_change` of what is heard):
         the ascent runs until it is reached (at most ``max_steps``) instead of ``steps``.
         Waveform and consistent mel dreams.
     max_steps : int

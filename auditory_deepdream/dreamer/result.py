@@ -16,7 +16,32 @@ from .. import audio
 from .activations import Dreamer
 from .objectives import Objective
 
-__all__ = ["DreamResult", "survival", "build_result"]
+__all__ = ["DreamResult", "survival", "spectral_change", "build_result"]
+
+# bins this far below the input's loudest band count as silence when measuring change
+CHANGE_FLOOR_DB = 80.0
+
+
+def spectral_change(mel_before, mel_after, *, floor_db: float = CHANGE_FLOOR_DB) -> np.ndarray:
+    """Mean absolute log-mel difference in dB over bins that are not silent in both.
+
+    Parameters
+    ----------
+    mel_before, mel_after : np.ndarray [shape=(batch, n_mels, n_frames)]
+    floor_db : float
+        Bins more than this far below the input's loudest bin, in both spectrograms,
+        are left out (silence changing from -100 to -90 dB is not heard).
+
+    Returns
+    -------
+    change_db : np.ndarray [shape=(batch,)]
+    """
+    a, b = np.asarray(mel_before, np.float32), np.asarray(mel_after, np.float32)
+    floor = a.max(axis=(-2, -1), keepdims=True) - floor_db
+    heard = (a > floor) | (b > floor)
+    diff = np.abs(np.maximum(b, floor) - np.maximum(a, floor))
+    return (np.sum(diff * heard, axis=(-2, -1)) / np.maximum(np.sum(heard, axis=(-2, -1)), 1)).astype(np.float32)
+
 
 
 @dataclass
@@ -48,7 +73,8 @@ class DreamResult:
         The same fraction measured before loudness matching: what the sonification
         alone keeps (dreams that raise overall level lose the rest to the level match).
     spectral_change_db : np.ndarray [shape=(batch,)]
-        Mean absolute log-mel difference between output and input.
+        :func:`spectral_change` from input to output: mean absolute log-mel difference
+        in dB over the bins that are not silent (the measure ``strength`` aims at).
     loudness_in_db, loudness_out_db : np.ndarray [shape=(batch,)]
         RMS level in dBFS.
     history : np.ndarray [shape=(steps * octaves, batch)]
@@ -161,7 +187,7 @@ def build_result(dreamer: Dreamer, objective: Objective, *, audio_in, audio_out,
         at_dream = dreamer.evaluate(dreamed, objective)
         after = dreamer.evaluate(mel_after, objective)
         kept = survival(before, at_dream, dreamer.evaluate(audio.encode(sonified, settings=s), objective))
-        change = np.mean(np.abs(mel_after - mel), axis=(-2, -1))
+        change = spectral_change(mel, mel_after)
     else:  # the sound alone: no re-encoding, no objective evaluations
         mel_after = None
         before = at_dream = after = kept = change = np.full(len(mel), np.nan, dtype=np.float32)
