@@ -25,7 +25,7 @@ from ..errors import DreamError
 from .activations import Dreamer, run_compiled
 from .ascent import EPS, _check_finite, ascent_step
 from .objectives import Objective, match_batch
-from .result import CHANGE_FLOOR_DB, spectral_change
+from .result import CHANGE_FLOOR_DB
 from .sonification import _bin_weights
 from .transforms import compose
 
