@@ -66,7 +66,7 @@ def resolve_sonify(domain: str, sonify: str | None, *, octaves: int, consistent:
     if consistent and octaves != 1:
         raise DreamError("Octaves rescale the spectrogram in time, which a consistent mel dream (a gain on "
                          "the clip's own STFT) cannot do; use octaves=1, or consistent=False for the "
-                         "free mel ascent.")
+                         "free mel ascent (--free --steps N in the CLI).")
     if sonify not in SONIFICATIONS:
         raise DreamError(f"Unknown sonification {sonify!r}; choose one of {list(SONIFICATIONS)}.")
     return sonify
