@@ -44,6 +44,28 @@ def crossover_weights(freqs, *, start_hz: float, stop_hz: float) -> np.ndarray:
     return (0.5 + 0.5 * np.cos(np.pi * pos)).astype(np.float32)
 
 
+def _band_weights(settings: AudioSettings, *, sample_rate: int, n_fft: int, crossover: tuple):
+    """Crossover weights over the STFT bins at ``sample_rate`` (1 inside the model's band, 0 above).
+
+    None when the model hears the whole band at ``sample_rate`` (no crossover needed).
+    """
+    edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
+    if edge >= sample_rate / 2:
+        return None
+    return crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+                             start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
+
+
+def _in_model_band(change: np.ndarray, *, settings: AudioSettings, sample_rate: int, crossover: tuple,
+                   n_fft: int) -> np.ndarray:
+    """``change`` low-passed to the model's band with the crossover (unchanged when it covers all)."""
+    weights = _band_weights(settings, sample_rate=sample_rate, n_fft=n_fft, crossover=crossover)
+    if weights is None:
+        return change
+    spec = librosa.stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
+    return librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=change.shape[-1])
+
+
 def _resample(y: np.ndarray, orig_sr: int, target_sr: int, length: int | None = None) -> np.ndarray:
     if orig_sr == target_sr:
         out = np.asarray(y, dtype=np.float32)
@@ -114,13 +136,7 @@ def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
         envelope=envelope, progress=progress)
     y = match_batch(y, objective)
     change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)
-    edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
-    if edge < sample_rate / 2:
-        hop = n_fft // 4
-        weights = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
-                                    start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
-        spec = librosa.stft(change, n_fft=n_fft, hop_length=hop) * weights[:, None]
-        change = librosa.istft(spec, n_fft=n_fft, hop_length=hop, length=n)
+    change = _in_model_band(change, settings=s, sample_rate=sample_rate, crossover=crossover, n_fft=n_fft)
     out = soft_limit(y + change)
     heard = _resample(out, sample_rate, s.sample_rate, length=low.shape[-1])
     return build_result(dreamer, objective, audio_in=y, audio_out=out, sample_rate=sample_rate, mel=mel,
@@ -184,9 +200,9 @@ def gain_at_rate(gain_mel, *, settings: AudioSettings, sample_rate: int, n_frame
     t_model = np.arange(per_bin.shape[-1]) * settings.hop_length / settings.sample_rate
     t_out = np.arange(n_frames) * hop / sample_rate
     out = _interp_axis(_interp_axis(per_bin, f_model, f_out, 0), t_model, t_out, 1)
-    edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
-    if edge < sample_rate / 2:
-        out = out * crossover_weights(f_out, start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)[:, None]
+    weights = _band_weights(settings, sample_rate=sample_rate, n_fft=n_fft, crossover=crossover)
+    if weights is not None:
+        out = out * weights[:, None]
     return out.astype(np.float32)
 
 
@@ -199,17 +215,8 @@ def _loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, cros
     rest; the rest is scaled by a factor found by the secant method on integrated loudness.
     Returns ``(out, its integrated loudness)``.
     """
-    edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
-    if high is not None:
-        pass
-    elif edge < sample_rate / 2:
-        n_fft = 4096
-        w = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
-                              start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
-        spec = librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4) * (1.0 - w)[:, None]
-        high = librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=y.shape[-1])
-    else:
-        high = np.zeros_like(out)
+    if high is None:
+        high = y - _in_model_band(y, settings=settings, sample_rate=sample_rate, crossover=crossover, n_fft=4096)
     band = out - high
 
     def loudness(log_gain):
@@ -345,22 +352,14 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
                          level_db=level_db)
         out = librosa.istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop,
                             length=n)
-        edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
+        weights = _band_weights(s, sample_rate=sample_rate, n_fft=n_fft, crossover=crossover)
         high = np.zeros_like(out)
-        if edge < sample_rate / 2:  # the band the model never heard, exactly as the dream left it
-            w = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
-                                  start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
-            high = librosa.istft(spec * (1.0 - w)[:, None], n_fft=n_fft, hop_length=hop, length=n)
+        if weights is not None:  # the band the model never heard, exactly as the dream left it
+            high = librosa.istft(spec * (1.0 - weights)[:, None], n_fft=n_fft, hop_length=hop, length=n)
     else:
         high = None
         change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)[0]
-        edge = min(float(s.fmax or s.sample_rate / 2), s.sample_rate / 2)
-        if edge < sample_rate / 2:
-            n_fft = 4096
-            weights = crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
-                                        start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
-            spec = librosa.stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
-            change = librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=n)
+        change = _in_model_band(change, settings=s, sample_rate=sample_rate, crossover=crossover, n_fft=4096)
         out = y + change[None]
     mode = audio.parse_loudness(loudness)
     lufs_in, lufs_out = audio.integrated_loudness(y, sample_rate=sample_rate), None
