@@ -11,7 +11,9 @@ The package follows the pipeline; each part is named for what it holds:
 ``training``   one training run, scoring, the model card, run logs, Bayesian search, several machines
 ``dreamer``    objectives, gradient ascent, transforms and sonification
 ``classify``   naming the instrument family of a clip
-``display``, ``widgets``  spectrogram pictures and the slider auditioner
+``display``, ``widgets``  spectrogram pictures and plots, and the slider auditioner
+``players``    compressed (MP3) audio players with a spectrogram beside, for notebooks
+``gallery``    the static HTML gallery of the executed notebooks
 ``cli``        the ``auditory-deepdream`` command; ``cluster``: Dask clusters
 
 TensorFlow is imported only by the modules that need it, so ``import
@@ -24,6 +26,7 @@ from .errors import (
     ClusterError,
     DatasetError,
     DreamError,
+    GalleryError,
     ModelError,
     SettingsMismatchError,
 )
@@ -41,4 +44,5 @@ __all__ = [
     "ModelError",
     "DreamError",
     "ClusterError",
+    "GalleryError",
 ]

@@ -29,7 +29,7 @@ class Budget:
     smoke : bool
         True for the small CI budget.
     dataset_preset : str
-        SoundFont dataset preset to render and build (``small`` or ``full``).
+        SoundFont dataset preset to render and build (``small`` under CI, ``demo`` at full budget).
     epochs : int
         Training epochs.
     search_trials : int
@@ -56,5 +56,5 @@ def budget() -> Budget:
     if is_smoke():
         return Budget(smoke=True, dataset_preset="small", epochs=1, search_trials=2, dream_steps=3,
                       long_seconds=8.0, griffin_lim_iters=4)
-    return Budget(smoke=False, dataset_preset="small", epochs=8, search_trials=4, dream_steps=50,
+    return Budget(smoke=False, dataset_preset="demo", epochs=5, search_trials=4, dream_steps=50,
                   long_seconds=60.0, griffin_lim_iters=32)

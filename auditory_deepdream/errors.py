@@ -13,6 +13,7 @@ __all__ = [
     "ModelError",
     "DreamError",
     "ClusterError",
+    "GalleryError",
 ]
 
 
@@ -44,3 +45,8 @@ class DreamError(AuditoryDeepDreamError):
 class ClusterError(AuditoryDeepDreamError):
     """A Dask scheduler cannot be reached or has no workers, or its workers kept dying
     (a job that was cut short this way resumes when run again)."""
+
+
+class GalleryError(AuditoryDeepDreamError):
+    """The notebook gallery cannot be built: a notebook is not executed, embeds WAV audio or
+    cannot be read, the notebook folder is missing or empty, or nbconvert is not installed."""

@@ -53,6 +53,10 @@ __all__ = [
 ]
 
 _DB_OFFSET, _DB_SCALE = 50.0, 50.0  # maps [-100, 0] dB to [-1, 1]
+# Keras' default batch-norm momentum (0.99) needs ~500 steps before the moving statistics
+# used at inference match the batches'; a short run (a search trial on a small store: ~50
+# steps an epoch) then predicts one class for everything in evaluation. 0.9 settles in ~50.
+BN_MOMENTUM = 0.9
 
 
 @keras.saving.register_keras_serializable(package="auditory_deepdream")
@@ -109,7 +113,7 @@ def build_conv_blocks(hp: dict, *, settings: AudioSettings) -> keras.Model:
         for b in range(1, _int(hp, f"blocks_stage{s}", 1) + 1):
             x = layers.Conv2D(max(4, int(filters * width)), 3, padding="same", activation="relu",
                               name=f"stage{s}_conv{b}")(x)
-            x = layers.BatchNormalization(name=f"stage{s}_bn{b}")(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"stage{s}_bn{b}")(x)
         x = layers.MaxPooling2D(2, padding="same", name=f"stage{s}_pool")(x)
         x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"stage{s}_dropout")(x)
     return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="conv_blocks"), hp)
@@ -124,7 +128,7 @@ def build_vgg_like(hp: dict, *, settings: AudioSettings) -> keras.Model:
         for c in (1, 2):
             x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"stage{s}_conv{c}")(x)
             x = layers.Dropout(float(hp.get("conv_dropout", 0.1)), name=f"stage{s}_dropout{c}")(x)
-        x = layers.BatchNormalization(name=f"stage{s}_bn")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"stage{s}_bn")(x)
         x = layers.MaxPooling2D(2, padding="same", name=f"stage{s}_pool")(x)
         filters *= 2
     return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="vgg_like"), hp)
@@ -140,11 +144,11 @@ def build_timbre(hp: dict, *, settings: AudioSettings) -> keras.Model:
     inp, x = _input(settings)
     x = layers.Conv2D(_int(hp, "timbre_filters", 64, low=4), (settings.n_mels, _int(hp, "time_kernel", 3)),
                       padding="valid", activation="relu", name="timbre_conv")(x)
-    x = layers.BatchNormalization(name="timbre_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="timbre_bn")(x)
     filters = _int(hp, "timbre_filters", 64, low=4)
     for c in range(1, _int(hp, "n_time_convs", 2) + 1):
         x = layers.Conv2D(filters, (1, 3), padding="same", activation="relu", name=f"time_conv{c}")(x)
-        x = layers.BatchNormalization(name=f"time_bn{c}")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"time_bn{c}")(x)
         x = layers.MaxPooling2D((1, 2), padding="same", name=f"time_pool{c}")(x)
         x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"time_dropout{c}")(x)
     return _compile(keras.Model(inp, _head(x, hp, _n_classes(hp)), name="timbre"), hp)
@@ -161,7 +165,7 @@ def build_freq_preserving(hp: dict, *, settings: AudioSettings) -> keras.Model:
     filters = _int(hp, "base_filters", 16, low=4)
     for s in range(1, _int(hp, "n_stages", 3) + 1):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"stage{s}_conv1")(x)
-        x = layers.BatchNormalization(name=f"stage{s}_bn")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"stage{s}_bn")(x)
         x = layers.MaxPooling2D((1, 2), padding="same", name=f"stage{s}_time_pool")(x)
         x = layers.Dropout(float(hp.get("dropout", 0.25)), name=f"stage{s}_dropout")(x)
         filters = min(filters * 2, 128)
@@ -302,7 +306,8 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     return model, model_settings, card
 
 
-def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | None = None) -> keras.Model:
+def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | None = None,
+                           seed: int = 0) -> keras.Model:
     """The dissertation's proof of concept (section 4.1): InceptionV3 on a mel spectrogram.
 
     The log-mel input fills the first colour channel (scaled like an image) and the other
@@ -316,6 +321,8 @@ def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | Non
         Fixes ``n_mels`` (must be at least 75, InceptionV3's smallest input).
     weights : path-like, optional
         Local ImageNet weight file (no top).
+    seed : int
+        Seeds Keras before building, so the random initial weights are the same every run.
 
     Returns
     -------
@@ -329,6 +336,7 @@ def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | Non
         raise ModelError(f"No ImageNet weight file at {weights}. Download "
                          "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 elsewhere and "
                          "pass its path, or pass weights=None for random weights.")
+    keras.utils.set_random_seed(seed)
     inp = keras.Input(shape=(settings.n_mels, None, 1), name="mel_db")
     # ImageNet Inception expects [-1, 1]; dB [-100, 0] maps there, then zeros in two channels
     x = layers.Rescaling(1.0 / _DB_SCALE, offset=_DB_OFFSET / _DB_SCALE, name="input_scaling")(inp)

@@ -18,19 +18,18 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, fields, replace
 
 import ipywidgets
 import numpy as np
-import soundfile as sf
 
 from . import audio, models
 from .display import figure_png, plot_before_after
 from .dreamer import OBJECTIVE_KINDS, SOUND_PATHS, Dreamer, DreamResult, audition_layer, dream, make_objective
 from .errors import AuditoryDeepDreamError
+from .players import compressed_audio
 
-__all__ = ["AuditionState", "Auditioner", "wav_bytes"]
+__all__ = ["AuditionState", "Auditioner"]
 
 
 @dataclass(frozen=True)
@@ -48,18 +47,6 @@ class AuditionState:
     family: int = 0
     sound_path: str = "original"
     seed: int = 0
-
-
-def wav_bytes(y, *, sample_rate: int) -> bytes:
-    """A mono waveform as 16-bit WAV file bytes (what an ipywidgets.Audio player takes).
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n_samples,)]
-    """
-    buf = io.BytesIO()
-    sf.write(buf, np.clip(np.asarray(y, dtype=np.float32), -1, 1), sample_rate, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
 
 
 class Auditioner:
@@ -81,12 +68,17 @@ class Auditioner:
                  step_size: float = 1.0, prefetch_filters: int = 64):
         self.y = audio.check_audio(y)
         self.dreamer = dreamer
-        self.layers = list(dreamer.info.layer_filters)
-        if not self.layers:
+        every = list(dreamer.info.layer_filters)
+        if not every:
             raise AuditoryDeepDreamError("This model has no feature-map layers to audition.")
-        convs = models.conv_layer_names(dreamer.model)
-        start = layer or (convs[0] if convs else self.layers[0])
+        # the dropdown offers the convolutions: batch-norm, pooling and dropout outputs are
+        # the same feature maps rescaled, subsampled or (at inference) passed through
+        convs = [name for name in models.conv_layer_names(dreamer.model) if name in dreamer.info.layer_filters]
+        self.layers = convs or every
+        start = layer or self.layers[0]
         dreamer.info.filters(start)
+        if start not in self.layers:  # a layer asked for by name is offered too
+            self.layers.append(start)
         self.state = AuditionState(layer=start, steps=int(steps), step_size=float(step_size))
         self.prefetch_filters = int(prefetch_filters)
         self.cache: dict = {}
@@ -148,7 +140,15 @@ class Auditioner:
         return self.cache[key]
 
     def views(self, state: AuditionState | None = None) -> dict:
-        """What the widget shows: PNG of before/after spectrograms, two WAVs, a summary line."""
+        """What the widget shows.
+
+        Returns
+        -------
+        views : dict
+            ``png`` (before/after spectrograms), ``before_audio`` and ``after_audio`` (MP3
+            bytes of the input and the dream, first 15 s, see
+            :func:`~auditory_deepdream.players.compressed_audio`) and ``text`` (a summary line).
+        """
         state = state or self.state
         res = self.result(state)
         sr = self.dreamer.settings.sample_rate
@@ -159,8 +159,8 @@ class Auditioner:
         text = (f"objective {s['objective_before']:.3g} → {s['objective_dreamed']:.3g} (dreamed), "
                 f"{s['objective_after']:.3g} heard; survival {survival}; "
                 f"spectral change {s['spectral_change_db']:.1f} dB")
-        return {"png": figure_png(fig), "before_wav": wav_bytes(res.input_audio, sample_rate=sr),
-                "after_wav": wav_bytes(res.audio, sample_rate=sr), "text": text}
+        return {"png": figure_png(fig), "before_audio": compressed_audio(res.input_audio, sample_rate=sr),
+                "after_audio": compressed_audio(res.audio, sample_rate=sr), "text": text}
 
     def refresh(self, *_):
         """Recompute the views for the current state and push them into the controls."""
@@ -171,8 +171,8 @@ class Auditioner:
             c["status"].value = f"error: {exc}"
             return
         c["image"].value = views["png"]
-        c["before"].value = views["before_wav"]
-        c["after"].value = views["after_wav"]
+        c["before"].value = views["before_audio"]
+        c["after"].value = views["after_audio"]
         c["status"].value = views["text"]
 
     # -------------------------------------------------------------------- widget
@@ -196,8 +196,8 @@ class Auditioner:
             "sound_path": ipywidgets.ToggleButtons(options=list(SOUND_PATHS), value=st.sound_path,
                                                    description="sound"),
             "image": ipywidgets.Image(format="png"),
-            "before": ipywidgets.Audio(format="wav", autoplay=False),
-            "after": ipywidgets.Audio(format="wav", autoplay=False),
+            "before": ipywidgets.Audio(format="mpeg", autoplay=False),  # MP3: MIME audio/mpeg
+            "after": ipywidgets.Audio(format="mpeg", autoplay=False),
             "status": ipywidgets.Label(),
         }
 
@@ -214,6 +214,8 @@ class Auditioner:
                 self.refresh()
             return handler
 
+        for name, control in c.items():  # stable handles (e.g. for the browser test): .auditioner-filter, ...
+            control.add_class(f"auditioner-{name}")
         c["layer"].observe(on_layer, names="value")
         for name in ("filter", "steps", "step_size", "objective", "family", "sound_path"):
             c[name].observe(on_control(name), names="value")

@@ -1,9 +1,22 @@
-"""Before/after spectrogram figures render headless and are written atomically."""
+"""Figures render headless, draw the right data (lines, bars, spans, thresholds) and say
+clearly what is wrong with bad input; the before/after PNG is written atomically."""
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from auditory_deepdream import audio
-from auditory_deepdream.display import figure_png, plot_before_after, save_before_after
+from auditory_deepdream.display import (
+    figure_png,
+    plot_before_after,
+    plot_history,
+    plot_objective,
+    plot_speeds,
+    plot_survival,
+    plot_waveform_trim,
+    save_before_after,
+)
+from auditory_deepdream.errors import AudioInputError, AuditoryDeepDreamError, DreamError, ModelError
 
 
 def test_before_after_figure(cello, settings, tmp_path):
@@ -19,3 +32,114 @@ def test_before_after_figure(cello, settings, tmp_path):
     assert figure_png(fig)[:4] == b"\x89PNG"
     path = save_before_after(tmp_path / "a" / "x.png", mel[None], mel[None], settings=settings)
     assert path.read_bytes()[:4] == b"\x89PNG" and not list(path.parent.glob(".*tmp*"))
+
+
+# ------------------------------------------------------------------ plot helpers
+def _history(epochs, offset):
+    e = np.arange(epochs)
+    return pd.DataFrame({"epoch": e, "loss": 1.0 / (e + 1) + offset, "accuracy": 0.5 + 0.05 * e,
+                         "val_loss": 1.2 / (e + 1) + offset, "val_accuracy": 0.4 + 0.05 * e + offset})
+
+
+def test_plot_history_one_panel_per_metric_one_line_per_run(tmp_path):
+    csv = tmp_path / "model_2.csv"
+    _history(5, 0.2).to_csv(csv, index=False)
+    fig = plot_history({"model_1": _history(3, 0.0), "model_2": csv})
+    assert len(fig.axes) == 2
+    for ax, metric in zip(fig.axes, ("val_loss", "val_accuracy")):
+        assert [line.get_label() for line in ax.lines] == ["model_1", "model_2"]
+        assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == metric
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["model_1", "model_2"]
+        np.testing.assert_allclose(ax.lines[1].get_ydata(), _history(5, 0.2)[metric])  # read back from the CSV
+        np.testing.assert_array_equal(ax.lines[1].get_xdata(), np.arange(5))
+    assert fig.axes[0].get_title() == "validation loss"
+    # a list of CSV paths names runs by file stem; one metric gives one panel
+    fig = plot_history([csv], metrics=("loss",))
+    assert len(fig.axes) == 1 and fig.axes[0].lines[0].get_label() == "model_2"
+
+
+def test_plot_history_missing_metric_is_a_clear_error():
+    with pytest.raises(ModelError, match=r"'val_auc'.*Pick metrics="):
+        plot_history({"m": _history(3, 0.0)}, metrics=("val_loss", "val_auc"))
+    with pytest.raises(ModelError):
+        plot_history({})
+
+
+def _survival_table():
+    rows = [{"model": m, "path": p, "layer": "conv", "survival": s}
+            for m, vals in {"conv_blocks": (0.3, 0.5, 0.95), "resnet": (0.2, 0.4, 0.92)}.items()
+            for p, s in zip(("original", "griffin-lim", "waveform"), vals)]
+    return pd.DataFrame(rows).set_index(["model", "path"])
+
+
+def test_plot_survival_grouped_bars_and_threshold():
+    fig = plot_survival(_survival_table(), threshold=0.9, order=["waveform", "original", "griffin-lim"])
+    (ax,) = fig.axes
+    assert len(ax.containers) == 3 and all(len(c) == 2 for c in ax.containers)  # 3 paths × 2 models
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["waveform", "original", "griffin-lim"]
+    np.testing.assert_allclose([b.get_height() for b in ax.containers[0]], [0.95, 0.92])  # waveform bars
+    np.testing.assert_allclose([b.get_height() for b in ax.containers[2]], [0.5, 0.4])  # griffin-lim bars
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["conv_blocks", "resnet"]
+    (line,) = ax.lines
+    assert line.get_linestyle() == "--" and tuple(line.get_ydata()) == (0.9, 0.9)
+    assert ax.get_ylabel() == "activation gain that survives"
+    # an already-unstacked (wide) frame draws the same bars; no threshold draws no line
+    wide = _survival_table()["survival"].unstack("path")
+    fig = plot_survival(wide, threshold=None)
+    assert len(fig.axes[0].containers) == 3 and not fig.axes[0].lines
+
+
+def test_plot_survival_errors():
+    with pytest.raises(DreamError, match="survival"):
+        plot_survival(_survival_table().drop(columns="survival"))
+    with pytest.raises(DreamError, match="'sideways'"):
+        plot_survival(_survival_table(), order=["original", "sideways"])
+
+
+def test_plot_objective_averages_the_batch():
+    history = np.array([[1.0, 3.0], [2.0, 4.0], [5.0, 7.0]])
+    fig = plot_objective(history)
+    (ax,) = fig.axes
+    (line,) = ax.lines
+    np.testing.assert_allclose(line.get_ydata(), [2.0, 3.0, 6.0])
+    np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2])
+    assert ax.get_xlabel() == "step" and line.get_marker() not in (None, "None", "")
+    np.testing.assert_allclose(plot_objective([1.0, 2.0]).axes[0].lines[0].get_ydata(), [1.0, 2.0])
+    with pytest.raises(DreamError, match="steps=0"):
+        plot_objective(np.zeros((0, 2)))
+
+
+def test_plot_waveform_trim_shades_the_kept_span(settings):
+    sr = settings.sample_rate
+    y = np.zeros(2 * sr, np.float32)
+    y[sr // 2: sr] = 0.5 * np.sin(np.arange(sr // 2) / 3)
+    fig = plot_waveform_trim(y, (0.5, 1.0), sample_rate=sr)
+    (ax,) = fig.axes
+    (line,) = ax.lines
+    assert line.get_xdata()[-1] == pytest.approx(2.0, abs=1e-3) and len(line.get_ydata()) == len(y)
+    (span,) = ax.patches
+    xs = ax.transData.inverted().transform(span.get_verts())[:, 0]
+    assert (xs.min(), xs.max()) == pytest.approx((0.5, 1.0))
+    assert ax.get_xlabel() == "time (s)" and "kept by trim" in span.get_label()
+    with pytest.raises(AudioInputError, match="span inside"):
+        plot_waveform_trim(y, (1.0, 3.0), sample_rate=sr)
+    with pytest.raises(AudioInputError, match="span inside"):
+        plot_waveform_trim(y, (1.0, 0.5), sample_rate=sr)
+    with pytest.raises(AudioInputError):
+        plot_waveform_trim(np.zeros((2, 100)), (0.0, 0.001), sample_rate=sr)
+
+
+def test_plot_speeds_log_bars_in_order():
+    speeds = {"librosa": 2.0e6, "tf.signal": 3.0e7, "griffin-lim": 5.0e4}
+    fig = plot_speeds(speeds)
+    (ax,) = fig.axes
+    bars = ax.containers[0]
+    assert len(bars) == 3 and [b.get_width() for b in bars] == list(speeds.values())
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "samples / s (log scale)"
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(speeds)
+    assert bars[0].get_y() < bars[2].get_y() and ax.yaxis_inverted()  # first entry drawn on top
+    assert plot_speeds({"a": 1.0}, unit="notes / s").axes[0].get_xlabel() == "notes / s (log scale)"
+    for bad in ({}, {"a": 0.0}, {"a": float("nan")}, {"a": "fast"}):
+        with pytest.raises(AuditoryDeepDreamError):
+            plot_speeds(bad)

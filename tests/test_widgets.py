@@ -1,11 +1,14 @@
 """Auditioner callbacks: slider range follows the layer, results are cached, views render."""
 
+import io
+
 import numpy as np
 import pytest
+import soundfile as sf
 
 from auditory_deepdream import models
 from auditory_deepdream.dreamer import SOUND_PATHS, Dreamer, amplify_filter
-from auditory_deepdream.widgets import Auditioner, AuditionState, wav_bytes
+from auditory_deepdream.widgets import Auditioner, AuditionState
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +24,14 @@ def test_filter_range_follows_layer(auditioner):
     auditioner.update(layer="stage2_conv1", filter=12)
     state = auditioner.on_layer("stage1_conv1")
     assert state.filter == 7 and state.layer == "stage1_conv1"
+
+
+def test_the_layer_list_offers_convolutions_not_batch_norm_pooling_or_dropout(auditioner, settings, cello):
+    convs = models.conv_layer_names(auditioner.dreamer.model)
+    assert auditioner.layers == convs and len(convs) == 4
+    assert auditioner.widget().children  # builds with that list
+    named = Auditioner(cello[:2048], dreamer=auditioner.dreamer, layer="stage2_pool", steps=1)
+    assert named.layers == convs + ["stage2_pool"] and named.state.layer == "stage2_pool"
 
 
 def test_results_are_cached_and_one_batched_run_fills_a_layer(auditioner):
@@ -51,9 +62,15 @@ def test_layer_and_class_objectives_ignore_unused_controls(auditioner):
 
 
 def test_views_and_widget(auditioner):
-    views = auditioner.views(AuditionState(layer="stage1_conv1", filter=0, steps=2))
+    state = AuditionState(layer="stage1_conv1", filter=0, steps=2)
+    views = auditioner.views(state)
     assert views["png"][:4] == b"\x89PNG"
-    assert views["before_wav"][:4] == b"RIFF" and views["after_wav"][:4] == b"RIFF"
+    res = auditioner.result(state)
+    for key, expected in (("before_audio", res.input_audio), ("after_audio", res.audio)):
+        assert views[key][0] == 0xFF and views[key][1] >> 5 == 0b111  # an MPEG frame sync, not RIFF/WAV
+        heard, rate = sf.read(io.BytesIO(views[key]))
+        assert rate == auditioner.dreamer.settings.sample_rate and len(heard) == len(expected)
+        assert np.corrcoef(heard, expected)[0, 1] > 0.9  # the same sound, lossily coded
     assert "survival" in views["text"]
     ui = auditioner.widget()
     controls = auditioner._controls
@@ -62,6 +79,8 @@ def test_views_and_widget(auditioner):
     controls["layer"].value = "stage1_conv1"
     assert controls["filter"].max == 7
     assert controls["image"].value[:4] == b"\x89PNG"
+    assert controls["before"].format == controls["after"].format == "mpeg"  # served as audio/mpeg
+    assert controls["after"].value[:4] == views["after_audio"][:4] != b"RIFF"
     assert controls["layer"] in ui.children[0].children and controls["sound_path"] in ui.children
     assert list(controls["sound_path"].options) == list(SOUND_PATHS)
 
@@ -80,13 +99,3 @@ def test_error_is_shown_not_raised(auditioner):
     auditioner.refresh()
     assert auditioner._controls["status"].value.startswith("error:")
     auditioner.update(objective="filter", family=0)
-
-
-def test_wav_bytes_roundtrip():
-    import io
-
-    import soundfile as sf
-
-    y = np.sin(np.linspace(0, 100, 2000)).astype(np.float32) * 0.5
-    back, sr = sf.read(io.BytesIO(wav_bytes(y, sample_rate=8000)))
-    assert sr == 8000 and np.max(np.abs(back - y)) < 1e-3

@@ -12,11 +12,12 @@ import argparse
 import sys
 
 from ..errors import AuditoryDeepDreamError
-from . import classify, data, dream, train
+from . import classify, data, dream, gallery, train
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-# In the order ``--help`` lists them: the README's pipeline, then the dream commands, then classify.
+# In the order ``--help`` lists them: the README's pipeline, then the dream commands, then classify,
+# then the notebook gallery.
 COMMANDS = (
     dream.add_quickstart,
     data.add_render_soundfont,
@@ -26,6 +27,7 @@ COMMANDS = (
     dream.add_dream,
     dream.add_layers,
     classify.add_classify,
+    gallery.add_gallery,
 )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..cluster import dask_client
 from ..dataset import (
     DATASET_PRESETS,
+    RENDER_PRESETS,
     build_dataset,
     build_default_dataset,
     default_render_config,
@@ -43,7 +44,7 @@ def add_render_soundfont(sub):
     p.add_argument("--out", help="output folder (gets examples.json and audio/)")
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
-    p.add_argument("--preset", choices=["small", "full"], default="small",
+    p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
                         "ontology keeps, every 3rd semitone, 3 velocities (default: small)")
     p.add_argument("--programs", type=int, nargs="+", metavar="N",
@@ -88,7 +89,7 @@ def add_build_dataset(sub):
                     "hop from K-means, time-stretch for small families), encode log-mel "
                     "spectrograms and write a resumable feature store. Without source folders, "
                     "--preset renders the default SoundFonts first (small: TimGM6mb only, about a "
-                    "minute; full: every installed GM SoundFont except the held-out one).",
+                    "minute; demo: every kept TimGM6mb program at five pitches; full: every installed GM SoundFont except the held-out one).",
         epilog="examples:\n"
                "  auditory-deepdream build-dataset --out out/datasets/small --preset small\n"
                "  auditory-deepdream build-dataset --out out/datasets/default --preset full \\\n"
@@ -103,7 +104,7 @@ def add_build_dataset(sub):
                    help="Philharmonia sample library: one folder per instrument")
     p.add_argument("--soundfont-dir", action="append", default=[], metavar="DIR",
                    help="a folder written by `render-soundfont`")
-    p.add_argument("--preset", choices=["small", "full"], default="small",
+    p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="with no source folders: render and build the default dataset (default: small)")
     p.add_argument("--heldout-out", metavar="DIR",
                    help="with --preset: also build the held-out (unseen SoundFont or programs) test store")

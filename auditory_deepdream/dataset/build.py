@@ -234,7 +234,7 @@ def default_render_config(preset: str, *, sample_rate: int, jobs: int) -> Render
 
     Parameters
     ----------
-    preset : {'small', 'full'}
+    preset : {'small', 'demo', 'full'}
     sample_rate : int
         Render at the training rate, so nothing is resampled.
     jobs : int
@@ -246,7 +246,7 @@ def default_render_config(preset: str, *, sample_rate: int, jobs: int) -> Render
         Unknown preset.
     """
     if preset not in RENDER_PRESETS:
-        raise DatasetError(f"Unknown preset {preset!r}; use 'small' or 'full'.")
+        raise DatasetError(f"Unknown preset {preset!r}; use one of {sorted(RENDER_PRESETS)}.")
     config = replace(RENDER_PRESETS[preset], sample_rate=sample_rate, jobs=jobs)
     return config if config.programs is not None else replace(config, programs=tuple(kept_programs()))
 
@@ -266,8 +266,9 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     ----------
     out_dir : path-like
         Training store folder.
-    preset : {'small', 'full'}
+    preset : {'small', 'demo', 'full'}
         ``small``: ten programs of TimGM6mb, four pitches, two velocities (tests/CI).
+        ``demo``: every kept program of TimGM6mb, five pitches, two velocities (notebooks).
         ``full``: every kept program, every third semitone, three velocities.
     heldout_dir : path-like, optional
         Also build the held-out store here (all segments in split ``test``, same classes).
@@ -297,7 +298,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     render_cfg = default_render_config(preset, sample_rate=settings.sample_rate, jobs=jobs)
     render_dir = Path(render_dir) if render_dir else out_dir.with_name(out_dir.name + "-audio")
     config = replace(DATASET_PRESETS[preset], jobs=jobs)
-    train_fonts, held_fonts = ([pip_soundfont()], []) if preset == "small" else default_soundfonts(soundfonts or ())
+    train_fonts, held_fonts = ([pip_soundfont()], []) if preset in ("small", "demo") else default_soundfonts(soundfonts or ())
     hold_programs = not held_fonts  # no spare SoundFont: hold out GM programs instead
     extra = {"preset": preset, "training_soundfonts": [p.name for p in train_fonts],
              "heldout": _heldout_description(train_fonts=train_fonts, held_fonts=held_fonts),

@@ -82,7 +82,8 @@ class DatasetConfig:
             raise DatasetError("notes_per_chunk and jobs must be at least 1.")
 
 
-DATASET_PRESETS = {"small": DatasetConfig(notes_per_chunk=32), "full": DatasetConfig()}
+DATASET_PRESETS = {"small": DatasetConfig(notes_per_chunk=32), "demo": DatasetConfig(notes_per_chunk=64),
+                   "full": DatasetConfig()}
 
 
 def assign_splits(notes: pd.DataFrame, *, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> pd.Series:

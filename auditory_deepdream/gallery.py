@@ -1,0 +1,322 @@
+"""A static gallery of the executed notebooks: ``docs/`` HTML a reader can open anywhere.
+
+:func:`build_gallery` turns every committed, executed notebook into one self-contained HTML
+page (nbconvert's lab template) and writes an ``index.html`` that lists them. Nothing is
+executed: the pages show the outputs committed in the notebooks, so a notebook must have
+been run first. Widget state saved in a notebook's metadata (nbclient's
+``store_widget_state``) is embedded, so the widgets (notebook 05's auditioner) are drawn
+and play in the page, with no kernel; the widget renderer is loaded from a CDN.
+
+Two things are refused, before any page is written:
+
+* a notebook whose code cells have no outputs at all (it was never executed), and
+* uncompressed WAV audio anywhere in a notebook's outputs or widget state: a gallery page
+  must stay small enough to load, so audio is embedded compressed (MP3) with
+  :mod:`auditory_deepdream.players`.
+
+Links between notebooks (``[next](05_audition.ipynb#Section)``) are rewritten to the
+pages (``05_audition.html#Section``). Run it as ``auditory-deepdream gallery`` or
+``python -m auditory_deepdream.gallery``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .atomic import atomic_path
+from .errors import GalleryError
+
+__all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "build_gallery", "format_size"]
+
+DEFAULT_TITLE = "Auditory DeepDreamer — notebook gallery"
+
+#: How to execute a notebook in place, with its widget state saved (what the gallery needs).
+EXECUTE_HINT = ("jupyter nbconvert --to notebook --execute --inplace "
+                "--ExecutePreprocessor.store_widget_state=True {path}")
+
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# A data URL or a mime-bundle key of uncompressed WAV audio.
+_WAV_DATA = re.compile(r"data:audio/(?:x-)?wave?[;,]", re.IGNORECASE)
+_WAV_MIME = re.compile(r"^audio/(?:x-)?wave?$", re.IGNORECASE)
+_HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_UUID_REF = re.compile(r"""(\bid="|getElementById\(')([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})("|'\))""")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BLOCK_START = re.compile(r"^\s{0,3}(?:#{1,6}\s|```|~~~|[-*+]\s|\d+[.)]\s|>|\||<|\$\$)")
+
+
+
+@dataclass(frozen=True)
+class _Entry:
+    number: str
+    title: str
+    summary_html: str
+    page: Path
+
+
+def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TITLE) -> list[Path]:
+    """Convert every executed notebook in a folder to an HTML page and write an index.
+
+    Parameters
+    ----------
+    notebooks : path-like, default "notebooks"
+        Folder of ``*.ipynb`` files (not searched recursively). They are converted in sorted
+        order, as committed: none is executed.
+    out : path-like, default "docs"
+        Folder the pages go to (created). Each notebook ``<stem>.ipynb`` becomes
+        ``<stem>.html``, and ``index.html`` lists them. Every file is written atomically; a
+        rerun overwrites these files, and any other file in ``out`` is left alone.
+    title : str, default :data:`DEFAULT_TITLE`
+        Heading and ``<title>`` of the index page.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The pages written, in notebook order, then ``index.html``.
+
+    Raises
+    ------
+    GalleryError
+        If nbconvert is missing, the folder holds no notebook, or a notebook cannot be read,
+        was not executed (no code cell has an output) or embeds WAV audio. Every notebook is
+        checked before any file is written, so a refusal leaves ``out`` as it was.
+
+    Notes
+    -----
+    A notebook's widget state (``metadata.widgets["application/vnd.jupyter.widget-state+json"]``,
+    saved when it is executed with ``store_widget_state``) is embedded in its page with the
+    scripts that draw the widgets; the renderer, ``@jupyter-widgets/html-manager`` 1.x (from
+    jsDelivr), and require.js are loaded from a CDN.
+    """
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+    except ImportError as exc:
+        raise GalleryError(
+            f"building the notebook gallery needs nbconvert ({exc}); install it with "
+            "pip install -e \".[notebooks]\"") from exc
+
+    folder = Path(notebooks)
+    if not folder.is_dir():
+        raise GalleryError(f"notebook folder {folder} does not exist")
+    paths = sorted(folder.glob("*.ipynb"))
+    if not paths:
+        raise GalleryError(f"no *.ipynb notebook in {folder}")
+    out = Path(out)
+
+    # Read and check every notebook before writing anything.
+    loaded, refused = [], []
+    for path in paths:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as exc:  # nbformat raises several types for a broken file
+            raise GalleryError(f"cannot read notebook {path}: {exc}") from exc
+        try:
+            _check_notebook(nb, path)
+        except GalleryError as exc:
+            refused.append((path, exc))
+        loaded.append((path, nb))
+    if refused:
+        (_, first), others = refused[0], [path.name for path, _ in refused[1:]]
+        if others:
+            raise GalleryError(f"{first} (refused too: {', '.join(others)})") from first
+        raise first
+    pages = {path.name: f"{path.stem}.html" for path in paths}
+
+    exporter = HTMLExporter(template_name="lab")
+    # ipywidgets 8 saves widget state version 2.0, which html-manager 1.x draws; "*" (the
+    # default) would follow whatever major version the CDN serves next.
+    exporter.html_manager_semver_range = "^1.0"
+    exporter.jupyter_widgets_base_url = "https://cdn.jsdelivr.net/npm/"  # what ipywidgets' embedding docs use
+    written, entries = [], []
+    for path, nb in loaded:
+        heading, summary = _heading_and_summary(nb)
+        number = _number(path.stem)
+        page_title = _strip_number(heading, number) if heading else path.stem
+        name = f"{number} · {page_title}" if number and heading else page_title
+        body, _ = exporter.from_notebook_node(
+            nb, resources={"metadata": {"name": name, "path": str(path.parent)}})
+        body = _add_back_link(_rewrite_links(_stable_ids(body)))
+        page = _write(out / pages[path.name], body)
+        written.append(page)
+        entries.append(_Entry(number, page_title, _inline_markdown(summary), page))
+    written.append(_write(out / "index.html", _index(title, entries)))
+    return written
+
+
+def _check_notebook(nb, path: Path) -> None:
+    """Refuse a notebook that was never executed or that embeds WAV audio."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    if code and not any(cell.get("outputs") for cell in code):
+        raise GalleryError(
+            f"notebook {path} has no outputs: execute it first, for example with "
+            f"{EXECUTE_HINT.format(path=path)}, then build the gallery")
+    for index, cell in enumerate(code):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if any(_WAV_MIME.match(mime) for mime in data) or _WAV_DATA.search(json.dumps(data)):
+                raise GalleryError(
+                    f"notebook {path}, code cell {index + 1}, embeds uncompressed WAV audio: audio must be "
+                    "embedded compressed with auditory_deepdream.players; re-run the notebook after "
+                    "switching its players, then build the gallery")
+    state = nb.metadata.get("widgets", {}).get(_WIDGET_STATE, {}).get("state", {})
+    for model_id, model in state.items():
+        values = model.get("state", {})
+        wav_widget = (model.get("model_name") == "AudioModel"
+                      and _WAV_MIME.match(f"audio/{values.get('format', '')}"))
+        if wav_widget or _WAV_DATA.search(json.dumps(model)):
+            raise GalleryError(
+                f"notebook {path} saves uncompressed WAV audio in its widget state (widget {model_id}, "
+                f"{model.get('model_name')}): audio must be embedded compressed with "
+                "auditory_deepdream.players; re-run the notebook after switching its players, then "
+                "build the gallery")
+
+
+def _heading_and_summary(nb) -> tuple[str, str]:
+    """The first markdown heading and the first paragraph after it ("" where missing)."""
+    text = "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    lines = text.splitlines()
+    heading, start = "", len(lines)
+    for i, line in enumerate(lines):
+        match = _HEADING.match(line)
+        if match:
+            heading, start = match.group(2), i + 1
+            break
+    paragraph = []
+    for line in lines[start:]:
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        if _BLOCK_START.match(line):
+            if paragraph:
+                break
+            continue  # a list, table, code or sub-heading before any paragraph: not a summary
+        paragraph.append(line.strip())
+    return heading, " ".join(paragraph)
+
+
+def _number(stem: str) -> str:
+    match = re.match(r"\d+", stem)
+    return match.group(0) if match else ""
+
+
+def _strip_number(heading: str, number: str) -> str:
+    """``"05 · Audition filters"`` -> ``"Audition filters"`` (the index shows the number)."""
+    if not number:
+        return heading
+    stripped = re.sub(rf"^0*{int(number)}\s*[·.:\-–—|]\s*", "", heading)
+    return stripped or heading
+
+
+def _inline_markdown(text: str) -> str:
+    """Escaped HTML of one markdown paragraph: code, bold and italics kept, links as their text."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    parts = re.split(r"(`[^`]*`)", text)
+    rendered = []
+    for part in parts:
+        if len(part) > 1 and part.startswith("`") and part.endswith("`"):
+            rendered.append(f"<code>{html.escape(part[1:-1])}</code>")
+            continue
+        part = html.escape(part, quote=False)
+        part = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", part)
+        part = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)",
+                      lambda m: f"<em>{m.group(1) or m.group(2)}</em>", part)
+        rendered.append(part)
+    return "".join(rendered)
+
+
+def _rewrite_links(page: str) -> str:
+    """Point relative links to sibling notebooks (``x.ipynb#Part``) at their pages (``x.html#Part``)."""
+    def rewrite(match):
+        url = html.unescape(match.group(3))
+        parts = urlsplit(url)
+        path = parts.path.removeprefix("./")
+        if parts.scheme or parts.netloc or "/" in path or not path.endswith(".ipynb"):
+            return match.group(0)
+        new = urlunsplit(("", "", path[:-len(".ipynb")] + ".html", parts.query, parts.fragment))
+        return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
+
+    return _HREF.sub(rewrite, page)
+
+
+def _stable_ids(page: str) -> str:
+    """Number the random ``uuid4`` ids the template gives widget and JavaScript outputs, so a
+    rebuild of an unchanged notebook writes the same page."""
+    ids = {}
+
+    def number(match):
+        new = ids.setdefault(match.group(2), f"output-{len(ids) + 1}")
+        return f"{match.group(1)}{new}{match.group(3)}"
+
+    return _UUID_REF.sub(number, page)
+
+
+def _add_back_link(page: str) -> str:
+    """A small link back to the index at the top of a page."""
+    nav = ('<nav style="font:14px system-ui,sans-serif;padding:8px 16px;border-bottom:1px solid #ddd">'
+           '<a href="index.html">&larr; all notebooks</a></nav>')
+    return re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
+
+
+def _write(path: Path, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def format_size(n: int) -> str:
+    """A byte count for people: ``"812 B"``, ``"443.3 kB"``, ``"3.5 MB"``."""
+    if n < 1000:
+        return f"{n} B"
+    if n < 1_000_000:
+        return f"{n / 1e3:.1f} kB"
+    return f"{n / 1e6:.1f} MB"
+
+
+_CSS = """
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+       max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .25rem; }
+p.lead { color: #555; margin-top: 0; }
+ol { list-style: none; padding: 0; }
+li { border-top: 1px solid #e3e3e3; padding: 1rem 0; display: flex; gap: 1rem; }
+.num { font: 600 1.4rem ui-monospace, monospace; color: #888; min-width: 2.5rem; }
+h2 { font-size: 1.15rem; margin: 0 0 .3rem; }
+h2 a { color: #0b57a4; text-decoration: none; }
+h2 a:hover { text-decoration: underline; }
+.summary { margin: 0 0 .3rem; }
+.meta { font-size: .85rem; color: #777; }
+code { font-size: .9em; background: #f3f3f3; padding: 0 .2em; border-radius: 3px; }
+"""
+
+
+def _index(title: str, entries: list[_Entry]) -> str:
+    items = []
+    for entry in entries:
+        href = html.escape(entry.page.name)
+        items.append(
+            f'<li><span class="num">{html.escape(entry.number)}</span><div>'
+            f'<h2><a href="{href}">{html.escape(entry.title)}</a></h2>'
+            + (f'<p class="summary">{entry.summary_html}</p>' if entry.summary_html else "")
+            + f'<p class="meta"><a href="{href}">{href}</a> · {format_size(entry.page.stat().st_size)}</p>'
+            f"</div></li>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n"
+        "<p class=\"lead\">The executed notebooks, with their outputs, players and widgets; "
+        "nothing needs a kernel.</p>\n"
+        "<ol>\n" + "\n".join(items) + "\n</ol>\n</body>\n</html>\n")
+
+
+if __name__ == "__main__":
+    from .cli import main
+
+    sys.exit(main(["gallery", *sys.argv[1:]]))
