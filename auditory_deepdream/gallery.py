@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .atomic import atomic_path
 from .errors import GalleryError
 
-__all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "build_gallery", "format_size"]
+__all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "SHARED_CSS", "build_gallery", "format_size"]
 
 DEFAULT_TITLE = "Auditory DeepDreamer — notebook gallery"
 
@@ -41,6 +41,9 @@ EXECUTE_HINT = ("jupyter nbconvert --to notebook --execute --inplace "
                 "--ExecutePreprocessor.store_widget_state=True {path}")
 
 _WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+#: The stylesheet every page shares (nbconvert's lab template CSS, written once).
+SHARED_CSS = "lab.css"
+_HEAD_STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.DOTALL)
 # A data URL or a mime-bundle key of uncompressed WAV audio.
 _WAV_DATA = re.compile(r"data:audio/(?:x-)?wave?[;,]", re.IGNORECASE)
 _WAV_MIME = re.compile(r"^audio/(?:x-)?wave?$", re.IGNORECASE)
@@ -77,7 +80,8 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     Returns
     -------
     list of pathlib.Path
-        The pages written, in notebook order, then ``index.html``.
+        The pages written, in notebook order, then :data:`SHARED_CSS` (the stylesheet they
+        share) and ``index.html``.
 
     Raises
     ------
@@ -133,7 +137,7 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     # default) would follow whatever major version the CDN serves next.
     exporter.html_manager_semver_range = "^1.0"
     exporter.jupyter_widgets_base_url = "https://cdn.jsdelivr.net/npm/"  # what ipywidgets' embedding docs use
-    written, entries = [], []
+    written, entries, shared = [], [], None
     for path, nb in loaded:
         heading, summary = _heading_and_summary(nb)
         number = _number(path.stem)
@@ -142,9 +146,14 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
         body, _ = exporter.from_notebook_node(
             nb, resources={"metadata": {"name": name, "path": str(path.parent)}})
         body = _add_back_link(_rewrite_links(_stable_ids(body)))
+        css, rest = _template_css(body)
+        if css and shared in (None, css):  # the template's CSS, the same on every page: one file
+            shared, body = css, rest
         page = _write(out / pages[path.name], body)
         written.append(page)
         entries.append(_Entry(number, page_title, _inline_markdown(summary), page))
+    if shared is not None:
+        written.append(_write(out / SHARED_CSS, shared))
     written.append(_write(out / "index.html", _index(title, entries)))
     return written
 
@@ -255,6 +264,23 @@ def _stable_ids(page: str) -> str:
         return f"{match.group(1)}{new}{match.group(3)}"
 
     return _UUID_REF.sub(number, page)
+
+
+def _template_css(page: str) -> tuple[str, str]:
+    """The template's stylesheets in ``<head>`` (about 280 kB, the same on every page), and
+    the page with a link to :data:`SHARED_CSS` in their place ("" and the page if none)."""
+    head_end = page.find("</head>")
+    if head_end < 0:
+        return "", page
+    head, rest = page[:head_end], page[head_end:]
+    blocks = list(_HEAD_STYLE.finditer(head))
+    if not blocks:
+        return "", page
+    first = blocks[0].start()
+    head = _HEAD_STYLE.sub("", head)
+    link = f'<link rel="stylesheet" href="{SHARED_CSS}">'
+    head = head[:first] + link + head[first:]
+    return "\n".join(b.group(1) for b in blocks), head + rest
 
 
 def _add_back_link(page: str) -> str:

@@ -95,8 +95,11 @@ def tiny(tmp_path):
 def test_a_page_plays_links_and_embeds_widget_state(tiny, tmp_path):
     out = tmp_path / "docs"
     written = build_gallery(tiny, out=out)
-    assert written == [out / "01_x.html", out / "index.html"]
+    assert written == [out / "01_x.html", out / "lab.css", out / "index.html"]
     page = (out / "01_x.html").read_text(encoding="utf-8")
+    # the template's stylesheet is written once and linked, not repeated in every page
+    assert '<link rel="stylesheet" href="lab.css">' in page and '<style type="text/css">' not in page
+    assert "--jp-" in (out / "lab.css").read_text(encoding="utf-8")
     assert "data:audio/mpeg;base64," in page
     assert 'href="02_x.html#Part"' in page and 'href="01_x.html"' in page
     assert 'href="https://example.org/y.ipynb"' in page  # not ours: left alone
@@ -135,7 +138,7 @@ def test_a_rerun_overwrites_and_leaves_other_files_alone(tiny, tmp_path):
     build_gallery(tiny, out=out)
     assert (out / "01_x.html").read_text(encoding="utf-8") == first
     assert (out / "CNAME").read_text() == "keep me"
-    assert sorted(p.name for p in out.iterdir()) == ["01_x.html", "CNAME", "index.html"]  # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == ["01_x.html", "CNAME", "index.html", "lab.css"]  # no temporaries
 
 
 def test_an_unexecuted_notebook_is_refused_by_name_and_nothing_is_written(tiny, tmp_path):
@@ -190,7 +193,7 @@ def test_cli_builds_and_prints_what_it_wrote(tiny, tmp_path, capsys):
     out = tmp_path / "docs"
     assert cli.main(["gallery", "--notebooks", str(tiny), "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert [line.split(" (")[0] for line in printed] == [f"wrote {out / '01_x.html'}", f"wrote {out / 'index.html'}"]
+    assert [line.split(" (")[0] for line in printed] == [f"wrote {out / name}" for name in ("01_x.html", "lab.css", "index.html")]
     assert all(re.search(r"\(\d+(\.\d)? (B|kB|MB)\)$", line) for line in printed)
 
 
@@ -296,8 +299,8 @@ def test_the_repository_notebooks_build(tmp_path):
                     "(auditory_deepdream.players) and re-executed notebooks")
     notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
     written = build_gallery(REPO / "notebooks", out=tmp_path / "docs")
-    assert [p.name for p in written] == [f"{p.stem}.html" for p in notebooks] + ["index.html"]
+    assert [p.name for p in written] == [f"{p.stem}.html" for p in notebooks] + ["lab.css", "index.html"]
     index = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{p.stem}.html"' in index for p in notebooks)
-    for page in written[:-1]:
+    for page in written[:-2]:
         assert "audio/wav" not in page.read_text(encoding="utf-8")
