@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from .audio.io import check_channels
 from .errors import AudioInputError, AuditoryDeepDreamError
 
 __all__ = [
@@ -101,7 +102,12 @@ def compressed_audio(y, *, sample_rate: int, format: str = "mp3",
     """
     fmt = _check_format(format)
     sample_rate = _check_rate(sample_rate)
-    y = _clip(_as_channels_first(y), sample_rate=sample_rate, max_seconds=max_seconds)
+    return _encode(_clip(_as_channels_first(y), sample_rate=sample_rate, max_seconds=max_seconds),
+                   sample_rate=sample_rate, fmt=fmt)
+
+
+def _encode(y: np.ndarray, *, sample_rate: int, fmt: str) -> bytes:
+    """:func:`compressed_audio` of audio already validated (``_as_channels_first``) and cut."""
     peak = float(np.max(np.abs(y)))
     if peak > 1.0:
         y = y / peak
@@ -159,21 +165,7 @@ def _as_channels_first(y) -> np.ndarray:
         y = y / float(np.iinfo(y.dtype).max + 1)
     elif y.dtype.kind != "f":
         raise AudioInputError(f"Audio has dtype {y.dtype}; expected float samples in [-1, 1].")
-    if y.ndim == 1:
-        y = y[None]
-    if y.ndim != 2:
-        raise AudioInputError(f"Audio has shape {y.shape}; expected (n_samples,) for mono or "
-                              "(channels, n_samples) for stereo.")
-    if y.shape[0] > 2:
-        hint = " It looks like (n_samples, channels): pass y.T." if y.shape[1] <= 2 else " Mix down to stereo."
-        raise AudioInputError(f"Audio has shape {y.shape}, i.e. {y.shape[0]} channels; players take mono "
-                              f"(n_samples,) or channels-first stereo (2, n_samples).{hint}")
-    if y.shape[1] == 0:
-        raise AudioInputError("Audio has no samples (zero length); pass a clip with sound in it.")
-    if not np.all(np.isfinite(y)):
-        raise AudioInputError("Audio has NaN or infinite samples; fix the step that produced them "
-                              "(e.g. check a dream for non-finite gradients) or use np.nan_to_num.")
-    return y.astype(np.float32, copy=False)
+    return check_channels(y, name="Audio", max_channels=2).astype(np.float32, copy=False)
 
 
 def _clip(y: np.ndarray, *, sample_rate: int, max_seconds) -> np.ndarray:
@@ -376,7 +368,7 @@ def player(y, *, sample_rate: int, title: str | None = None, max_seconds: float 
     rate = _check_rate(sample_rate)
     full = _as_channels_first(y)
     clipped = _clip(full, sample_rate=rate, max_seconds=max_seconds)
-    data = compressed_audio(clipped, sample_rate=rate, format=fmt, max_seconds=None)
+    data = _encode(clipped, sample_rate=rate, fmt=fmt)
     image = _spectrogram_png(clipped, sample_rate=rate) if spectrogram else None
     return Player(title=None if title is None else str(title), audio=data, mime=audio_mime(fmt),
                   sample_rate=rate, seconds=clipped.shape[1] / rate, total_seconds=full.shape[1] / rate,

@@ -1,5 +1,6 @@
 """Loading, checking and saving audio: formats, resampling, and clear errors for bad files."""
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +12,7 @@ from auditory_deepdream.audio import (
     EXAMPLE_CLIPS,
     AudioFormat,
     check_audio,
+    check_channels,
     example_clip,
     load_audio,
     read_audio,
@@ -184,6 +186,18 @@ def test_write_audio_clips_integer_subtypes_only(tmp_path):
     assert y.max() <= 1.0 and y.min() >= -1.0 and y[0, 1] == pytest.approx(1.0, abs=1e-4)
     y, _ = read_audio(write_audio(tmp_path / "float.wav", loud, sample_rate=22_050))
     np.testing.assert_allclose(y, loud, atol=1e-7)
+
+
+def test_check_channels_is_channels_first_and_says_what_is_wrong(cello):
+    stereo = np.stack([cello, 0.5 * cello])
+    assert check_channels(cello).shape == (1, len(cello)) and check_channels(stereo) is not None
+    assert check_channels(stereo.astype(np.float64)).dtype == np.float64  # callers cast
+    for bad, words in [(np.zeros((2, 2, 8)), "expected (n_samples,)"), (np.zeros((2, 0)), "zero length"),
+                       (stereo.T, "pass y.T"), (np.zeros((3, 100)) + 0.1, "3 channels; at most 2"),
+                       (np.array([0.1, np.inf]), "1 NaN or infinite"), (np.zeros(100), "silent")]:
+        with pytest.raises(AudioInputError, match=re.escape(words)):
+            check_channels(bad, max_channels=2, allow_silent=False)
+    assert check_channels(np.zeros(100)).shape == (1, 100)  # silence is allowed by default
 
 
 def test_write_audio_unknown_suffix_and_bad_arrays(tmp_path, cello):

@@ -23,6 +23,7 @@ from .io import (
     WRITE_FORMATS,
     AudioFormat,
     check_audio,
+    check_channels,
     example_clip,
     load_audio,
     read_audio,
@@ -35,6 +36,7 @@ from .spectral import db_to_power, encode, hann_window, istft, mel_basis, power_
 __all__ = [
     "load_audio",
     "check_audio",
+    "check_channels",
     "trim",
     "segment",
     "n_segments",

@@ -20,7 +20,7 @@ from ..atomic import atomic_path
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 
-__all__ = ["load_audio", "check_audio", "save_audio", "example_clip", "AUDIO_SUFFIXES", "EXAMPLE_CLIPS",
+__all__ = ["load_audio", "check_audio", "check_channels", "save_audio", "example_clip", "AUDIO_SUFFIXES", "EXAMPLE_CLIPS",
            "AudioFormat", "read_audio", "write_audio", "WRITE_FORMATS"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a")
@@ -144,6 +144,50 @@ def check_audio(y, *, name: str = "audio", allow_silent: bool = False) -> np.nda
     if not allow_silent and np.max(np.abs(y)) < SILENCE:
         raise AudioInputError(f"{name} is silent (all samples are zero). Use a clip with sound in it.")
     return y.astype(np.float32, copy=False)
+
+
+def check_channels(y, *, name: str = "audio", max_channels: int | None = None,
+                   allow_silent: bool = True) -> np.ndarray:
+    """Validate mono or channels-first audio and return it as ``(channels, n_samples)``.
+
+    The one check behind every function that takes several channels (writing files,
+    loudness, notebook players): wrong shape, no samples, more channels than samples
+    (an array passed as ``(n_samples, channels)``), too many channels, a non-numeric
+    dtype or NaN/inf samples. The dtype is kept; callers cast as they need.
+
+    Parameters
+    ----------
+    y : array-like [shape=(n_samples,) or (channels, n_samples)]
+    name : str
+        What to call the audio in error messages.
+    max_channels : int, optional
+        Refuse more channels than this.
+    allow_silent : bool
+        Accept an all-zero clip.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(channels, n_samples)]
+
+    Raises
+    ------
+    AudioInputError
+    """
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise AudioInputError(f"{name} has shape {y.shape}; expected (n_samples,) or (channels, n_samples).")
+    y2 = np.atleast_2d(y)
+    if y2.shape[1] == 0:
+        raise AudioInputError(f"{name} has no samples (zero length). Use a clip with sound in it.")
+    if y2.shape[0] > y2.shape[1]:
+        raise AudioInputError(
+            f"{name} has shape {y.shape}: more channels than samples. Arrays are channels "
+            "first, (channels, n_samples); pass y.T if yours is (n_samples, channels).")
+    if max_channels is not None and y2.shape[0] > max_channels:
+        raise AudioInputError(f"{name} has {y2.shape[0]} channels; at most {max_channels} are taken here. "
+                              "Mix down first.")
+    check_audio(y2.reshape(-1), name=name, allow_silent=allow_silent)  # dtype, NaN/inf, silence
+    return y2
 
 
 def save_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int) -> Path:
@@ -284,16 +328,7 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
         raise AudioInputError(
             f"Cannot write {path}: this libsndfile ({sf.__libsndfile_version__}) has no "
             f"{formats[0]} encoder. Write a .wav or .flac instead, or install libsndfile 1.1 or newer.")
-    y = np.asarray(y)
-    if y.ndim not in (1, 2):
-        raise AudioInputError(
-            f"Audio for {path} has shape {y.shape}; expected (n_samples,) or (channels, n_samples).")
-    y2 = np.atleast_2d(y)
-    if y2.shape[0] > y2.shape[1]:
-        raise AudioInputError(
-            f"Audio for {path} has shape {y.shape}: more channels than samples. Arrays are "
-            "channels first, (channels, n_samples); pass y.T if yours is (n_samples, channels).")
-    check_audio(y2.reshape(-1), name=f"Audio for {path}", allow_silent=True)
+    y2 = check_channels(y, name=f"Audio for {path}")
     fmt, subtype = formats[0], ("FLOAT" if suffix == ".wav" else None)
     if like is not None:
         subtype = None

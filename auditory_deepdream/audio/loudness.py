@@ -21,6 +21,7 @@ from scipy.ndimage import minimum_filter1d
 from scipy.signal import resample_poly
 
 from ..errors import AudioInputError
+from .io import check_channels
 
 __all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_loudness", "true_peak_db"]
 
@@ -35,24 +36,7 @@ _AIM_HIGH = 1.25  # match_loudness's later rounds step this much past the estima
 
 def _channels(y, *, name: str = "audio") -> np.ndarray:
     """``y`` as a float64 ``(channels, n_samples)`` array; AudioInputError if unusable."""
-    y = np.asarray(y)
-    if y.ndim not in (1, 2):
-        raise AudioInputError(
-            f"{name} has shape {y.shape}; expected (n_samples,) or (channels, n_samples).")
-    if not np.issubdtype(y.dtype, np.number):
-        raise AudioInputError(f"{name} has dtype {y.dtype}; expected numeric samples.")
-    y2 = np.atleast_2d(y).astype(np.float64)
-    if y2.shape[1] == 0:
-        raise AudioInputError(f"{name} has no samples (zero length). Use a clip with sound in it.")
-    if y2.shape[0] > y2.shape[1]:
-        raise AudioInputError(
-            f"{name} has shape {y.shape}: more channels than samples. Arrays are channels "
-            "first, (channels, n_samples); pass y.T if yours is (n_samples, channels).")
-    if not np.all(np.isfinite(y2)):
-        bad = int(np.count_nonzero(~np.isfinite(y2)))
-        raise AudioInputError(
-            f"{name} contains {bad} NaN or infinite samples. Replace them (np.nan_to_num) first.")
-    return y2
+    return check_channels(y, name=name).astype(np.float64)
 
 
 def _like(out: np.ndarray, y) -> np.ndarray:

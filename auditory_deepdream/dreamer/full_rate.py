@@ -326,12 +326,8 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
         raise AudioInputError("dream_channels dreams one recording; use dream() or audition_layer() for batches.")
     how = resolve_sonify(domain, sonify, octaves=octaves, consistent=consistent)
     dreamer.check(objective)
-    y = np.asarray(audio_in, dtype=np.float32)
-    mono = y.ndim == 1
-    y = np.atleast_2d(y)
-    if y.ndim != 2 or y.shape[0] > 8:
-        raise AudioInputError(f"Audio has shape {np.shape(audio_in)}; expected (channels, n_samples) with at "
-                              "most 8 channels, or (n_samples,).")
+    mono = np.ndim(audio_in) == 1
+    y = audio.check_channels(audio_in, name="Audio", max_channels=8).astype(np.float32, copy=False)
     sample_rate = int(sample_rate)
     if sample_rate <= 0:
         raise AudioInputError(f"sample_rate must be a positive number of Hz, got {sample_rate}.")
