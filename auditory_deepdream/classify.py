@@ -129,7 +129,7 @@ def _resolve_model(model, settings: AudioSettings | None):
     return keras_model, model_settings, classes
 
 
-def classify(audio_in, *, model="default", settings: AudioSettings | None = None,
+def classify(audio_in, *, model="augmented", settings: AudioSettings | None = None,
              hop_seconds: float | None = None, min_audio_fraction: float = 0.5,
              name: str | None = None) -> Classification:
     """Name the instrument family of a clip: segment it, score each segment, let them vote.
@@ -144,9 +144,11 @@ def classify(audio_in, *, model="default", settings: AudioSettings | None = None
         An audio file (read as mono, resampled to the model's rate) or a mono waveform
         already at the model's sample rate.
     model : str, path-like, tuple or Dreamer
-        A bundled model name (``"default"``), a model directory, the ``(keras model,
-        settings, card)`` that :func:`auditory_deepdream.models.load_model` returns (load
-        once to classify many clips), or a :class:`~auditory_deepdream.dreamer.Dreamer`.
+        A bundled model name (``"augmented"``, the default: the classifier trained with
+        recording and fit-time augmentation; or ``"default"``, the dreaming model), a model
+        directory, the ``(keras model, settings, card)`` that
+        :func:`auditory_deepdream.models.load_model` returns (load once to classify many
+        clips), or a :class:`~auditory_deepdream.dreamer.Dreamer`.
     settings : AudioSettings, optional
         If given, must equal the model's (:class:`SettingsMismatchError` otherwise).
     hop_seconds : float, optional

@@ -29,6 +29,7 @@ from .settings import AudioSettings
 __all__ = [
     "figure_png",
     "plot_before_after",
+    "plot_family_accuracy",
     "plot_history",
     "plot_objective",
     "plot_speeds",
@@ -350,6 +351,51 @@ def plot_speeds(speeds, *, unit: str = "samples / s", title: str | None = None):
     ax.set_xlim(values.min() / 2, values.max() * 4)  # room for the labels
     ax.invert_yaxis()
     ax.set_xlabel(f"{unit} (log scale)")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_family_accuracy(scores, *, threshold: float | None = 0.8, title: str | None = None):
+    """Grouped bars of per-family accuracy, one group per family and one bar per score set.
+
+    Parameters
+    ----------
+    scores : dict of str to dict of str to float
+        Score-set name → ``{family: accuracy}`` (e.g. a card's test and held-out
+        ``per_class_note_accuracy``). Families missing from a set get no bar.
+    threshold : float, optional
+        Draw a dashed line at this accuracy (e.g. a target).
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    AuditoryDeepDreamError
+        No score sets, or an accuracy outside [0, 1].
+    """
+    if not isinstance(scores, Mapping) or not scores or not all(isinstance(v, Mapping) for v in scores.values()):
+        raise AuditoryDeepDreamError("plot_family_accuracy takes {set name: {family: accuracy}}.")
+    families = list(dict.fromkeys(f for per in scores.values() for f in per))
+    bad = {name: f for name, per in scores.items() for f, v in per.items() if not 0.0 <= float(v) <= 1.0}
+    if bad or not families:
+        raise AuditoryDeepDreamError(f"Accuracies must lie in [0, 1]; check {bad or 'the empty sets'}.")
+    fig = Figure(figsize=(max(6.0, 0.7 * len(families) + 2), 3.4), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / len(scores)
+    x = np.arange(len(families))
+    for k, (name, per) in enumerate(scores.items()):
+        values = [float(per.get(f, np.nan)) for f in families]
+        ax.bar(x + (k - (len(scores) - 1) / 2) * width, values, width, label=str(name))
+    if threshold is not None:
+        ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1)
+    ax.set_xticks(x, families, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="lower right", fontsize="small")
     if title:
         ax.set_title(title)
     return fig

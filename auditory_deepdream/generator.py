@@ -25,6 +25,7 @@ import pandas as pd
 
 from .dataset import PITCH_CLASSES, FeatureStore
 from .errors import DatasetError
+from .mel_augment import MelAugment, augment_mel
 
 __all__ = ["InstrumentSequence", "audio_fraction", "balance", "build_index"]
 
@@ -114,7 +115,8 @@ def audio_fraction(store: FeatureStore, rows: pd.DataFrame | None = None) -> np.
 
 def build_index(store: FeatureStore, *, split: str | None = None, classes: list[str] | None = None,
                 samples_per_family: int | None = None, replace: bool = False,
-                seed: int = 0, min_audio_fraction: float = 0.0) -> pd.DataFrame:
+                seed: int = 0, min_audio_fraction: float = 0.0,
+                augmentations: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The generator's index DataFrame for (a split of) a store.
 
     Parameters
@@ -135,6 +137,10 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
     min_audio_fraction : float
         Drop segments whose share of real note (see :func:`audio_fraction`) is below this,
         e.g. 0.5 drops final segments that are mostly zero padding. 0 keeps every row.
+    augmentations : tuple of str, optional
+        Keep only segments of these store augmentations (``'none'``, ``'stretch'``,
+        ``'recording'`` for every recording copy); default all. Stores without an
+        ``augmentation`` column count as all ``'none'``.
 
     Returns
     -------
@@ -153,6 +159,12 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
         src = src[src["split"] == split]
         if src.empty:
             raise DatasetError(f"Store {store.path} has no rows in split {split!r}.")
+    if augmentations is not None:
+        kinds = (src["augmentation"].astype(str).str.rstrip("0123456789") if "augmentation" in src
+                 else pd.Series("none", index=src.index))
+        src = src[kinds.isin(list(augmentations)).to_numpy()]
+        if src.empty:
+            raise DatasetError(f"No rows of store {store.path} have augmentations {list(augmentations)}.")
     classes = list(classes or store.classes)
     src = src[src["family"].isin(classes)]
     if src.empty:
@@ -206,20 +218,22 @@ class InstrumentSequence(keras.utils.PyDataset):
     seed : int
     sample_weight : bool
         Also serve per-sample weights that give every family equal total weight.
-    augment : bool
-        Randomly change each sample's level (-12..+6 dB) and silence one band of up to
-        ``n_mels // 16`` mel bands and one run of up to ``n_frames // 6`` frames
-        (SpecAugment-style); drawn from ``(seed, epoch, batch)``, so reproducible.
+    augment : bool or MelAugment
+        Augment training batches with :func:`~auditory_deepdream.mel_augment.augment_mel`
+        (level, spectral tilt, background noise, SpecAugment masks; ``True`` means
+        ``MelAugment()``), drawn from ``(seed, epoch, batch)``, so reproducible.
     workers, use_multiprocessing, max_queue_size
         Passed to :class:`keras.utils.PyDataset`.
 
     Each item is ``x`` of shape ``(batch, n_mels, n_frames, 1)`` (float32 dB) and ``y`` of
-    shape ``(batch, n_classes)``; the last batch may be smaller.
+    shape ``(batch, n_classes)``; the last batch may be smaller. :meth:`dataset` serves the
+    same batches as a prefetching ``tf.data`` pipeline, which is what training uses.
     """
 
     def __init__(self, store: FeatureStore, index: pd.DataFrame, *, batch_size: int = 64,
                  target: str = "family", shuffle: bool = True, per_family: int | None = None,
-                 seed: int = 0, sample_weight: bool = False, augment: bool = False, workers: int = 1,
+                 seed: int = 0, sample_weight: bool = False, augment: bool | MelAugment = False,
+                 workers: int = 1,
                  use_multiprocessing: bool = False, max_queue_size: int = 10):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing,
                          max_queue_size=max_queue_size)
@@ -235,7 +249,7 @@ class InstrumentSequence(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.seed = int(seed)
         self.target = target
-        self.augment = augment
+        self.augment = MelAugment() if augment is True else (augment or None)
         self._rows = index["row"].to_numpy(dtype=np.int64)
         self._labels = np.stack(index[f"{target}_label"].to_list()).astype(np.float32)
         self._weights = None
@@ -271,27 +285,66 @@ class InstrumentSequence(keras.utils.PyDataset):
             raise IndexError(f"Batch {i} out of range 0..{len(self) - 1}.")
         return self._order[i * self.batch_size:(i + 1) * self.batch_size]
 
+    def _key(self, i: int, epoch: int | None = None) -> np.ndarray:
+        epoch = self.epoch if epoch is None else epoch
+        return np.array([self.seed, epoch * 2 ** 20 + i], dtype=np.int64)
+
     def __getitem__(self, i: int):
         pos = self.batch_positions(i)
         x = self.store.load(self._rows[pos])[..., np.newaxis]
-        if self.augment:
-            x = self._augment(x, np.random.default_rng([self.seed, self.epoch, i]))
+        if self.augment is not None:
+            x = augment_mel(x, seed=self._key(i), config=self.augment,
+                            db_floor=self.store.settings.db_floor).numpy()
         if self._weights is not None:
             return x, self._labels[pos], self._weights[pos]
         return x, self._labels[pos]
 
-    def _augment(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        floor = self.store.settings.db_floor
-        n, n_mels, n_frames, _ = x.shape
-        x = np.maximum(x + rng.uniform(-12.0, 6.0, size=(n, 1, 1, 1)).astype(np.float32), floor)
-        for j in range(n):
-            width = rng.integers(0, n_mels // 16 + 1)
-            start = rng.integers(0, n_mels - width + 1)
-            x[j, start:start + width] = floor
-            width = rng.integers(0, n_frames // 6 + 1)
-            start = rng.integers(0, n_frames - width + 1)
-            x[j, :, start:start + width] = floor
-        return x
+    def dataset(self):
+        """The batches as a ``tf.data.Dataset`` that prefetches while the model trains.
+
+        A Python generator only gathers the float16 rows from the store (the cheap part);
+        the conversion to float32 and the augmentation run inside TensorFlow, in parallel
+        with the training step, and ``prefetch`` keeps batches ready. Each pass over the
+        dataset is one epoch: it serves the current epoch's order, then moves to the next
+        epoch (as :meth:`on_epoch_end` does for Keras' ``PyDataset`` feed). The batches
+        equal ``self[i]`` of the same epoch.
+
+        Returns
+        -------
+        tf.data.Dataset
+            Elements ``(x, y)`` or ``(x, y, sample_weight)``; ``x`` float32 of shape
+            ``(batch, n_mels, n_frames, 1)``.
+        """
+        import tensorflow as tf
+
+        n_mels, n_frames = self.store.feature_shape
+        weighted = self._weights is not None
+
+        def batches():
+            # each pass serves the current epoch and moves the sequence on at its start: Keras
+            # stops after len(self) steps, so code after the last yield might never run
+            epoch, order = self.epoch, self._order
+            self.on_epoch_end()
+            for i in range(len(self)):
+                pos = order[i * self.batch_size:(i + 1) * self.batch_size]
+                w = self._weights[pos] if weighted else np.ones(len(pos), np.float32)
+                yield self.store.load(self._rows[pos], dtype=np.float16), self._labels[pos], w, self._key(i, epoch)
+
+        n_classes = self._labels.shape[1]
+        signature = (tf.TensorSpec((None, n_mels, n_frames), tf.float16),
+                     tf.TensorSpec((None, n_classes), tf.float32),
+                     tf.TensorSpec((None,), tf.float32), tf.TensorSpec((2,), tf.int64))
+        config, floor = self.augment, self.store.settings.db_floor
+
+        def to_model(x, y, w, key):
+            x = tf.cast(x, tf.float32)[..., tf.newaxis]
+            if config is not None:
+                x = augment_mel(x, seed=key, config=config, db_floor=floor)
+            return (x, y, w) if weighted else (x, y)
+
+        data = tf.data.Dataset.from_generator(batches, output_signature=signature)
+        data = data.apply(tf.data.experimental.assert_cardinality(len(self)))  # Keras then knows the steps
+        return data.map(to_model, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
     def on_epoch_end(self):
         self.epoch += 1

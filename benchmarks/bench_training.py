@@ -6,18 +6,26 @@ Writes ``benchmarks/results/training.json``. Measurements (samples/s, median of 
 generator       ``InstrumentSequence`` batches gathered from the feature store, no model
 generator_dissertation  the dissertation's generator (section 3.6): a DataFrame of paths, one
                 ``.npy`` file per segment, ``np.load`` per sample (same features, page cache warm)
-model           ``train_on_batch`` on batches already in memory (the model alone)
+model           ``train_on_batch`` on augmented batches already in memory (the model alone)
 model_deterministic  the same after ``tf.config.experimental.enable_op_determinism()``
-fit             ``model.fit`` fed by the generator (what training actually runs at)
+fit             ``model.fit`` on ``InstrumentSequence.dataset()``: the tf.data feed that training
+                uses (float16 rows gathered in Python, float32 conversion and augmentation in
+                TensorFlow, prefetched)
+fit_pydataset   ``model.fit`` on the ``InstrumentSequence`` itself (Keras' PyDataset feed, where the
+                conversion and augmentation run in the training thread)
 
-The bottleneck is the slower of ``generator`` and ``model``; ``fit`` should sit near it.
+Every timing after the first runs with op determinism on, as training does. ``fit`` should
+sit near ``model_deterministic``: the JSON's ``fit_over_train_on_batch`` is that ratio.
+The model is the bundled model's architecture (builder and hyper-parameters from its card)
+unless ``--builder`` is given.
 
-Usage: ``python benchmarks/bench_training.py [--store out/datasets/default] [--quick]``
+Usage: ``python benchmarks/bench_training.py [--store out/datasets/full] [--quick]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -38,8 +46,8 @@ from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default=str(ROOT / "out" / "datasets" / "default"))
-    parser.add_argument("--builder", default="conv_blocks")
+    parser.add_argument("--store", default=str(ROOT / "out" / "datasets" / "full"))
+    parser.add_argument("--builder", help="default: the bundled model's builder and hyper-parameters")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -73,36 +81,58 @@ def main():
 
         old = timed(run_dissertation, repeats=repeats)
 
-    hp = DEFAULT_HYPERPARAMETERS[args.builder]
-    model = build_model(args.builder, hp, settings=store.settings, n_classes=len(store.classes), seed=0)
-    batches = [seq[i] for i in range(n_batches)]
+    if args.builder:
+        builder, hp = args.builder, DEFAULT_HYPERPARAMETERS[args.builder]
+    else:
+        card = json.loads((ROOT / "auditory_deepdream" / "data" / "models" / "default" / "card.json").read_text())
+        builder = card["builder"]
+        hp = {k: v for k, v in card["hyperparameters"].items() if k != "n_classes"}
+    args.builder = builder
+    aug_seq = InstrumentSequence(store, index, batch_size=bs, seed=0, augment=True, sample_weight=True)
+    batches = [aug_seq[i] for i in range(n_batches)]
+
+    def fresh_model():
+        return build_model(builder, hp, settings=store.settings, n_classes=len(store.classes), seed=0)
+
+    model = fresh_model()
 
     def run_model():
-        for x, y in batches:
-            model.train_on_batch(x, y)
+        for x, y, w in batches:
+            model.train_on_batch(x, y, sample_weight=w)
 
     mod = timed(run_model, repeats=repeats)
-
-    def run_fit():
-        short = InstrumentSequence(store, index.iloc[: n], batch_size=bs, seed=0)
-        model.fit(short, epochs=1, verbose=0)
-
-    fit = timed(run_fit, repeats=repeats)
 
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    det_model = build_model(args.builder, hp, settings=store.settings, n_classes=len(store.classes), seed=0)
+    det_model = fresh_model()
 
     def run_det():
-        for x, y in batches:
-            det_model.train_on_batch(x, y)
+        for x, y, w in batches:
+            det_model.train_on_batch(x, y, sample_weight=w)
 
     det = timed(run_det, repeats=repeats)
+    short_index = index.iloc[aug_seq._order[:n]].reset_index(drop=True)
+    # one feed per model, built (and its map function traced) once, as train() does: each
+    # fit call below is one more epoch of it, as in training
+    fit_model = fresh_model()
+    feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, augment=True, sample_weight=True).dataset()
+
+    def run_fit():
+        fit_model.fit(feed, epochs=1, verbose=0, shuffle=False)
+
+    fit = timed(run_fit, repeats=repeats)
+    py_model = fresh_model()
+    py_feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, augment=True, sample_weight=True)
+
+    def run_fit_pydataset():
+        py_model.fit(py_feed, epochs=1, verbose=0, shuffle=False)
+
+    fit_py = timed(run_fit_pydataset, repeats=repeats)
 
     rate = {k: n / v["median_s"] for k, v in
             {"generator": gen, "generator_dissertation": old, "model": mod, "model_deterministic": det,
-             "fit": fit}.items()}
+             "fit": fit, "fit_pydataset": fit_py}.items()}
     result = {
         "store": str(store.path), "store_rows": len(store), "builder": args.builder, "hyperparameters": hp,
         "n_parameters": int(model.count_params()), "batch_size": bs, "samples_timed": n,
@@ -112,9 +142,11 @@ def main():
         "generator_over_model": rate["generator"] / rate["model"],
         "generator_vs_dissertation_generator": rate["generator"] / rate["generator_dissertation"],
         "fit_over_model": rate["fit"] / rate["model"],
+        "fit_over_train_on_batch": rate["fit"] / rate["model_deterministic"],
+        "fit_pydataset_over_train_on_batch": rate["fit_pydataset"] / rate["model_deterministic"],
         "op_determinism_cost": rate["model"] / rate["model_deterministic"],
         "timings": {"generator": gen, "generator_dissertation": old, "model": mod,
-                    "model_deterministic": det, "fit": fit},
+                    "model_deterministic": det, "fit": fit, "fit_pydataset": fit_py},
         "environment": environment(),
         "note": "2 shared CPU cores; other jobs may have been running, compare ratios rather than rates",
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),

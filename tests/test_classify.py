@@ -39,6 +39,18 @@ def test_the_bundled_model_names_the_family_of_each_bundled_clip(clip, family, l
     assert c.family == family and c.top(1)[0][0] == family
 
 
+# The bundled classifier `augmented` (classify's default; recording and fit-time augmentation)
+# names the flute, but calls the bundled FluidR3 piano a guitar.
+@pytest.mark.parametrize("clip, family", [
+    ("cello_C3", "string"),
+    ("flute_A4", "flute"),
+    pytest.param("piano_E4", "piano", marks=pytest.mark.xfail(strict=True, reason="augmented names it guitar")),
+])
+def test_the_default_classifier_names_the_family_of_each_bundled_clip(clip, family):
+    c = classify(example_clip(clip))  # the default model: augmented
+    assert c.family == family and c.top(1)[0][0] == family
+
+
 def test_the_vote_is_the_normalised_sum_of_the_voting_segments_log_probabilities(cello, loaded):
     s = loaded[1]
     c = classify(cello, model=loaded)

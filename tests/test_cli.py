@@ -87,6 +87,32 @@ def test_train_records_the_exact_command_in_the_card(tiny_store, tmp_path, capsy
     assert f"test accuracy: {card['test']['accuracy']:.4f}" in out
     assert card["hyperparameters"]["width"] == 0.25 and card["epochs_run"] == 1
     assert pd.read_csv(tmp_path / "logs" / "evaluation.csv")["model_id"].tolist() == [0]
+    # the card says how the model was trained: the default fit-time augmentation at strength 1
+    assert card["training_data"]["fit_time_augmentation"]["strength"] == 1.0
+    assert "## Training data and augmentation" in (tmp_path / "model" / "card.md").read_text()
+
+
+def test_train_options_for_augmentation_and_the_selection_results(tiny_store, tmp_path, capsys):
+    base = ["train", "--store", str(tiny_store.path), "--epochs", "1", "--batch-size", "32",
+            "--hp", "width=0.25", "dense_units=16"]
+    # a missing results file is refused before any training
+    assert cli.main([*base, "--out", str(tmp_path / "m0"), "--ablation", str(tmp_path / "none.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "m0").exists()
+    ablation = {"fold": "TimGM6mb.sf2", "model": ["conv_blocks", {}], "budget": {"epochs": 4, "samples_per_family": 9},
+                "arms": {"none": {"store_augmentations": ["none", "stretch"], "fit_time_augmentation": False,
+                                  "left_out": {"accuracy": 0.4, "note_accuracy": 0.45,
+                                               "per_class_note_accuracy": {"piano": 0.3, "string": 0.6}}}}}
+    (tmp_path / "ablation.json").write_text(json.dumps(ablation))
+    run(capsys, *base, "--out", str(tmp_path / "m1"), "--no-augment", "--ablation", str(tmp_path / "ablation.json"),
+        "--log-dir", str(tmp_path / "logs1"))
+    card = json.loads((tmp_path / "m1" / "card.json").read_text())
+    assert card["training_data"]["fit_time_augmentation"] is None and card["train_config"]["augment"] is False
+    assert card["ablation"] == ablation
+    text = (tmp_path / "m1" / "card.md").read_text()
+    assert "## Augmentation ablation" in text and "| none |" in text and "piano 0.30" in text
+    run(capsys, *base, "--out", str(tmp_path / "m2"), "--augment-strength", "0.5", "--log-dir", str(tmp_path / "logs2"))
+    card = json.loads((tmp_path / "m2" / "card.json").read_text())
+    assert card["training_data"]["fit_time_augmentation"]["strength"] == 0.5
 
 
 def test_search(tiny_store, tmp_path, capsys):

@@ -27,7 +27,7 @@ from auditory_deepdream.errors import ClusterError, DatasetError
 
 INDEX_COLUMNS = ["row", "segment_id", "source", "source_file", "note_id", "family", "family_index", "label",
                  "instrument_source", "instrument", "pitch", "pitch_class", "velocity", "split",
-                 "augmentation", "segment_index", "hop_seconds", "trimmed_samples", "onehot_flute",
+                 "augmentation", "segment_index", "hop_seconds", "trimmed_samples", "effects", "onehot_flute",
                  "onehot_guitar", "onehot_piano", "onehot_reed", "onehot_string", "shard", "shard_row"]
 
 

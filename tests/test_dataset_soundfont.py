@@ -1,7 +1,11 @@
 """SoundFont rendering into the NSynth layout, with pip's TimGM6mb.sf2."""
 
+import dataclasses
 import json
+import os
 import re
+import struct
+import sys
 
 import numpy as np
 import pytest
@@ -9,24 +13,85 @@ import soundfile as sf
 
 from auditory_deepdream.dataset import (
     NSYNTH_FAMILIES,
+    RENDER_PRESETS,
     RenderConfig,
     default_soundfonts,
     find_soundfonts,
     gm_programs,
+    load_soundfont,
     pip_soundfont,
     render_soundfont,
+    soundfont,
+    synths,
 )
+from auditory_deepdream.dataset.soundfont import note_velocities
 from auditory_deepdream.errors import DatasetError
 
 FAST = RenderConfig(held_seconds=0.5, release_seconds=0.25, velocities=(60, 127),
                     programs=(40, 73), max_pitches=2, jobs=1)
+FAST_FLUID = dataclasses.replace(FAST, renderer="fluidsynth")
 NOTE_STR = re.compile(r"^[a-z_]+_(acoustic|electronic|synthetic)_\d{3}-\d{3}-\d{3}$")
+
+
+def require_fluidsynth() -> None:
+    """Skip the calling test without FluidSynth (library or binding); fail instead under CI."""
+    try:
+        import fluidsynth  # noqa: F401
+    except (ImportError, OSError) as exc:  # the binding raises either when libfluidsynth is missing
+        message = (f"renderer='fluidsynth' needs FluidSynth ({exc}); install it with "
+                   "`apt-get install fluidsynth` and `pip install pyfluidsynth`")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def write_sine_soundfont(path, *, program: int = 0, sample_rate: int = 22050):
+    """Write a one-preset SF2: GM ``program`` (bank 0) plays a looped 440 Hz sine at key 69."""
+    n = sample_rate // 10  # 0.1 s: 44 whole periods, so the loop is seamless
+    wave = (0.5 * 32767 * np.sin(2 * np.pi * 440 * np.arange(n) / sample_rate)).astype("<i2")
+
+    def chunk(tag, data):
+        return tag + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+    def records(fmt, *rows):
+        return b"".join(struct.pack(fmt, *row) for row in rows)
+
+    info = b"INFO" + chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0") \
+        + chunk(b"INAM", b"Sine test\0")
+    sdta = b"sdta" + chunk(b"smpl", wave.tobytes() + bytes(2 * 46))  # 46 zero samples after each sample
+    pdta = b"pdta" + b"".join([
+        chunk(b"phdr", records("<20sHHHIII", (b"Sine", program, 0, 0, 0, 0, 0), (b"EOP", 0, 0, 1, 0, 0, 0))),
+        chunk(b"pbag", records("<HH", (0, 0), (1, 0))),
+        chunk(b"pmod", bytes(10)),
+        chunk(b"pgen", records("<HH", (41, 0), (0, 0))),  # instrument 0
+        chunk(b"inst", records("<20sH", (b"Sine", 0), (b"EOI", 1))),
+        chunk(b"ibag", records("<HH", (0, 0), (2, 0))),
+        chunk(b"imod", bytes(10)),
+        chunk(b"igen", records("<HH", (54, 1), (53, 0), (0, 0))),  # loop continuously; sample 0
+        chunk(b"shdr", records("<20sIIIIIBbHH", (b"Sine", 0, n, 0, n, sample_rate, 69, 0, 0, 1),
+                               (b"EOS", 0, 0, 0, 0, 0, 0, 0, 0, 0))),
+    ])
+    body = b"sfbk" + b"".join(chunk(b"LIST", part) for part in (info, sdta, pdta))
+    path.write_bytes(chunk(b"RIFF", body))
+    return path
+
+
+def dominant_hz(y, sample_rate=22050):
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    return np.argmax(spectrum) * sample_rate / len(y)
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("render")
     return out, render_soundfont(out, soundfonts=[pip_soundfont()], config=FAST, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fluid_rendered(tmp_path_factory):
+    require_fluidsynth()
+    out = tmp_path_factory.mktemp("fluid")
+    return out, render_soundfont(out, soundfonts=[pip_soundfont()], config=FAST_FLUID, progress=False)
 
 
 def test_program_table_is_complete_and_consistent():
@@ -95,6 +160,7 @@ def test_notes_are_sorted_and_numbered(rendered):
     _, examples = rendered
     assert examples.note_str.is_monotonic_increasing and examples.note.tolist() == list(range(len(examples)))
     assert set(examples.instrument) == {40, 73} and set(examples.soundfont) == {"TimGM6mb.sf2"}
+    assert set(examples.renderer) == {"tinysoundfont"}
 
 
 def test_soundfont_discovery_skips_duplicates():
@@ -112,6 +178,10 @@ def test_bad_inputs(tmp_path):
         find_soundfonts([tmp_path / "missing.sf2"])
     with pytest.raises(DatasetError):
         RenderConfig(velocities=(0,))
+    with pytest.raises(DatasetError, match="renderer"):
+        RenderConfig(renderer="timidity")
+    with pytest.raises(DatasetError, match="renderer"):
+        load_soundfont(pip_soundfont(), sample_rate=22050, renderer="timidity")
     with pytest.raises(DatasetError):
         render_soundfont(tmp_path, soundfonts=[pip_soundfont()], config=RenderConfig(programs=(47,)))
     not_sf = tmp_path / "fake.sf2"
@@ -130,3 +200,152 @@ def test_cli_render_soundfont(tmp_path, capsys):
     assert "rendered 4 notes" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "examples.json").read_text())) == 4
     assert cli.main(["render-soundfont"]) == 2  # no --out: a clear error, not a traceback
+    # --velocities replaces the full preset's drawn velocities rather than being ignored
+    assert cli.main(["render-soundfont", "--out", str(tmp_path / "full"), "--preset", "full", "--programs", "73",
+                     "--velocities", "100", "--jobs", "1"]) == 0
+    examples = json.loads((tmp_path / "full" / "examples.json").read_text())
+    assert len(examples) == len(range(60, 97, 3)) and {e["velocity"] for e in examples.values()} == {100}
+
+
+def test_cli_render_soundfont_renderer(tmp_path, capsys):
+    from auditory_deepdream import cli
+
+    with pytest.raises(SystemExit):  # argparse names the choices
+        cli.main(["render-soundfont", "--out", str(tmp_path), "--renderer", "timidity"])
+    assert "fluidsynth" in capsys.readouterr().err
+    require_fluidsynth()
+    assert cli.main(["render-soundfont", "--out", str(tmp_path), "--programs", "73", "--velocities", "100",
+                     "--jobs", "1", "--renderer", "fluidsynth"]) == 0
+    examples = json.loads((tmp_path / "examples.json").read_text())
+    assert len(examples) == 4 and {ex["renderer"] for ex in examples.values()} == {"fluidsynth"}
+    assert json.loads((tmp_path / "render.json").read_text())["config"]["renderer"] == "fluidsynth"
+
+
+# ------------------------------------------------------------------ FluidSynth
+def test_fluidsynth_renders_audible_unclipped_nsynth_notes(fluid_rendered):
+    out, examples = fluid_rendered
+    assert len(examples) == 2 * 2 * 2
+    assert set(examples.renderer) == {"fluidsynth"}
+    assert json.loads((out / "render.json").read_text())["config"]["renderer"] == "fluidsynth"
+    data = json.loads((out / "examples.json").read_text())
+    for key, ex in data.items():
+        assert NOTE_STR.match(key), key
+        assert ex["renderer"] == "fluidsynth" and ex["preset_name"]
+        y, sr = sf.read(out / "audio" / f"{key}.wav")
+        assert sr == 22050 and y.ndim == 1 and len(y) == int(0.75 * 22050)
+        assert 0.01 < np.max(np.abs(y)) < 0.7  # audible; the gain leaves headroom (no sample near +-1)
+        assert np.max(np.abs(y)) == pytest.approx(ex["peak"], abs=1 / 2 ** 15)
+    loud = examples[(examples.program == 73) & (examples.velocity == 127)].peak
+    soft = examples[(examples.program == 73) & (examples.velocity == 60)].peak
+    assert (loud.to_numpy() > soft.to_numpy()).all()
+
+
+def test_fluidsynth_is_deterministic(fluid_rendered, tmp_path):
+    # the second render starts where the first left the synthesizer (another note in its voices)
+    out, examples = fluid_rendered
+    again = render_soundfont(tmp_path, soundfonts=[pip_soundfont()], config=FAST_FLUID, progress=False)
+    assert again.equals(examples)
+    for name in examples.note_str:
+        assert (tmp_path / "audio" / f"{name}.wav").read_bytes() == (out / "audio" / f"{name}.wav").read_bytes()
+
+
+def test_fluidsynth_differs_from_tinysoundfont_but_lasts_as_long(fluid_rendered, rendered):
+    fluid_out, fluid = fluid_rendered
+    tiny_out, tiny = rendered
+    assert list(fluid.note_str) == list(tiny.note_str)
+    for name in fluid.note_str:
+        y_fluid, _ = sf.read(fluid_out / "audio" / f"{name}.wav")
+        y_tiny, _ = sf.read(tiny_out / "audio" / f"{name}.wav")
+        assert np.max(np.abs(y_fluid - y_tiny)) > 0.01  # another synthesizer
+        sounding = [np.nonzero(np.abs(y) > 0.01 * np.max(np.abs(y)))[0] for y in (y_fluid, y_tiny)]
+        assert abs(sounding[0][0] - sounding[1][0]) < 0.02 * 22050  # same onset
+        assert abs(sounding[0][-1] - sounding[1][-1]) < 0.1 * 22050  # and release
+
+
+@pytest.mark.parametrize("renderer", ["tinysoundfont", "fluidsynth"])
+def test_missing_preset_is_skipped(renderer, tmp_path):
+    if renderer == "fluidsynth":
+        require_fluidsynth()
+    sine = write_sine_soundfont(tmp_path / "sine.sf2", program=0)
+    config = RenderConfig(held_seconds=0.3, release_seconds=0.1, velocities=(100,), programs=(0, 40),
+                          max_pitches=2, jobs=1, renderer=renderer)
+    examples = render_soundfont(tmp_path / "out", soundfonts=[sine], config=config, progress=False)
+    assert set(examples.program) == {0}  # program 40 is not in the SoundFont
+    assert set(examples.renderer) == {renderer} and set(examples.preset_name) == {"Sine"}
+    for ex in examples.itertuples():
+        y, _ = sf.read(tmp_path / "out" / "audio" / f"{ex.note_str}.wav")
+        assert dominant_hz(y) == pytest.approx(440 * 2 ** ((ex.pitch - 69) / 12), rel=0.03)
+
+
+def test_fluidsynth_missing_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # import fluidsynth now raises ImportError
+    synths._fluidsynth_write_float.cache_clear()
+    try:
+        with pytest.raises(DatasetError, match="apt-get install fluidsynth.*pip install pyfluidsynth"):
+            render_soundfont(tmp_path, soundfonts=[pip_soundfont()], config=FAST_FLUID, progress=False)
+    finally:
+        synths._fluidsynth_write_float.cache_clear()
+
+
+def test_fluidsynth_unloadable_soundfont(tmp_path):
+    require_fluidsynth()
+    not_sf = tmp_path / "fake.sf2"
+    not_sf.write_bytes(b"RIFF0000junk")
+    with pytest.raises(DatasetError, match="Could not load SoundFont"):
+        load_soundfont(not_sf, sample_rate=22050, renderer="fluidsynth")
+
+
+# ------------------------------------------------------------------ velocity ranges
+RANGE = RenderConfig(velocity_range=(20, 127), velocity_draws=3)
+
+
+def test_velocity_range_draws_one_velocity_per_stratum():
+    strata = [(20, 55), (56, 91), (92, 127)]  # (20..127) cut into three equal parts
+    draws = {}
+    for pitch in range(36, 97):
+        velocities = note_velocities(RANGE, soundfont="TimGM6mb.sf2", program=40, pitch=pitch)
+        assert len(velocities) == 3 and len(set(velocities)) == 3
+        assert all(low <= v <= high for v, (low, high) in zip(velocities, strata))
+        assert velocities == note_velocities(dataclasses.replace(RANGE, jobs=1), soundfont="TimGM6mb.sf2",
+                                             program=40, pitch=pitch)  # seeded by the note, not the call
+        draws[pitch] = velocities
+    assert len(set(draws.values())) > len(draws) // 2  # pitches get their own draws
+    assert note_velocities(RANGE, soundfont="FluidR3_GM.sf2", program=40, pitch=60) != draws[60]
+    narrow = RenderConfig(velocity_range=(60, 62), velocity_draws=3)
+    assert note_velocities(narrow, soundfont="x.sf2", program=0, pitch=60) == (60, 61, 62)
+    assert note_velocities(FAST, soundfont="x.sf2", program=0, pitch=60) == (60, 127)  # fixed levels
+    full = RENDER_PRESETS["full"]
+    assert (full.velocity_range, full.velocity_draws) == ((20, 127), 3)
+
+
+@pytest.mark.parametrize("velocity_range, draws", [((0, 100), 3), ((100, 20), 3), ((20, 128), 3),
+                                                   ((50, 51), 3), ((20, 127), 0)])
+def test_invalid_velocity_range(velocity_range, draws):
+    with pytest.raises(DatasetError, match="velocity_range"):
+        RenderConfig(velocity_range=velocity_range, velocity_draws=draws)
+
+
+def test_render_uses_the_drawn_velocities(tmp_path):
+    config = RenderConfig(held_seconds=0.25, release_seconds=0.1, velocity_range=(20, 127), velocity_draws=2,
+                          programs=(73,), max_pitches=2, jobs=1)
+    examples = render_soundfont(tmp_path, soundfonts=[pip_soundfont()], config=config, progress=False)
+    expected = {(pitch, v) for pitch in (60, 96)
+                for v in note_velocities(config, soundfont="TimGM6mb.sf2", program=73, pitch=pitch)}
+    assert set(zip(examples.pitch, examples.velocity)) == expected and len(examples) == 4
+    for ex in examples.itertuples():
+        assert ex.note_str == f"flute_acoustic_073-{ex.pitch:03d}-{ex.velocity:03d}"
+        assert (tmp_path / "audio" / f"{ex.note_str}.wav").is_file()
+
+
+# ------------------------------------------------------------------ discovery
+def test_system_timgm6mb_gives_way_to_pips(tmp_path, monkeypatch):
+    system = tmp_path / "sf2"
+    system.mkdir()
+    (system / "TimGM6mb.sf2").write_bytes(b"RIFF fake")
+    (system / "Other_GM.sf2").write_bytes(b"RIFF fake")
+    (system / "default-GM.sf2").symlink_to(system / "TimGM6mb.sf2")  # as Debian links it
+    monkeypatch.setattr(soundfont, "_SYSTEM_DIRS", (str(system),))
+    fonts = find_soundfonts()
+    assert [p.name for p in fonts] == ["Other_GM.sf2", "TimGM6mb.sf2"]
+    assert fonts[-1] == pip_soundfont()
+    assert default_soundfonts() == (fonts, [])  # one spare SoundFont is not enough to hold one out

@@ -9,6 +9,7 @@ from auditory_deepdream import audio
 from auditory_deepdream.display import (
     figure_png,
     plot_before_after,
+    plot_family_accuracy,
     plot_history,
     plot_objective,
     plot_speeds,
@@ -143,3 +144,24 @@ def test_plot_speeds_log_bars_in_order():
     for bad in ({}, {"a": 0.0}, {"a": float("nan")}, {"a": "fast"}):
         with pytest.raises(AuditoryDeepDreamError):
             plot_speeds(bad)
+
+
+def test_plot_family_accuracy_groups_bars_per_family():
+    scores = {"test": {"bass": 1.0, "flute": 0.5, "reed": 0.25}, "held-out": {"bass": 0.75, "reed": 0.9}}
+    fig = plot_family_accuracy(scores, threshold=0.8, title="per family")
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["bass", "flute", "reed"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["test", "held-out"]
+    np.testing.assert_allclose([b.get_height() for b in ax.containers[0]], [1.0, 0.5, 0.25])
+    held = [b.get_height() for b in ax.containers[1]]
+    assert held[0] == 0.75 and np.isnan(held[1]) and held[2] == 0.9  # flute has no held-out score
+    (line,) = ax.lines
+    assert tuple(line.get_ydata()) == (0.8, 0.8) and ax.get_title() == "per family"
+    assert not plot_family_accuracy(scores, threshold=None).axes[0].lines
+
+
+def test_plot_family_accuracy_errors():
+    with pytest.raises(AuditoryDeepDreamError, match="set name"):
+        plot_family_accuracy({})
+    with pytest.raises(AuditoryDeepDreamError, match=r"\[0, 1\]"):
+        plot_family_accuracy({"test": {"bass": 1.5}})

@@ -171,3 +171,72 @@ def test_per_family_epochs_are_balanced_and_pitch_is_a_target(store):
     by_pitch = InstrumentSequence(store, index, batch_size=8, target="pitch", shuffle=False)
     _, y = by_pitch[0]
     assert [PITCH_CLASSES[c] for c in y.argmax(axis=1)] == index["pitch_class"][:8].tolist()
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_dataset_serves_the_sequences_batches_epoch_after_epoch(store, augment):
+    """Each pass over ``dataset()`` is one epoch: the batches equal ``seq[i]`` of that epoch
+    (float16 rows cast in TensorFlow), then the next pass serves the next epoch's order."""
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=24, seed=3, sample_weight=True, augment=augment)
+    reference = InstrumentSequence(store, index, batch_size=24, seed=3, sample_weight=True, augment=augment)
+    data = seq.dataset()
+    assert int(data.cardinality()) == len(seq) == len(reference)
+    for epoch in range(2):
+        batches = [tuple(t.numpy() for t in batch) for batch in data]
+        assert len(batches) == len(reference) and reference.epoch == epoch
+        for i, (x, y, w) in enumerate(batches):
+            x_ref, y_ref, w_ref = reference[i]
+            assert x.dtype == np.float32 and x.shape == x_ref.shape
+            np.testing.assert_allclose(x, x_ref, atol=1e-3)
+            np.testing.assert_array_equal(y, y_ref)
+            np.testing.assert_array_equal(w, w_ref)
+        reference.on_epoch_end()
+    assert seq.epoch == 2
+
+
+def test_keras_fit_consumes_the_dataset(store):
+    from auditory_deepdream.models import build_model
+
+    index = build_index(store, split="train")
+    seq = InstrumentSequence(store, index, batch_size=32, augment=True)
+    model = build_model("conv_blocks", {"width": 0.25}, settings=store.settings,
+                        n_classes=len(store.classes), seed=0)
+    history = model.fit(seq.dataset(), epochs=2, shuffle=False, verbose=0)
+    assert all(np.isfinite(history.history["loss"]))
+    assert seq.epoch == 2  # each Keras epoch was one pass, one reshuffle
+
+
+def _relabelled(store, folder, kinds):
+    """The store's rows under ``folder`` with ``augmentation`` cycling through ``kinds`` (shards linked)."""
+    import json
+    import shutil
+
+    from auditory_deepdream.dataset import FeatureStore
+
+    folder.mkdir()
+    (folder / "shards").symlink_to(store.path.resolve() / "shards")
+    shutil.copy(store.path / "settings.json", folder / "settings.json")
+    (folder / "meta.json").write_text(json.dumps(store.meta))
+    index = store.index.assign(augmentation=[kinds[i % len(kinds)] for i in range(len(store))])
+    index.to_csv(folder / "index.csv", index=False)
+    return FeatureStore(folder)
+
+
+def test_build_index_keeps_the_asked_augmentations(store, tmp_path):
+    kinds = ["none", "stretch", "recording1", "recording2"]
+    mixed = _relabelled(store, tmp_path / "mixed", kinds)
+    by_row = mixed.index.set_index("row")["augmentation"]
+    plain = build_index(mixed, augmentations=("none",))
+    assert set(by_row.loc[plain["row"]]) == {"none"} and len(plain) == (by_row == "none").sum()
+    recorded = build_index(mixed, split="train", augmentations=("recording",))
+    assert set(by_row.loc[recorded["row"]]) == {"recording1", "recording2"}
+    train = mixed.index[mixed.index["split"] == "train"]
+    assert len(recorded) == train["augmentation"].str.startswith("recording").sum()
+    both = build_index(mixed, augmentations=("none", "stretch"))
+    assert set(by_row.loc[both["row"]]) == {"none", "stretch"}
+    assert len(build_index(mixed, augmentations=None)) == len(mixed)
+    with pytest.raises(DatasetError, match="augmentations"):
+        build_index(mixed, augmentations=("reverb",))
+    with pytest.raises(DatasetError, match="augmentations"):
+        build_index(store, augmentations=("recording",))  # the plain store has no copies

@@ -38,6 +38,12 @@ def test_scores_of_a_constant_answer_are_the_shares_of_that_family(store):
     notes = curated_rows.groupby("note_id")["family"].first()
     assert scores["n_notes"] == len(notes)
     assert scores["note_accuracy"] == pytest.approx(np.mean(notes == family))
+    per_family = scores["per_class_note_accuracy"]
+    assert per_family == {f: (1.0 if f == family else 0.0) for f in sorted(set(notes))}
+    notes_per_family = notes.value_counts()
+    assert all(0.0 <= v <= 1.0 for v in per_family.values())
+    assert sum(per_family[f] * notes_per_family[f] for f in per_family) / notes_per_family.sum() == \
+        pytest.approx(scores["note_accuracy"])
     assert scores["loss"] == pytest.approx(-np.mean(np.where(curated_rows["family"] == family,
                                                              np.log(0.7), np.log(0.3 / 3))), rel=1e-5)
     assert scores["per_class_accuracy"] == {f: (1.0 if f == family else 0.0)

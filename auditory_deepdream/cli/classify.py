@@ -13,7 +13,9 @@ def add_classify(sub):
                     "the top 3 families per file. Every file is read and checked before any is printed, so "
                     "a bad file stops the command with one error line and no partial output.")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3 ...)")
-    p.add_argument("--model", default="default", help="bundled model name or model directory (default: default)")
+    p.add_argument("--model", default="augmented",
+                   help="bundled model name or model directory (default: augmented, the classifier trained with "
+                        "recording and fit-time augmentation; default is the dreaming model)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: file -> {top, probabilities, segments}")
     p.set_defaults(func=_run_classify)

@@ -20,6 +20,7 @@ from ..dataset import (
     render_soundfont,
     summarize,
 )
+from ..dataset.soundfont import RENDERERS
 from ..errors import DatasetError
 from ..settings import AudioSettings
 
@@ -40,17 +41,23 @@ def add_render_soundfont(sub):
                "  auditory-deepdream render-soundfont --out out/render              # pip's TimGM6mb\n"
                "  auditory-deepdream render-soundfont --out out/render --preset full \\\n"
                "      --soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"
+               "  auditory-deepdream render-soundfont --out out/render --renderer fluidsynth\n"
                "  auditory-deepdream render-soundfont --list                        # what is installed")
     p.add_argument("--out", help="output folder (gets examples.json and audio/)")
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
-                        "ontology keeps, every 3rd semitone, 3 velocities (default: small)")
+                        "ontology keeps, every 3rd semitone, 3 velocities per pitch drawn across 20-127 "
+                        "(default: small)")
     p.add_argument("--programs", type=int, nargs="+", metavar="N",
                    help="GM programs (0-127) to render instead of the preset's")
-    p.add_argument("--velocities", type=int, nargs="+", metavar="V", help="MIDI velocities (1-127)")
+    p.add_argument("--velocities", type=int, nargs="+", metavar="V",
+                   help="MIDI velocities (1-127) rendered for every pitch, instead of the preset's")
     p.add_argument("--sample-rate", type=int, default=22050, help="Hz (default: 22050)")
+    p.add_argument("--renderer", choices=RENDERERS, default="tinysoundfont",
+                   help="the synthesizer: fluidsynth is the reference one and needs `apt-get install "
+                        "fluidsynth` and `pip install pyfluidsynth` (default: tinysoundfont)")
     p.add_argument("--jobs", type=int, default=2,
                    help="worker processes of a local Dask cluster; 1 renders in this process (default: 2)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -68,11 +75,12 @@ def _run_render_soundfont(args):
         return
     if not args.out:
         raise DatasetError("render-soundfont needs --out FOLDER (or --list).")
-    config = default_render_config(args.preset, sample_rate=args.sample_rate, jobs=args.jobs)
+    config = replace(default_render_config(args.preset, sample_rate=args.sample_rate, jobs=args.jobs),
+                     renderer=args.renderer)
     if args.programs:
         config = replace(config, programs=tuple(args.programs))
     if args.velocities:
-        config = replace(config, velocities=tuple(args.velocities))
+        config = replace(config, velocities=tuple(args.velocities), velocity_range=None)
     with dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext() as client:
         examples = render_soundfont(args.out, soundfonts=args.soundfont or [pip_soundfont()], config=config,
                                     client=client)
@@ -89,7 +97,9 @@ def add_build_dataset(sub):
                     "hop from K-means, time-stretch for small families), encode log-mel "
                     "spectrograms and write a resumable feature store. Without source folders, "
                     "--preset renders the default SoundFonts first (small: TimGM6mb only, about a "
-                    "minute; demo: every kept TimGM6mb program at five pitches; full: every installed GM SoundFont except the held-out one).",
+                    "minute; demo: every kept TimGM6mb program at five pitches; full: every installed GM "
+                    "SoundFont except the held-out one, with two recording-augmented copies of every "
+                    "training note).",
         epilog="examples:\n"
                "  auditory-deepdream build-dataset --out out/datasets/small --preset small\n"
                "  auditory-deepdream build-dataset --out out/datasets/default --preset full \\\n"
@@ -108,6 +118,16 @@ def add_build_dataset(sub):
                    help="with no source folders: render and build the default dataset (default: small)")
     p.add_argument("--heldout-out", metavar="DIR",
                    help="with --preset: also build the held-out (unseen SoundFont or programs) test store")
+    p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
+                   help="with --preset full: also train on this SF2/SF3 file (repeatable)")
+    p.add_argument("--renderer", choices=RENDERERS, default="tinysoundfont",
+                   help="with --preset: the SoundFont synthesizer (fluidsynth needs apt-get install "
+                        "fluidsynth and pip install pyfluidsynth; default: tinysoundfont)")
+    p.add_argument("--recording-copies", type=int, default=None, metavar="K",
+                   help="recording-augmented copies of every training note (pedalboard effects; "
+                        "default: the preset's, 2 for full, 0 otherwise)")
+    p.add_argument("--recording-strength", type=float, default=1.0, metavar="S",
+                   help="scales the ranges of the recording effects (default: 1.0)")
     p.add_argument("--settings", default="default",
                    help="audio settings preset or settings.json path (default: default)")
     p.add_argument("--ontology", metavar="CSV", help="edited copy of the ontology table")
@@ -122,17 +142,31 @@ def add_build_dataset(sub):
     p.set_defaults(func=_run_build_dataset)
 
 
+def _recording(args, preset: str):
+    """The preset's recording augmentation, or the one the options ask for."""
+    from ..dataset import RecordingAugmentation
+
+    default = DATASET_PRESETS[preset].recording
+    if args.recording_copies is None and args.recording_strength == 1.0:
+        return default
+    copies = args.recording_copies if args.recording_copies is not None else (default.copies if default else 0)
+    return RecordingAugmentation(copies=copies, strength=args.recording_strength) if copies else None
+
+
 def _run_build_dataset(args):
     settings = (AudioSettings.load(args.settings) if Path(args.settings).suffix == ".json"
                 else AudioSettings.preset(args.settings))
     if args.nsynth or args.philharmonia or args.soundfont_dir:
         config = replace(DATASET_PRESETS[args.preset], jobs=args.jobs,
-                         on_unknown="skip" if args.skip_unknown else "error")
+                         on_unknown="skip" if args.skip_unknown else "error",
+                         recording=_recording(args, args.preset))
         store = build_dataset(args.out, nsynth=args.nsynth, philharmonia=args.philharmonia,
                               soundfont=args.soundfont_dir, settings=settings, config=config,
                               ontology=args.ontology, overwrite=args.overwrite, scheduler=args.scheduler)
     else:
         result = build_default_dataset(args.out, preset=args.preset, heldout_dir=args.heldout_out,
+                                       soundfonts=args.soundfont or None, renderer=args.renderer,
+                                       recording=_recording(args, args.preset),
                                        settings=settings, jobs=args.jobs, overwrite=args.overwrite,
                                        scheduler=args.scheduler)
         store = result["store"]

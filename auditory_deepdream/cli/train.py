@@ -19,6 +19,9 @@ def _training_options(p, *, epochs: int):
                         "segments that are mostly zero padding (default: 0.5; 0 keeps all)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop each model's training after the epoch in which SECONDS have passed")
+    p.add_argument("--augment-strength", type=float, default=1.0,
+                   help="strength of the fit-time augmentation (level, tilt, noise, masks; default: 1.0)")
+    p.add_argument("--no-augment", action="store_true", help="train without fit-time augmentation")
 
 
 def _parse_hp(pairs, builder: str) -> dict:
@@ -43,7 +46,8 @@ def _train_config(args, **extra):
 
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
                        samples_per_family=args.samples_per_family, workers=args.workers,
-                       min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit, **extra)
+                       min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit,
+                       augment=not args.no_augment, augment_strength=args.augment_strength, **extra)
 
 
 def add_train(sub):
@@ -65,13 +69,19 @@ def add_train(sub):
     p.add_argument("--log-dir", default=None,
                    help="run logs (CSV, checkpoint, Aim); default: out/train-logs/<name>")
     p.add_argument("--name", default=None, help="model name in the card (default: the --out folder name)")
+    p.add_argument("--ablation", default=None, metavar="JSON",
+                   help="augmentation ablation results (benchmarks/model_selection.py) to show in the card")
+    p.add_argument("--search-results", default=None, metavar="JSON",
+                   help="model search results (benchmarks/model_selection.py) to show in the card")
     p.set_defaults(func=_run_train)
 
 
 def _run_train(args):
+    import json
     import shlex
     from pathlib import Path
 
+    from ..errors import ModelError
     from ..training import export_model, is_chief, strategy_from_environment, train
 
     strategy = strategy_from_environment()  # before any other TensorFlow work, as TF requires
@@ -80,6 +90,12 @@ def _run_train(args):
     hp = _parse_hp(args.hp, args.builder)
     store = FeatureStore(args.store)
     heldout = FeatureStore(args.heldout) if args.heldout else None
+    selection = {}
+    for key, path in (("ablation", args.ablation), ("search", args.search_results)):
+        if path and not Path(path).is_file():
+            raise ModelError(f"{path} does not exist; run benchmarks/model_selection.py first, or leave it out.")
+        if path:
+            selection[key] = json.loads(Path(path).read_text())
     out = Path(args.out)
     log_dir = Path(args.log_dir) if args.log_dir else Path("out", "train-logs", args.name or out.name)
     config = _train_config(args)
@@ -89,7 +105,7 @@ def _run_train(args):
         print(f"worker done: trained in step with the chief, which writes {out} and {log_dir}")
         return
     card = export_model(result, out, store=store, command=shlex.join(["auditory-deepdream", *args.argv]),
-                        name=args.name or out.name, config=config, heldout=heldout)
+                        name=args.name or out.name, config=config, heldout=heldout, selection=selection)
     print(f"test accuracy: {card['test']['accuracy']:.4f} ({card['test']['n']} segments)")
     if "heldout" in card:
         print(f"held-out SoundFont accuracy: {card['heldout']['accuracy']:.4f} ({card['heldout']['n']} segments)")

@@ -10,13 +10,18 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
 ``plan``       :class:`DatasetConfig`; splits by source note (:func:`assign_splits`); the
                augmentation plan (:func:`plan_augmentation`): time-stretch for
                under-represented families and a per-family hop from K-means
+``recording``  :class:`RecordingAugmentation`: K copies of each training note through
+               pedalboard effects (EQ, reverb, compression, pitch in cents, gain)
 ``encode``     the per-chunk job: trim, segment (zero-padding the last window), log-mel
                encode (:func:`encode_chunk`, a pure function of a :class:`ChunkJob`)
 ``build``      :func:`build_dataset` writes the encoded chunks into a resumable store;
                :func:`build_default_dataset` renders the default SoundFonts first
 ``store``      :class:`FeatureStore` / :class:`StoreWriter`, the float16 on-disk store
+``folds``      :func:`leave_out`: a derived store whose test split is one whole source
+               (a SoundFont) that training never hears
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
+``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
 ``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`) and
                single held notes (:func:`sustained_note`), mono or stereo
 ``workers``    the process pool the renders and encodes run in
@@ -31,6 +36,7 @@ from .encode import (
     encode_chunk,
     process_note,
 )
+from .folds import leave_out, soundfont_position
 from .ontology import apply_ontology, kept_programs, load_ontology
 from .pieces import (
     PRELUDE_CHORDS,
@@ -47,6 +53,7 @@ from .plan import (
     assign_splits,
     plan_augmentation,
 )
+from .recording import RecordingAugmentation, augment_recording, draw_effects
 from .readers import (
     NOTE_COLUMNS,
     parse_philharmonia_name,
@@ -84,11 +91,13 @@ __all__ = [
     "DatasetConfig",
     "EncodedChunk",
     "FeatureStore",
+    "RecordingAugmentation",
     "RenderConfig",
     "StoreWriter",
     "apply_ontology",
     "apply_plan",
     "assign_splits",
+    "augment_recording",
     "bach_prelude",
     "break_beat",
     "build_dataset",
@@ -97,11 +106,13 @@ __all__ = [
     "default_render_config",
     "default_soundfonts",
     "distribution",
+    "draw_effects",
     "encode_chunk",
     "find_drumkit",
     "find_soundfonts",
     "gm_programs",
     "kept_programs",
+    "leave_out",
     "load_ontology",
     "load_soundfont",
     "parse_philharmonia_name",
@@ -116,5 +127,6 @@ __all__ = [
     "read_sources",
     "render_soundfont",
     "summarize",
+    "soundfont_position",
     "sustained_note",
 ]

@@ -91,7 +91,8 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(),
         Features of shape ``(n_mels, n_frames)`` per segment. Index columns: ``row,
         segment_id, source, source_file, note_id, family, family_index, label,
         instrument_source, instrument, pitch, pitch_class, velocity, split,
-        augmentation, segment_index, hop_seconds, trimmed_samples, onehot_<family>...,
+        augmentation, segment_index, hop_seconds, trimmed_samples, effects (the recording
+        copy's effect chain as JSON, empty otherwise), onehot_<family>...,
         shard, shard_row``.
 
     Raises
@@ -118,7 +119,7 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(),
         writer = StoreWriter(out_dir, settings=settings, overwrite=overwrite)
         _stamp_or_check_partial(out_dir, build_key=key, notes=notes)
         jobs = chunk_jobs(notes, settings=settings, classes=classes, notes_per_chunk=config.notes_per_chunk,
-                          done=writer.done_chunks())
+                          done=writer.done_chunks(), recording=config.recording)
         _encode_into(writer, jobs, n_notes=len(notes), workers=config.jobs, progress=progress, client=client)
     skipped = sorted(set(notes["note_id"]) - _stored_note_ids(writer))
     store = writer.finalize({
@@ -251,8 +252,12 @@ def default_render_config(preset: str, *, sample_rate: int, jobs: int) -> Render
     return config if config.programs is not None else replace(config, programs=tuple(kept_programs()))
 
 
+_PRESET_RECORDING = object()  # "the preset's recording augmentation"
+
+
 def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, render_dir=None,
-                          soundfonts=None, settings: AudioSettings | None = None,
+                          soundfonts=None, renderer: str = "tinysoundfont", recording=_PRESET_RECORDING,
+                          settings: AudioSettings | None = None,
                           jobs: int = 2, overwrite: bool = False, progress: bool = True,
                           scheduler: str | None = None) -> dict:
     """Render the default SoundFonts and build the training store (and a held-out store).
@@ -276,6 +281,11 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
         Where rendered wavs go (default ``<out_dir>-audio``).
     soundfonts : sequence of path-like, optional
         Extra user SoundFonts to train on (``full`` only).
+    renderer : {'tinysoundfont', 'fluidsynth'}
+        The synthesizer of both renders (see :class:`~auditory_deepdream.dataset.RenderConfig`).
+    recording : RecordingAugmentation or None, optional
+        Recording-augmented copies of the training notes; default the preset's
+        (``full``: 2 copies; ``small``/``demo``: none). ``None`` turns them off.
     settings : AudioSettings, optional
         Default ``AudioSettings.preset('default')``.
     jobs : int
@@ -295,10 +305,14 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     """
     out_dir = Path(out_dir)
     settings = settings or AudioSettings.preset("default")
-    render_cfg = default_render_config(preset, sample_rate=settings.sample_rate, jobs=jobs)
+    render_cfg = replace(default_render_config(preset, sample_rate=settings.sample_rate, jobs=jobs),
+                         renderer=renderer)
     render_dir = Path(render_dir) if render_dir else out_dir.with_name(out_dir.name + "-audio")
     config = replace(DATASET_PRESETS[preset], jobs=jobs)
-    train_fonts, held_fonts = ([pip_soundfont()], []) if preset in ("small", "demo") else default_soundfonts(soundfonts or ())
+    if recording is not _PRESET_RECORDING:
+        config = replace(config, recording=recording)
+    train_fonts, held_fonts = (([pip_soundfont()], []) if preset in ("small", "demo")
+                               else default_soundfonts(soundfonts or ()))
     hold_programs = not held_fonts  # no spare SoundFont: hold out GM programs instead
     extra = {"preset": preset, "training_soundfonts": [p.name for p in train_fonts],
              "heldout": _heldout_description(train_fonts=train_fonts, held_fonts=held_fonts),

@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from ..audio import encode, load_audio, segment, trim
 from ..errors import AudioInputError
 from ..settings import AudioSettings
+from .recording import RecordingAugmentation, augment_recording
 
 __all__ = [
     "NOTE_FIELDS",
@@ -35,7 +36,7 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 # what a job needs of each planned note
 NOTE_FIELDS = ("note_id", "source", "source_root", "source_file", "family", "label",
                "instrument_source", "instrument", "pitch", "velocity", "split", "hop_seconds",
-               "stretch_rate")
+               "stretch_rate", "recording_copies")
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,15 @@ class ChunkJob:
     settings : AudioSettings
     classes : tuple of str
         Family order of ``family_index`` and the ``onehot_<family>`` columns.
+    recording : RecordingAugmentation, optional
+        Effects of the ``recording_copies`` augmented copies notes ask for.
     """
 
     chunk_id: int
     notes: tuple[dict, ...]
     settings: AudioSettings
     classes: tuple[str, ...]
+    recording: RecordingAugmentation | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class EncodedChunk:
 
 
 def chunk_jobs(notes: pd.DataFrame, *, settings: AudioSettings, classes, notes_per_chunk: int,
-               done=frozenset()) -> list[ChunkJob]:
+               done=frozenset(), recording: RecordingAugmentation | None = None) -> list[ChunkJob]:
     """Cut planned notes into chunk jobs of ``notes_per_chunk`` notes, in table order.
 
     Parameters
@@ -93,19 +97,24 @@ def chunk_jobs(notes: pd.DataFrame, *, settings: AudioSettings, classes, notes_p
     notes_per_chunk : int
     done : collection of int
         Chunk ids already in the store; they get no job.
+    recording : RecordingAugmentation, optional
+        Passed to every job (see :class:`ChunkJob`).
 
     Returns
     -------
     jobs : list of ChunkJob
         In chunk order.
     """
+    if "recording_copies" not in notes:
+        notes = notes.assign(recording_copies=0)
     records = notes[list(NOTE_FIELDS)].to_dict(orient="records")
     for r in records:  # pandas may hold a missing stretch as NaN
         r["stretch_rate"] = None if r["stretch_rate"] is None or pd.isna(r["stretch_rate"]) \
             else float(r["stretch_rate"])
+        r["recording_copies"] = int(r["recording_copies"]) if recording is not None else 0
     n = notes_per_chunk
     return [ChunkJob(chunk_id=c, notes=tuple(records[c * n:(c + 1) * n]), settings=settings,
-                     classes=tuple(classes))
+                     classes=tuple(classes), recording=recording)
             for c in range((len(records) + n - 1) // n) if c not in done]
 
 
@@ -144,7 +153,7 @@ def process_note(y: np.ndarray, *, settings: AudioSettings, hop_seconds: float,
 
 
 def _segment_rows(note: dict, *, augmentation: str, n: int, trimmed_samples: int,
-                  classes: tuple[str, ...]) -> list[dict]:
+                  classes: tuple[str, ...], effects: str = "") -> list[dict]:
     """The index rows of a note's ``n`` segments of one augmentation."""
     return [{
         "segment_id": f"{note['note_id']}#{augmentation}#{i}",
@@ -156,7 +165,7 @@ def _segment_rows(note: dict, *, augmentation: str, n: int, trimmed_samples: int
         "pitch_class": PITCH_CLASSES[int(note["pitch"]) % 12],
         "velocity": note["velocity"], "split": note["split"], "augmentation": augmentation,
         "segment_index": i, "hop_seconds": note["hop_seconds"],
-        "trimmed_samples": trimmed_samples,
+        "trimmed_samples": trimmed_samples, "effects": effects,
         **{f"onehot_{c}": int(c == note["family"]) for c in classes},
     } for i in range(n)]
 
@@ -175,7 +184,7 @@ def encode_chunk(job: ChunkJob) -> EncodedChunk:
     -------
     chunk : EncodedChunk
         ``features`` of shape ``(n_segments, n_mels, n_frames)``, notes in job order,
-        each note's plain segments before its stretched ones.
+        each note's plain segments before its stretched ones, then its recording copies.
     """
     # one BLAS thread: the mel product's rounding then does not depend on the cores of the
     # machine (or Dask worker) that encodes, so every build of the same request is identical
@@ -198,6 +207,16 @@ def _encode_notes(job: ChunkJob) -> EncodedChunk:
             feats.append(encode(segs, settings=settings))
             rows.extend(_segment_rows(note, augmentation=augmentation, n=len(segs),
                                       trimmed_samples=n_trim, classes=job.classes))
+        for copy in range(1, int(note.get("recording_copies") or 0) + 1):
+            y_aug, effects = augment_recording(y, sample_rate=settings.sample_rate, config=job.recording,
+                                               note_id=note["note_id"], copy=copy)
+            try:
+                aug_parts, aug_trim = process_note(y_aug, settings=settings, hop_seconds=note["hop_seconds"])
+            except AudioInputError:  # the effects can silence a very quiet note: keep the original only
+                continue
+            feats.append(encode(aug_parts["none"], settings=settings))
+            rows.extend(_segment_rows(note, augmentation=f"recording{copy}", n=len(aug_parts["none"]),
+                                      trimmed_samples=aug_trim, classes=job.classes, effects=effects))
     features = (np.concatenate(feats) if feats
                 else np.zeros((0, settings.n_mels, settings.n_frames), np.float32))
     return EncodedChunk(chunk_id=job.chunk_id, features=features, index=pd.DataFrame(rows),

@@ -18,6 +18,7 @@ import pandas as pd
 from ..audio import n_segments
 from ..errors import DatasetError
 from ..settings import AudioSettings
+from .recording import RecordingAugmentation
 
 __all__ = ["DATASET_PRESETS", "SPLITS", "DatasetConfig", "apply_plan", "assign_splits", "plan_augmentation"]
 
@@ -54,6 +55,9 @@ class DatasetConfig:
         What to do with labels the ontology does not list.
     classes : tuple of str, optional
         Fixed label order (for example a held-out store that must match a training store).
+    recording : RecordingAugmentation, optional
+        Also store this many recording-augmented copies of every note in
+        ``augment_splits`` (see :mod:`~auditory_deepdream.dataset.recording`).
     """
 
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
@@ -67,6 +71,7 @@ class DatasetConfig:
     jobs: int = 2
     on_unknown: str = "error"
     classes: tuple[str, ...] | None = None
+    recording: RecordingAugmentation | None = None
 
     def __post_init__(self):
         if len(self.split_fractions) != 3 or min(self.split_fractions) < 0 or \
@@ -83,7 +88,7 @@ class DatasetConfig:
 
 
 DATASET_PRESETS = {"small": DatasetConfig(notes_per_chunk=32), "demo": DatasetConfig(notes_per_chunk=64),
-                   "full": DatasetConfig()}
+                   "full": DatasetConfig(recording=RecordingAugmentation(copies=2, strength=1.0))}
 
 
 def assign_splits(notes: pd.DataFrame, *, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> pd.Series:
@@ -181,11 +186,14 @@ def apply_plan(notes: pd.DataFrame, plan: pd.DataFrame, *, settings: AudioSettin
     -------
     notes : pd.DataFrame
         A copy with ``hop_seconds`` (the family's hop in ``config.augment_splits``, one
-        segment elsewhere) and ``stretch_rate`` (``config.stretch_rate`` for stretched
-        families in those splits, else None).
+        segment elsewhere), ``stretch_rate`` (``config.stretch_rate`` for stretched
+        families in those splits, else None) and ``recording_copies`` (``config.recording``'s
+        copies in those splits, else 0).
     """
     augment = notes["split"].isin(config.augment_splits)
     stretch = augment & notes["family"].map(plan["stretch"]).astype(bool)
+    copies = config.recording.copies if config.recording is not None else 0
     return notes.assign(
+        recording_copies=np.where(augment, copies, 0).astype(int),
         hop_seconds=np.where(augment, notes["family"].map(plan["hop_seconds"]), settings.segment_seconds),
         stretch_rate=pd.Series(np.where(stretch, config.stretch_rate, None), index=notes.index, dtype=object))

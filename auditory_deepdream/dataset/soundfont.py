@@ -1,8 +1,9 @@
 """Render an NSynth-layout dataset from General MIDI SoundFonts.
 
 NSynth itself was made by rendering single notes from sample libraries; this module
-does the same with any GM SoundFont (SF2 or SF3) through ``tinysoundfont``. The output
-folder has the layout of one NSynth split::
+does the same with any GM SoundFont (SF2 or SF3) through ``tinysoundfont`` or, with
+``RenderConfig(renderer="fluidsynth")``, through FluidSynth. The output folder has the
+layout of one NSynth split::
 
     examples.json                      {note_str: {note_str, pitch, velocity, ...}}
     audio/<note_str>.wav               mono 16-bit PCM, ``held_seconds + release_seconds`` long
@@ -18,6 +19,7 @@ SoundFont once and renders every note of the programs it is given.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -31,17 +33,27 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_path, write_json_atomic
 from ..errors import DatasetError
+from .synths import (  # noqa: F401 (RENDERERS and load_soundfont are re-exported)
+    RENDERERS,
+    _fluidsynth_write_float,
+    cached_soundfont,
+    load_soundfont,
+    play_note,
+    select_program,
+)
 from .workers import map_jobs
 
 __all__ = [
     "NSYNTH_FAMILIES",
     "NSYNTH_SOURCES",
+    "RENDERERS",
     "RENDER_PRESETS",
     "RenderConfig",
     "default_soundfonts",
     "find_soundfonts",
     "gm_programs",
     "load_soundfont",
+    "note_velocities",
     "pip_soundfont",
     "render_soundfont",
 ]
@@ -55,6 +67,7 @@ _SILENT_PEAK = 1e-4  # a note whose rendered peak is below this has no sample in
 _SYSTEM_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3")
 _SKIPPED_NAMES = ("MuseScore_General_Full.sf3",)  # a larger duplicate of MuseScore_General
 _HELDOUT_PREFERENCE = ("MuseScore_General",)  # SoundFonts kept out of the default training set
+# the loudest of 4,317 velocity-127 notes (TimGM6mb, FluidR3_GM, MuseScore_General) peaks at 0.41
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,15 @@ class RenderConfig:
         The key is held for ``held_seconds``, then released and the release tail recorded
         for ``release_seconds`` (NSynth: 3 s + 1 s).
     velocities : tuple of int
-        MIDI velocities rendered for every pitch.
+        MIDI velocities rendered for every pitch (unless ``velocity_range`` is set).
+    velocity_range : (int, int), optional
+        Instead of fixed levels, draw ``velocity_draws`` velocities for every pitch from
+        this inclusive range, one from each of ``velocity_draws`` equal sub-ranges, so
+        the notes cover the whole range rather than a few levels. The draw is seeded by
+        the SoundFont's file name, the program and the pitch: deterministic, and the
+        same note gets the same velocity in every render.
+    velocity_draws : int
+        Velocities per pitch with ``velocity_range``.
     pitch_step : int
         Render every ``pitch_step``-th semitone of each program's playable range.
     programs : tuple of int, optional
@@ -78,20 +99,41 @@ class RenderConfig:
         At most this many pitches per program, evenly spread over the range.
     jobs : int
         Worker processes.
+    renderer : {'tinysoundfont', 'fluidsynth'}
+        The synthesizer. ``tinysoundfont`` (the default) is a small single-header
+        synthesizer installed with ``pip install --no-deps tinysoundfont``. ``fluidsynth`` is
+        the reference SF2/SF3 synthesizer, with the specification's modulators; it needs the
+        system library (Debian: ``apt-get install fluidsynth``, which provides libfluidsynth)
+        and the PyPI binding ``pyfluidsynth`` (``pip install -e '.[fluidsynth]'``). FluidSynth's own reverb and
+        chorus are switched off, so both renderers give the dry instrument, and its gain is
+        set so that notes peak well below clipping. The two do not give the same samples
+        (FluidSynth follows the SF2 velocity curve: velocity 20 is about 32 dB below 127,
+        against 16 dB in tinysoundfont); the renderer is saved in ``render.json`` and in
+        every example.
     """
 
     sample_rate: int = 22_050
     held_seconds: float = 3.0
     release_seconds: float = 1.0
     velocities: tuple[int, ...] = (50, 75, 100, 127)
+    velocity_range: tuple[int, int] | None = None
+    velocity_draws: int = 3
     pitch_step: int = 1
     programs: tuple[int, ...] | None = None
     max_pitches: int | None = None
     jobs: int = 2
+    renderer: str = "tinysoundfont"
 
     def __post_init__(self):
+        if self.renderer not in RENDERERS:
+            raise DatasetError(f"RenderConfig.renderer must be one of {RENDERERS}, not {self.renderer!r}.")
         if not self.velocities or any(not 1 <= v <= 127 for v in self.velocities):
             raise DatasetError("RenderConfig.velocities must be MIDI velocities in 1..127.")
+        if self.velocity_range is not None:
+            low, high = self.velocity_range
+            if not 1 <= low <= high <= 127 or high - low + 1 < self.velocity_draws or self.velocity_draws < 1:
+                raise DatasetError("RenderConfig.velocity_range must be (low, high) with 1 <= low <= high <= 127 "
+                                   "and room for velocity_draws distinct velocities.")
         if self.pitch_step < 1:
             raise DatasetError("RenderConfig.pitch_step must be at least 1.")
         if self.held_seconds <= 0 or self.release_seconds < 0:
@@ -108,7 +150,7 @@ RENDER_PRESETS: dict[str, RenderConfig] = {
     "small": RenderConfig(velocities=(75, 127), pitch_step=1, max_pitches=4,
                           programs=(0, 19, 24, 33, 40, 56, 65, 73, 80, 52)),
     "demo": RenderConfig(velocities=(64, 112), pitch_step=1, max_pitches=5),
-    "full": RenderConfig(velocities=(50, 90, 127), pitch_step=3),
+    "full": RenderConfig(velocity_range=(20, 127), velocity_draws=3, pitch_step=3),
 }
 
 
@@ -139,8 +181,9 @@ def pip_soundfont() -> Path:
 def find_soundfonts(extra=()) -> list[Path]:
     """Available SoundFonts: pretty_midi's TimGM6mb, system SF2/SF3 files and ``extra`` paths.
 
-    Symlinks to a file already listed (``default-GM.sf2``) and ``MuseScore_General_Full.sf3``
-    (a larger copy of MuseScore_General) are left out; the list is sorted by name with
+    Symlinks to a file already listed (``default-GM.sf2``), ``MuseScore_General_Full.sf3``
+    (a larger copy of MuseScore_General) and a system ``TimGM6mb.sf2`` (Debian's packaging
+    of the SoundFont pip's ``pretty_midi`` ships) are left out; the list is sorted by name with
     TimGM6mb last.
 
     Parameters
@@ -157,9 +200,13 @@ def find_soundfonts(extra=()) -> list[Path]:
     system = [p for folder in _SYSTEM_DIRS if Path(folder).is_dir()
               for p in sorted(Path(folder).glob("*.sf[23]")) if p.name not in _SKIPPED_NAMES]
     # a file reached through several names is listed once, under its own (non "default-") name
+    # Debian's timgm6mb-soundfont is another packaging of the sample set pip's pretty_midi ships:
+    # listing both would count one sample set twice, so the system copy gives way
+    pip = pip_soundfont()
     for path in sorted(system, key=lambda p: (p.name.startswith("default-"), p.name)):
-        found.setdefault(path.resolve(), path)
-    found.setdefault(pip_soundfont().resolve(), pip_soundfont())
+        if path.resolve().name != pip.name:
+            found.setdefault(path.resolve(), path)
+    found.setdefault(pip.resolve(), pip)
     return sorted(found.values(), key=lambda p: (p.name == "TimGM6mb.sf2", p.name))
 
 
@@ -203,51 +250,35 @@ class _ProgramTask:
 
     @property
     def n_notes(self) -> int:
-        return len(self.pitches) * len(self.config.velocities)
+        return sum(len(self.velocities(p)) for p in self.pitches)
+
+    def velocities(self, pitch: int) -> tuple[int, ...]:
+        """The velocities of ``pitch``: the fixed levels, or one draw per sub-range."""
+        return note_velocities(self.config, soundfont=Path(self.soundfont).name, program=self.program, pitch=pitch)
 
 
-def load_soundfont(path, *, sample_rate: int) -> tuple:
-    """A ``tinysoundfont`` synthesiser with one SoundFont loaded.
+def note_velocities(config: RenderConfig, *, soundfont: str, program: int, pitch: int) -> tuple[int, ...]:
+    """The MIDI velocities rendered for one pitch of one program of one SoundFont.
 
-    Returns
-    -------
-    synth : tinysoundfont.Synth
-        Renders stereo float32 at ``sample_rate``.
-    sfid : int
-        The SoundFont's id in ``synth`` (for ``program_select``).
+    ``config.velocities`` unless ``config.velocity_range`` is set; then one velocity drawn
+    uniformly from each of ``config.velocity_draws`` equal sub-ranges of it, seeded by
+    ``(soundfont, program, pitch)``.
     """
-    try:  # imported here: it is installed apart (pip --no-deps), so say how when it is missing
-        import tinysoundfont
-    except ImportError:
-        raise DatasetError(
-            "SoundFont rendering needs tinysoundfont. Install it without its optional audio "
-            "playback dependency: pip install --no-deps tinysoundfont") from None
-    synth = tinysoundfont.Synth(samplerate=sample_rate)
-    try:
-        sfid = synth.sfload(str(path))
-    except Exception as exc:  # tinysoundfont raises its own exception types
-        raise DatasetError(f"Could not load SoundFont {path}: {exc}. Is it an SF2/SF3 file?") from None
-    return synth, sfid
-
-
-_SYNTHS: dict[str, tuple] = {}  # one loaded SoundFont per (worker process, path)
-
-
-def _cached_soundfont(path: str, sample_rate: int) -> tuple:
-    key = f"{path}@{sample_rate}"
-    if key not in _SYNTHS:
-        _SYNTHS.clear()  # hold one SoundFont per worker: they are hundreds of MB decoded
-        _SYNTHS[key] = load_soundfont(path, sample_rate=sample_rate)
-    return _SYNTHS[key]
+    if config.velocity_range is None:
+        return tuple(config.velocities)
+    low, high = config.velocity_range
+    seed = int.from_bytes(hashlib.sha1(f"{soundfont}:{program}:{pitch}".encode()).digest()[:8], "big")
+    rng = np.random.default_rng(seed)
+    edges = np.linspace(low, high + 1, config.velocity_draws + 1)
+    return tuple(int(rng.integers(int(np.ceil(a)), max(int(np.ceil(b)), int(np.ceil(a)) + 1)))
+                 for a, b in zip(edges[:-1], edges[1:]))
 
 
 def _render_program(task: _ProgramTask) -> list[dict]:
     """Render every note of one program of one SoundFont; write wavs; return example rows."""
     config = task.config
-    synth, sfid = _cached_soundfont(task.soundfont, config.sample_rate)
-    try:
-        synth.program_select(0, sfid, 0, task.program)
-    except Exception:  # the SoundFont has no preset for this program
+    synth, sfid = cached_soundfont(task.soundfont, config.sample_rate, config.renderer)
+    if not select_program(synth, sfid, task.program, config.renderer):
         log.warning("%s has no GM program %d; skipped", Path(task.soundfont).name, task.program)
         return []
     preset = synth.sfpreset_name(sfid, 0, task.program) or ""
@@ -256,14 +287,9 @@ def _render_program(task: _ProgramTask) -> list[dict]:
     instrument_str = f"{task.family}_{task.source}_{task.instrument:03d}"
     rows = []
     for pitch in task.pitches:
-        for velocity in config.velocities:
-            synth.noteon(0, pitch, velocity)
-            on = np.frombuffer(synth.generate(held), dtype=np.float32)
-            synth.noteoff(0, pitch)
-            off = np.frombuffer(synth.generate(release), dtype=np.float32) if release else on[:0]
-            synth.sounds_off(0)  # cut any tail so the next note starts from silence
-            synth.generate(2048)  # killed voices fade out fast but not instantly
-            y = np.concatenate([on, off]).reshape(-1, 2).mean(axis=1)
+        for velocity in task.velocities(pitch):
+            y = play_note(synth, renderer=config.renderer, pitch=pitch, velocity=velocity, held=held,
+                          release=release)
             peak = float(np.max(np.abs(y)))
             if peak < _SILENT_PEAK:
                 log.info("%s program %d pitch %d is silent; skipped", task.soundfont, task.program, pitch)
@@ -283,6 +309,7 @@ def _render_program(task: _ProgramTask) -> list[dict]:
                 "instrument_source": NSYNTH_SOURCES.index(task.source),
                 "instrument_source_str": task.source,
                 "soundfont": Path(task.soundfont).name,
+                "renderer": config.renderer,
                 "program": task.program,
                 "program_name": task.name,
                 "preset_name": preset,
@@ -341,10 +368,13 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     Raises
     ------
     DatasetError
-        Missing or unloadable SoundFonts, no programs left to render, or every note silent.
+        Missing or unloadable SoundFonts, a renderer that is not installed, no programs left
+        to render, or every note silent.
     """
     if heldout_programs not in ("include", "exclude", "only"):
         raise DatasetError("heldout_programs must be 'include', 'exclude' or 'only'.")
+    if config.renderer == "fluidsynth":
+        _fluidsynth_write_float()  # say what to install here, not from inside every worker
     soundfonts = [Path(p) for p in soundfonts]
     if not soundfonts:
         raise DatasetError("No SoundFonts given; pass at least one .sf2/.sf3 path.")

@@ -21,7 +21,7 @@ from .evaluate import evaluate, plot_confusion
 __all__ = ["export_model", "model_card", "card_markdown"]
 
 _TEST_KEYS = ("loss", "accuracy", "n", "per_class_accuracy", "confusion", "note_accuracy", "n_notes",
-              "min_audio_fraction", "all_segments")
+              "per_class_note_accuracy", "min_audio_fraction", "all_segments")
 
 
 def _strip_optimizer(model: keras.Model) -> keras.Model:
@@ -40,9 +40,39 @@ def _data_description(store: FeatureStore) -> dict:
             "description": store.meta.get("description", described)}
 
 
+def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
+    """Where the training notes came from and how they were augmented (from the store's meta)."""
+    meta = store.meta
+    render = meta.get("render") or {}
+    train_rows = store.index[store.index["split"] == "train"]
+    kinds = (train_rows["augmentation"].astype(str).str.rstrip("0123456789").value_counts().to_dict()
+             if "augmentation" in train_rows else {"none": len(train_rows)})
+    fit_aug = None
+    if config is not None and config.augment:
+        from .fit import _mel_augment
+
+        fit_aug = _mel_augment(config).to_dict()
+    return {
+        "soundfonts": meta.get("training_soundfonts"),
+        "renderer": render.get("renderer", "tinysoundfont") if render else None,
+        "velocities": (f"{render['velocity_draws']} per pitch drawn across {render['velocity_range']}"
+                       if render.get("velocity_range") else render.get("velocities")),
+        "pitch_step": render.get("pitch_step"),
+        "recording_augmentation": (meta.get("config") or {}).get("recording"),
+        "train_segments_by_augmentation": {k: int(v) for k, v in kinds.items()},
+        "fit_time_augmentation": fit_aug,
+        "trained_on": list(config.store_augmentations) if config and config.store_augmentations else "all",
+    }
+
+
 def model_card(result: TrainResult, *, store: FeatureStore, command: str, name: str,
-               config: TrainConfig | None = None, heldout: FeatureStore | None = None) -> dict:
-    """The card of a trained model as a JSON-ready dict (scores the held-out store if given)."""
+               config: TrainConfig | None = None, heldout: FeatureStore | None = None,
+               selection: dict | None = None) -> dict:
+    """The card of a trained model as a JSON-ready dict (scores the held-out store if given).
+
+    ``selection`` may hold ``ablation`` and ``search``: the JSON results of
+    ``benchmarks/model_selection.py`` (how the augmentation and the model were chosen).
+    """
     card = {
         "name": name,
         "builder": result.builder,
@@ -59,7 +89,11 @@ def model_card(result: TrainResult, *, store: FeatureStore, command: str, name: 
         "train_seconds": round(result.seconds, 1),
         "n_parameters": int(result.model.count_params()),
         "input": "log-mel dB, shape (batch, n_mels, frames, 1); any number of frames",
+        "training_data": _training_data(store, config),
     }
+    for key in ("ablation", "search"):
+        if selection and selection.get(key):
+            card[key] = selection[key]
     if heldout is not None:
         held = evaluate(result.model, heldout, settings=result.settings, classes=result.classes, split=None,
                         min_audio_fraction=config.min_audio_fraction if config else 0.0)
@@ -92,6 +126,93 @@ def _table(header: tuple[str, str], rows) -> str:
     return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows])
 
 
+def _three_scores(card: dict) -> str:
+    rows = [("test (held-out notes of the training SoundFonts)", card["test"])]
+    if card.get("heldout"):
+        rows.append((f"held-out SoundFont (`{card['heldout']['store']}`)", card["heldout"]))
+    lines = ["| scored on | segments (>= 50% note) | note vote | every segment |", "|---|---|---|---|"]
+    lines += [f"| {label} | {s['accuracy']:.3f} ({s['n']}) | {s['note_accuracy']:.3f} ({s['n_notes']}) | "
+              f"{s['all_segments']['accuracy']:.3f} ({s['all_segments']['n']}) |" for label, s in rows]
+    return "\n".join(lines)
+
+
+def _per_family(card: dict) -> str:
+    test, held = card["test"], card.get("heldout")
+    header = "| family | test segments | test notes |" + (" held-out segments | held-out notes |" if held else "")
+    lines = [header, "|---|---|---|" + ("---|---|" if held else "")]
+
+    def cell(scores, key, family):
+        value = (scores or {}).get(key, {}).get(family)
+        return "" if value is None else f"{value:.3f}"
+
+    for family in card["classes"]:
+        row = (f"| {family} | {cell(test, 'per_class_accuracy', family)} | "
+               f"{cell(test, 'per_class_note_accuracy', family)} |")
+        if held:
+            row += f" {cell(held, 'per_class_accuracy', family)} | {cell(held, 'per_class_note_accuracy', family)} |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def _training_section(card: dict) -> str:
+    data = card.get("training_data") or {}
+    rec = data.get("recording_augmentation")
+    fit = data.get("fit_time_augmentation")
+    lines = [
+        f"- **SoundFonts**: {', '.join(data.get('soundfonts') or []) or 'see the store'}"
+        f" (renderer {data.get('renderer') or 'n/a'}; velocities: {data.get('velocities')}; "
+        f"every {data.get('pitch_step')} semitone(s))",
+        "- **Recording augmentation** (stored copies, training split only): "
+        + (f"{rec['copies']} copies per note at strength {rec['strength']} (pedalboard: EQ, reverb, compression, "
+           "chorus, saturation, pitch in cents, gain)" if rec and rec.get("copies") else "none"),
+        f"- **Training segments by kind**: {data.get('train_segments_by_augmentation')}; trained on: "
+        f"{data.get('trained_on')}",
+        "- **Fit-time augmentation**: " + (
+            f"strength {fit['strength']:.3g} times these ranges: level {fit['gain_db']} dB, "
+            f"tilt +-{fit['tilt_db']} dB, noise {fit['snr_db']} dB below the peak on {fit['noise_prob']:.0%} of "
+            f"samples, {fit['freq_masks']} band and {fit['time_masks']} frame masks" if fit else "none"),
+    ]
+    return "## Training data and augmentation\n\n" + "\n".join(lines)
+
+
+def _selection_section(card: dict) -> str:
+    parts = []
+    ablation = card.get("ablation")
+    if ablation:
+        budget = ablation.get("budget", {})
+        lines = [f"Each arm trains the same model ({ablation.get('model', ['?'])[0]}) on every training SoundFont but "
+                 f"`{ablation.get('fold')}` for {budget.get('epochs')} balanced epochs of "
+                 f"{budget.get('samples_per_family')} segments per family and is scored on every note of "
+                 f"`{ablation.get('fold')}`.", "",
+                 "| arm | stored segments trained on | fit-time | left-out segments | left-out note vote | "
+                 "weakest family (notes) |",
+                 "|---|---|---|---|---|---|"]
+        for arm, r in ablation["arms"].items():
+            left = r["left_out"]
+            weak = min(left["per_class_note_accuracy"].items(), key=lambda kv: kv[1])
+            stored = r["store_augmentations"]
+            stored = " + ".join(stored) if isinstance(stored, list) else "all, recording copies included"
+            fit = {True: "on", False: "off"}.get(r["fit_time_augmentation"], r["fit_time_augmentation"])
+            lines.append(f"| {arm} | {stored} | {fit} | "
+                         f"{left['accuracy']:.3f} | {left['note_accuracy']:.3f} | {weak[0]} {weak[1]:.2f} |")
+        parts.append("## Augmentation ablation\n\n" + "\n".join(lines))
+    search = card.get("search")
+    if search:
+        budget = search.get("budget", {})
+        lines = [f"The project's Bayesian search, scored on every note of `{search.get('fold')}` (left out of "
+                 f"training), each trial trained for {budget.get('epochs')} balanced epochs of "
+                 f"{budget.get('samples_per_family')} segments per family.", "",
+                 "| builder | trials | best left-out accuracy | its hyper-parameters |", "|---|---|---|---|"]
+        for builder, r in search["searches"].items():
+            best = max(r["trials"], key=lambda t: t["accuracy"])
+            keys = [k.removeprefix("log10_") for k in r["bounds"]]
+            hp = ", ".join(f"{k}={best[k]:.3g}" if isinstance(best[k], float) else f"{k}={best[k]}"
+                           for k in keys if k in best)
+            lines.append(f"| {builder} | {len(r['trials'])} | {best['accuracy']:.3f} | {hp} |")
+        parts.append("## How the model was chosen\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def card_markdown(card: dict) -> str:
     """Render a card (from :func:`model_card`) as Markdown."""
     test, data = card["test"], card["data"]
@@ -112,17 +233,20 @@ def card_markdown(card: dict) -> str:
         f"Instrument-family classifier ({card['builder']} builder) for Auditory DeepDreamer.",
         "\n".join(summary),
         f"Reproduce:\n\n```\n{card['command']}\n```",
-        "## Per-family test accuracy\n\n" + _table(
-            ("family", "accuracy"), ((k, f"{v:.3f}") for k, v in test["per_class_accuracy"].items())),
+        "## Scores\n\n" + _three_scores(card),
+        "## Per-family accuracy\n\n" + _per_family(card),
+        _training_section(card),
+        _selection_section(card),
         "## Hyper-parameters\n\n" + _table(("name", "value"), sorted(card["hyperparameters"].items())),
         f"## Audio settings\n\n```\n{json.dumps(card['audio_settings'], indent=1)}\n```",
         "![confusion matrix](confusion.png)",
     ]
-    return "\n\n".join(sections) + "\n"
+    return "\n\n".join(section for section in sections if section) + "\n"
 
 
 def export_model(result: TrainResult, path, *, store: FeatureStore, command: str, name: str = "model",
-                 config: TrainConfig | None = None, heldout: FeatureStore | None = None) -> dict:
+                 config: TrainConfig | None = None, heldout: FeatureStore | None = None,
+                 selection: dict | None = None) -> dict:
     """Write a model directory: ``model.keras``, ``settings.json``, ``card.json``, ``card.md``
     and ``confusion.png``.
 
@@ -141,6 +265,8 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
         The training configuration (seed, curation), recorded in the card.
     heldout : FeatureStore, optional
         A store rendered from a SoundFont left out of training; its accuracy goes in the card.
+    selection : dict, optional
+        ``{'ablation': ..., 'search': ...}``, the results of ``benchmarks/model_selection.py``.
 
     Returns
     -------
@@ -148,7 +274,8 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
         The model card.
     """
     path = Path(path)
-    card = model_card(result, store=store, command=command, name=name, config=config, heldout=heldout)
+    card = model_card(result, store=store, command=command, name=name, config=config, heldout=heldout,
+                      selection=selection)
     save_model_dir(_strip_optimizer(result.model), path, settings=result.settings, card=card)
     plot_confusion(card["test"]["confusion"], result.classes, path / "confusion.png",
                    title=f"{name}: test accuracy {card['test']['accuracy']:.3f}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import keras
 import pandas as pd
 
+from ..mel_augment import MelAugment
 from ..settings import AudioSettings
 
 __all__ = ["TrainConfig", "TrainResult"]
@@ -36,9 +37,17 @@ class TrainConfig:
         (oversampling families that have fewer); sample weights are then not needed.
     balance_weights : bool
         Weight training samples so every family carries equal total weight.
-    augment : bool
-        Random level changes and band/frame masking of training batches (see
-        :class:`~auditory_deepdream.generator.InstrumentSequence`).
+    augment : bool or MelAugment
+        Augment training batches with :func:`~auditory_deepdream.mel_augment.augment_mel`
+        (level, spectral tilt, background noise, SpecAugment masks): ``True`` uses
+        ``MelAugment(strength=augment_strength)``, a :class:`~auditory_deepdream.mel_augment.MelAugment`
+        is used as given.
+    augment_strength : float
+        :class:`~auditory_deepdream.mel_augment.MelAugment`'s ``strength`` (scales every range)
+        when ``augment`` is ``True``.
+    store_augmentations : tuple of str, optional
+        Train only on these of the store's augmented segments (``'none'``, ``'stretch'``,
+        ``'recording'``; see :func:`~auditory_deepdream.generator.build_index`); default all.
     workers, use_multiprocessing : int, bool
         Data-loading workers of the training :class:`~auditory_deepdream.generator.InstrumentSequence`.
     op_determinism : bool
@@ -62,7 +71,9 @@ class TrainConfig:
     seed: int = 0
     samples_per_family: int | None = None
     balance_weights: bool = True
-    augment: bool = True
+    augment: bool | MelAugment = True
+    augment_strength: float = 1.0
+    store_augmentations: tuple[str, ...] | None = None
     workers: int = 1
     use_multiprocessing: bool = False
     op_determinism: bool = True

@@ -70,8 +70,9 @@ def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings
         families), ``confusion`` (``len(classes)`` x ``len(classes)`` counts, rows = true),
         ``per_class_accuracy`` (family -> accuracy, families present only),
         ``note_accuracy`` (a note's segments vote by summed log-probability; one vote per
-        note), ``n_notes``, ``min_audio_fraction`` and ``all_segments`` (``accuracy`` and
-        ``n`` over every segment, padding-dominated tails included).
+        note), ``n_notes``, ``per_class_note_accuracy`` (family -> note-vote accuracy),
+        ``min_audio_fraction`` and ``all_segments`` (``accuracy`` and ``n`` over every
+        segment, padding-dominated tails included).
     """
     settings.check_compatible(store.settings, mine="model", theirs="dataset")
     whole = store.index if split is None else store.index[store.index["split"] == split]
@@ -100,6 +101,8 @@ def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings
                                for i in range(n) if present[i]},
         "note_accuracy": float(np.mean(note_pred == note_truth)),
         "n_notes": int(len(note_truth)),
+        "per_class_note_accuracy": {classes[i]: float(np.mean(note_pred[note_truth == i] == i))
+                                    for i in range(n) if np.any(note_truth == i)},
         "min_audio_fraction": float(min_audio_fraction),
         "all_segments": all_segments,
     }

@@ -18,6 +18,7 @@ import pandas as pd
 from ..dataset import FeatureStore
 from ..errors import ModelError
 from ..generator import InstrumentSequence, build_index
+from ..mel_augment import MelAugment
 from ..models import DEFAULT_HYPERPARAMETERS, build_model
 from ..settings import AudioSettings
 from .callbacks import BestCheckpoint, EpochLogger, TimeBudget, monitor_mode
@@ -45,14 +46,23 @@ def model_hp(builder: str, hp: dict | None, n_classes: int) -> dict:
     return {**DEFAULT_HYPERPARAMETERS[builder], **(hp or {}), "n_classes": n_classes}
 
 
+def _mel_augment(config: TrainConfig) -> MelAugment | None:
+    """The fit-time augmentation a config asks for (``None``: off)."""
+    if isinstance(config.augment, MelAugment):
+        return config.augment
+    return MelAugment(strength=config.augment_strength) if config.augment else None
+
+
 def _sequences(store: FeatureStore, classes: list[str], config: TrainConfig):
     """The shuffled (optionally balanced, augmented) training and the fixed validation sequences."""
-    train_index = build_index(store, split="train", classes=classes, min_audio_fraction=config.min_audio_fraction)
+    train_index = build_index(store, split="train", classes=classes, min_audio_fraction=config.min_audio_fraction,
+                              augmentations=config.store_augmentations)
     valid_index = build_index(store, split="valid", classes=classes, min_audio_fraction=config.min_audio_fraction)
     train_seq = InstrumentSequence(store, train_index, batch_size=config.batch_size, shuffle=True,
                                    per_family=config.samples_per_family, seed=config.seed,
                                    sample_weight=config.balance_weights and not config.samples_per_family,
-                                   augment=config.augment, workers=config.workers,
+                                   augment=_mel_augment(config),
+                                   workers=config.workers,
                                    use_multiprocessing=config.use_multiprocessing)
     valid_seq = InstrumentSequence(store, valid_index, batch_size=max(config.batch_size, 128), shuffle=False)
     return train_seq, valid_seq
@@ -128,7 +138,9 @@ def train(store: FeatureStore, *, builder: str = "conv_blocks", hp: dict | None 
             history_path = None
         else:
             stack.callback(runlog.close)
-            runlog.start(model, builder=builder, hp=full_hp, config=config.to_dict(), settings=settings.to_dict())
+            # the augmentation strength is logged with the hyper-parameters: a search may tune it
+            runlog.start(model, builder=builder, hp={**full_hp, "augment_strength": config.augment_strength},
+                         config=config.to_dict(), settings=settings.to_dict())
             checkpoint, history_path = runlog.checkpoint, runlog.history_path
         best, logger, fit_callbacks = _callbacks(config, checkpoint=checkpoint, history_path=history_path,
                                                  runlog=runlog, started=started)
@@ -136,7 +148,8 @@ def train(store: FeatureStore, *, builder: str = "conv_blocks", hp: dict | None 
             fit_multi_worker(model, train_seq, valid_seq, strategy=strategy, epochs=config.epochs,
                              callbacks=fit_callbacks + list(callbacks))
         else:
-            model.fit(train_seq, validation_data=valid_seq, epochs=config.epochs,
+            # tf.data feeds: float16 -> float32 and the augmentation run in TensorFlow, prefetched
+            model.fit(train_seq.dataset(), validation_data=valid_seq.dataset(), epochs=config.epochs, shuffle=False,
                       callbacks=fit_callbacks + list(callbacks), verbose=config.verbose)
         # the best epoch is reloaded outside the strategy: evaluation and export run on one device
         model = keras.models.load_model(checkpoint)

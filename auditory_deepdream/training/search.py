@@ -39,7 +39,8 @@ from ..errors import ModelError
 from .config import TrainConfig
 from .fit import model_hp, train
 
-__all__ = ["SEARCH_BOUNDS", "ACQUISITIONS", "search", "propose_round", "params_to_hp", "hp_to_params", "read_logs"]
+__all__ = ["SEARCH_BOUNDS", "ACQUISITIONS", "TRAIN_PARAMS", "search", "propose_round", "params_to_hp",
+           "hp_to_params", "read_logs"]
 
 # Keys starting with "log10_" are searched on a log scale and passed to the builder as 10**value;
 # (low, high, int) bounds are integer parameters.
@@ -56,6 +57,10 @@ SEARCH_BOUNDS: dict[str, dict[str, tuple]] = {
 }
 
 ACQUISITIONS = ("ucb", "ei", "poi")
+
+# Searchable training options: a bound with one of these names sets the trial's TrainConfig
+# field instead of a builder hyper-parameter (it is logged with the hyper-parameters).
+TRAIN_PARAMS = ("augment_strength",)
 
 
 def params_to_hp(params: dict) -> dict:
@@ -168,10 +173,13 @@ def read_logs(log_dir) -> pd.DataFrame:
 def _run_trial(store_path: str, *, model_id: int, builder: str, hp: dict, config: TrainConfig, log_dir: str,
                experiment: str, strategy=None, callbacks=None) -> tuple[dict, float]:
     """Train trial ``model_id`` (in this process or on a cluster worker) and return its hp and score."""
-    result = train(FeatureStore(store_path), builder=builder, hp=hp, config=config, log_dir=log_dir,
+    options = {k: hp[k] for k in TRAIN_PARAMS if k in hp}
+    model_hps = {k: v for k, v in hp.items() if k not in options}
+    result = train(FeatureStore(store_path), builder=builder, hp=model_hps,
+                   config=dataclasses.replace(config, **options), log_dir=log_dir,
                    model_id=model_id, experiment=experiment, strategy=strategy,
                    callbacks=callbacks(model_id) if callbacks else ())
-    return result.hp, result.test_accuracy
+    return {**result.hp, **options}, result.test_accuracy
 
 
 def _check_plan(log_dir: Path, plan: dict, n_trials: int) -> None:
@@ -208,6 +216,8 @@ def search(store: FeatureStore, *, builder: str, log_dir, n_trials: int = 10, in
         Random trials before the Gaussian-process suggestions start.
     bounds : dict, optional
         ``{param: (low, high)}`` or ``(low, high, int)``; default ``SEARCH_BOUNDS[builder]``.
+        Names in :data:`TRAIN_PARAMS` (``augment_strength``) set the trial's
+        :class:`TrainConfig` field instead of a hyper-parameter.
     fixed : dict, optional
         Hyper-parameters held constant in every trial (e.g. ``{"width": 0.5}``).
     config : TrainConfig

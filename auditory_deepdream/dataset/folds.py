@@ -1,0 +1,104 @@
+"""Validation folds that leave a whole source out: choose a model on sounds it never heard.
+
+A store's own ``test`` split holds other notes of the sample sets it trained on, so it
+rewards learning those sample sets. :func:`leave_out` makes a *derived store* (a new
+``index.csv`` over the same shard files, linked rather than copied) in which one source
+(a SoundFont, a sample library) is the ``test`` split and nothing of it is trained on:
+
+* rows of the left-out source: only their plain segments (``augmentation == 'none'``),
+  all in ``test``, whatever their split was;
+* every other row keeps its split, except that its own ``test`` rows become ``valid``
+  (early stopping then watches more notes; nothing else reads them).
+
+:func:`soundfont_position` tells which SoundFont a render's row came from, for the
+common case of a store built from one multi-SoundFont render.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import write_csv_atomic, write_json_atomic
+from ..errors import DatasetError
+from .store import FeatureStore
+
+__all__ = ["leave_out", "soundfont_position"]
+
+
+def soundfont_position(index: pd.DataFrame) -> pd.Series:
+    """Position of each row's SoundFont in the render that made it.
+
+    :func:`~auditory_deepdream.dataset.render_soundfont` numbers instruments
+    ``128 * position + program``; the number ends the ``instrument`` column
+    (``string_acoustic_169`` is program 41 of the second SoundFont, position 1).
+
+    Returns
+    -------
+    pd.Series of int, aligned with ``index``
+    """
+    number = pd.to_numeric(index["instrument"].astype(str).str.rsplit("_", n=1).str[-1], errors="coerce")
+    if number.isna().any():
+        raise DatasetError("Some rows' instrument names do not end in a number; they are not SoundFont renders.")
+    return (number // 128).astype(int)
+
+
+def leave_out(store: FeatureStore, out_dir, *, held_out, description: str, overwrite: bool = False) -> FeatureStore:
+    """A derived store whose ``test`` split is one left-out source and nothing else.
+
+    Parameters
+    ----------
+    store : FeatureStore
+        The full store (shards are linked, not copied).
+    out_dir : path-like
+        Folder of the derived store (written atomically: a folder is either complete or absent).
+    held_out : array-like of bool [shape=(len(store),)] or callable
+        Rows of the left-out source, or ``held_out(store.index) -> mask``.
+    description : str
+        What was left out (recorded in ``meta.json``, e.g. ``'TimGM6mb.sf2'``).
+    overwrite : bool
+        Replace an existing derived store.
+
+    Returns
+    -------
+    FeatureStore
+
+    Raises
+    ------
+    DatasetError
+        The mask is the wrong length, selects nothing or everything, or ``out_dir`` exists.
+    """
+    out_dir = Path(out_dir)
+    index = store.index
+    mask = np.asarray(held_out(index) if callable(held_out) else held_out, dtype=bool)
+    if mask.shape != (len(index),):
+        raise DatasetError(f"held_out must have one entry per store row ({len(index)}), not shape {mask.shape}.")
+    if not mask.any() or mask.all():
+        raise DatasetError("held_out must select some rows of the store but not all of them.")
+    if out_dir.exists():
+        if not overwrite:
+            raise DatasetError(f"{out_dir} exists; pass overwrite=True or choose another folder.")
+        shutil.rmtree(out_dir)
+    plain = (index["augmentation"] == "none").to_numpy() if "augmentation" in index else np.ones(len(index), bool)
+    keep = ~mask | plain
+    split = np.where(mask, "test", np.where(index["split"].to_numpy() == "test", "valid", index["split"].to_numpy()))
+    derived = index.assign(split=split)[keep].copy()
+    derived["row"] = np.arange(len(derived))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        os.symlink(store.path.resolve() / "shards", tmp / "shards")
+        shutil.copy(store.path / "settings.json", tmp / "settings.json")
+        write_csv_atomic(tmp / "index.csv", derived)
+        write_json_atomic(tmp / "meta.json", {**store.meta, "derived_from": str(store.path),
+                                              "left_out": description, "build_key": None})
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return FeatureStore(out_dir)
