@@ -27,7 +27,7 @@ from .dataset import PITCH_CLASSES, FeatureStore
 from .errors import DatasetError
 from .mel_augment import MelAugment, augment_mel
 
-__all__ = ["InstrumentSequence", "audio_fraction", "balance", "build_index"]
+__all__ = ["InstrumentSequence", "audio_fraction", "augmentation_kind", "balance", "build_index"]
 
 
 def _one_hot(codes: np.ndarray, n: int) -> list[np.ndarray]:
@@ -113,6 +113,24 @@ def audio_fraction(store: FeatureStore, rows: pd.DataFrame | None = None) -> np.
     return np.clip((length - start) / seg, 0.0, 1.0)
 
 
+def augmentation_kind(rows: pd.DataFrame) -> pd.Series:
+    """Each row's store augmentation without its copy number: ``'recording2'`` is ``'recording'``.
+
+    Parameters
+    ----------
+    rows : pd.DataFrame
+        Rows of a store index; without an ``augmentation`` column every row is ``'none'``.
+
+    Returns
+    -------
+    pd.Series of str, aligned with ``rows``
+        ``'none'``, ``'stretch'`` or ``'recording'``.
+    """
+    if "augmentation" not in rows:
+        return pd.Series("none", index=rows.index)
+    return rows["augmentation"].astype(str).str.rstrip("0123456789")
+
+
 def build_index(store: FeatureStore, *, split: str | None = None, classes: list[str] | None = None,
                 samples_per_family: int | None = None, replace: bool = False,
                 seed: int = 0, min_audio_fraction: float = 0.0,
@@ -139,8 +157,7 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
         e.g. 0.5 drops final segments that are mostly zero padding. 0 keeps every row.
     augmentations : tuple of str, optional
         Keep only segments of these store augmentations (``'none'``, ``'stretch'``,
-        ``'recording'`` for every recording copy); default all. Stores without an
-        ``augmentation`` column count as all ``'none'``.
+        ``'recording'`` for every recording copy; see :func:`augmentation_kind`); default all.
 
     Returns
     -------
@@ -160,9 +177,7 @@ def build_index(store: FeatureStore, *, split: str | None = None, classes: list[
         if src.empty:
             raise DatasetError(f"Store {store.path} has no rows in split {split!r}.")
     if augmentations is not None:
-        kinds = (src["augmentation"].astype(str).str.rstrip("0123456789") if "augmentation" in src
-                 else pd.Series("none", index=src.index))
-        src = src[kinds.isin(list(augmentations)).to_numpy()]
+        src = src[augmentation_kind(src).isin(list(augmentations)).to_numpy()]
         if src.empty:
             raise DatasetError(f"No rows of store {store.path} have augmentations {list(augmentations)}.")
     classes = list(classes or store.classes)

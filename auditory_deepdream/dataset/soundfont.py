@@ -35,10 +35,10 @@ from ..atomic import atomic_path, write_json_atomic
 from ..errors import DatasetError
 from .synths import (  # noqa: F401 (RENDERERS and load_soundfont are re-exported)
     RENDERERS,
-    _fluidsynth_write_float,
     cached_soundfont,
     load_soundfont,
     play_note,
+    require_renderer,
     select_program,
 )
 from .workers import map_jobs
@@ -373,8 +373,7 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     """
     if heldout_programs not in ("include", "exclude", "only"):
         raise DatasetError("heldout_programs must be 'include', 'exclude' or 'only'.")
-    if config.renderer == "fluidsynth":
-        _fluidsynth_write_float()  # say what to install here, not from inside every worker
+    require_renderer(config.renderer)  # say what to install here, not from inside every worker
     soundfonts = [Path(p) for p in soundfonts]
     if not soundfonts:
         raise DatasetError("No SoundFonts given; pass at least one .sf2/.sf3 path.")

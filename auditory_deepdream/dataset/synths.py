@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DatasetError
 
-__all__ = ["RENDERERS", "cached_soundfont", "load_soundfont", "play_note", "select_program"]
+__all__ = ["RENDERERS", "cached_soundfont", "load_soundfont", "play_note", "require_renderer", "select_program"]
 
 RENDERERS = ("tinysoundfont", "fluidsynth")
 _FLUIDSYNTH_GAIN = 0.5
@@ -75,6 +75,16 @@ def load_soundfont(path, *, sample_rate: int, renderer: str = "tinysoundfont") -
     except Exception as exc:  # tinysoundfont raises its own exception types
         raise DatasetError(f"Could not load SoundFont {path}: {exc}. Is it an SF2/SF3 file?") from None
     return synth, sfid
+
+
+def require_renderer(renderer: str) -> None:
+    """Raise :class:`DatasetError`, saying what to install, unless ``renderer`` can run here.
+
+    Checks FluidSynth's library and binding (tinysoundfont is checked when a SoundFont is
+    loaded); a render calls this once, before it starts any worker.
+    """
+    if renderer == "fluidsynth":
+        _fluidsynth_write_float()
 
 
 def _import_fluidsynth():

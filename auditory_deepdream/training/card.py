@@ -14,6 +14,7 @@ import keras
 
 from ..atomic import write_text_atomic
 from ..dataset import FeatureStore
+from ..generator import augmentation_kind
 from ..models import save_model_dir
 from .config import TrainConfig, TrainResult
 from .evaluate import evaluate, plot_confusion
@@ -45,13 +46,8 @@ def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
     meta = store.meta
     render = meta.get("render") or {}
     train_rows = store.index[store.index["split"] == "train"]
-    kinds = (train_rows["augmentation"].astype(str).str.rstrip("0123456789").value_counts().to_dict()
-             if "augmentation" in train_rows else {"none": len(train_rows)})
-    fit_aug = None
-    if config is not None and config.augment:
-        from .fit import _mel_augment
-
-        fit_aug = _mel_augment(config).to_dict()
+    kinds = augmentation_kind(train_rows).value_counts().to_dict()
+    fit_aug = config.mel_augment() if config is not None else None
     return {
         "soundfonts": meta.get("training_soundfonts"),
         "renderer": render.get("renderer", "tinysoundfont") if render else None,
@@ -60,7 +56,7 @@ def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
         "pitch_step": render.get("pitch_step"),
         "recording_augmentation": (meta.get("config") or {}).get("recording"),
         "train_segments_by_augmentation": {k: int(v) for k, v in kinds.items()},
-        "fit_time_augmentation": fit_aug,
+        "fit_time_augmentation": fit_aug.to_dict() if fit_aug is not None else None,
         "trained_on": list(config.store_augmentations) if config and config.store_augmentations else "all",
     }
 

@@ -81,6 +81,12 @@ class TrainConfig:
     min_audio_fraction: float = 0.5
     max_seconds: float | None = None
 
+    def mel_augment(self) -> MelAugment | None:
+        """The fit-time augmentation this config asks for (``None``: off)."""
+        if isinstance(self.augment, MelAugment):
+            return self.augment
+        return MelAugment(strength=self.augment_strength) if self.augment else None
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

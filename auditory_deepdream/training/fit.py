@@ -18,7 +18,6 @@ import pandas as pd
 from ..dataset import FeatureStore
 from ..errors import ModelError
 from ..generator import InstrumentSequence, build_index
-from ..mel_augment import MelAugment
 from ..models import DEFAULT_HYPERPARAMETERS, build_model
 from ..settings import AudioSettings
 from .callbacks import BestCheckpoint, EpochLogger, TimeBudget, monitor_mode
@@ -46,13 +45,6 @@ def model_hp(builder: str, hp: dict | None, n_classes: int) -> dict:
     return {**DEFAULT_HYPERPARAMETERS[builder], **(hp or {}), "n_classes": n_classes}
 
 
-def _mel_augment(config: TrainConfig) -> MelAugment | None:
-    """The fit-time augmentation a config asks for (``None``: off)."""
-    if isinstance(config.augment, MelAugment):
-        return config.augment
-    return MelAugment(strength=config.augment_strength) if config.augment else None
-
-
 def _sequences(store: FeatureStore, classes: list[str], config: TrainConfig):
     """The shuffled (optionally balanced, augmented) training and the fixed validation sequences."""
     train_index = build_index(store, split="train", classes=classes, min_audio_fraction=config.min_audio_fraction,
@@ -61,7 +53,7 @@ def _sequences(store: FeatureStore, classes: list[str], config: TrainConfig):
     train_seq = InstrumentSequence(store, train_index, batch_size=config.batch_size, shuffle=True,
                                    per_family=config.samples_per_family, seed=config.seed,
                                    sample_weight=config.balance_weights and not config.samples_per_family,
-                                   augment=_mel_augment(config),
+                                   augment=config.mel_augment(),
                                    workers=config.workers,
                                    use_multiprocessing=config.use_multiprocessing)
     valid_seq = InstrumentSequence(store, valid_index, batch_size=max(config.batch_size, 128), shuffle=False)
