@@ -140,13 +140,14 @@ def augment_mel(x, *, seed, config: MelAugment, db_floor: float):
         snr = draw(4, config.snr_db[0], config.snr_db[1])[:, :, tf.newaxis, tf.newaxis] / s
         noise_tilt = draw(5, -config.tilt_db, config.tilt_db)[:, :, tf.newaxis, tf.newaxis]
         peak = tf.reduce_max(y, axis=[1, 2, 3], keepdims=True)
-        spread = 10.0 * tf.math.log(-tf.math.log(tf.random.stateless_uniform(
-            tf.shape(y), seed=seed + tf.constant([0, 6], tf.int64), minval=1e-7, maxval=1.0))) / tf.math.log(10.0)
-        noise = peak - snr + noise_tilt * ramp + spread
-        top = tf.maximum(y, noise)
-        mixed = top + 10.0 * tf.math.log(tf.pow(10.0, (y - top) / 10.0)
-                                         + tf.pow(10.0, (noise - top) / 10.0)) / tf.math.log(10.0)
-        y = tf.where(on, mixed, y)
+        level = peak - snr + noise_tilt * ramp  # (batch, n_mels, 1, 1) dB
+        # power-add, in power units: the noise's power is its level (per sample and band) times
+        # an exponential variable -log(u), a spread of 10 log10 Exp(1) dB
+        exponential = -tf.math.log(tf.random.stateless_uniform(
+            tf.shape(y), seed=seed + tf.constant([0, 6], tf.int64), minval=1e-7, maxval=1.0))
+        ln10 = tf.math.log(10.0)
+        power = tf.exp(y * (ln10 / 10.0)) + tf.exp(level * (ln10 / 10.0)) * exponential
+        y = tf.where(on, (10.0 / ln10) * tf.math.log(power), y)
 
     band = _masks(shape, config.freq_masks, float(round(config.freq_mask_fraction * n_mels * s)), n_mels, seed, 10)
     run = _masks(shape, config.time_masks, float(round(config.time_mask_fraction * n_frames * s)), n_frames, seed, 20)

@@ -7,15 +7,20 @@ generator       ``InstrumentSequence`` batches gathered from the feature store, 
 generator_dissertation  the dissertation's generator (section 3.6): a DataFrame of paths, one
                 ``.npy`` file per segment, ``np.load`` per sample (same features, page cache warm)
 model           ``train_on_batch`` on augmented batches already in memory (the model alone)
-model_deterministic  the same after ``tf.config.experimental.enable_op_determinism()``
-fit             ``model.fit`` on ``InstrumentSequence.dataset()``: the tf.data feed that training
-                uses (float16 rows gathered in Python, float32 conversion and augmentation in
-                TensorFlow, prefetched)
+model_deterministic  ``train_on_batch`` on float32 batches already in memory, after
+                ``tf.config.experimental.enable_op_determinism()`` (as training runs)
+fit             ``model.fit`` from the store on ``InstrumentSequence.dataset()``: the tf.data feed
+                that training uses (float16 rows gathered in Python, converted to float32 in
+                TensorFlow, prefetched), without fit-time augmentation
+fit_augmented   the same feed with the fit-time augmentation (``augment=True``), as ``train()``
+                runs by default: work that ``train_on_batch`` on ready batches does not do
 fit_pydataset   ``model.fit`` on the ``InstrumentSequence`` itself (Keras' PyDataset feed, where the
-                conversion and augmentation run in the training thread)
+                conversion and augmentation run in the training thread), augmented
 
-Every timing after the first runs with op determinism on, as training does. ``fit`` should
-sit near ``model_deterministic``: the JSON's ``fit_over_train_on_batch`` is that ratio.
+The last four take turns for ``repeats`` rounds after one warm-up call each (100 batches
+of 64 per call), so that a slow spell of the shared machine hits them alike; medians are
+reported. ``fit_over_train_on_batch`` (the feed) and ``fit_augmented_over_train_on_batch``
+compare each fit with ``model_deterministic``.
 The model is the bundled model's architecture (builder and hyper-parameters from its card)
 unless ``--builder`` is given.
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -52,7 +58,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     store = FeatureStore(args.store)
-    bs, n_batches = args.batch_size, (5 if args.quick else 20)
+    bs, n_batches = args.batch_size, (5 if args.quick else 100)
     repeats = 2 if args.quick else 3
     index = build_index(store, split="train")
     seq = InstrumentSequence(store, index, batch_size=bs, seed=0)
@@ -105,34 +111,37 @@ def main():
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    det_model = fresh_model()
-
-    def run_det():
-        for x, y, w in batches:
-            det_model.train_on_batch(x, y, sample_weight=w)
-
-    det = timed(run_det, repeats=repeats)
     short_index = index.iloc[aug_seq._order[:n]].reset_index(drop=True)
-    # one feed per model, built (and its map function traced) once, as train() does: each
-    # fit call below is one more epoch of it, as in training
-    fit_model = fresh_model()
-    feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, augment=True, sample_weight=True).dataset()
-
-    def run_fit():
-        fit_model.fit(feed, epochs=1, verbose=0, shuffle=False)
-
-    fit = timed(run_fit, repeats=repeats)
-    py_model = fresh_model()
+    plain = InstrumentSequence(store, short_index, batch_size=bs, seed=0, sample_weight=True)
+    plain_batches = [plain[i] for i in range(n_batches)]
+    # one model and one feed per contender, each built (and its functions traced) once, as
+    # train() does; every call below is one more epoch of it. The contenders take turns,
+    # round after round, so that a slow spell of the shared machine hits them alike.
+    det_model, fit_model, aug_model, py_model = (fresh_model() for _ in range(4))
+    feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, sample_weight=True).dataset()
+    aug_feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, augment=True,
+                                  sample_weight=True).dataset()
     py_feed = InstrumentSequence(store, short_index, batch_size=bs, seed=0, augment=True, sample_weight=True)
-
-    def run_fit_pydataset():
-        py_model.fit(py_feed, epochs=1, verbose=0, shuffle=False)
-
-    fit_py = timed(run_fit_pydataset, repeats=repeats)
+    contenders = {
+        "model_deterministic": lambda: [det_model.train_on_batch(x, y, sample_weight=w) for x, y, w in plain_batches],
+        "fit": lambda: fit_model.fit(feed, epochs=1, verbose=0, shuffle=False),
+        "fit_augmented": lambda: aug_model.fit(aug_feed, epochs=1, verbose=0, shuffle=False),
+        "fit_pydataset": lambda: py_model.fit(py_feed, epochs=1, verbose=0, shuffle=False),
+    }
+    for run in contenders.values():  # warm-up: traces and first epochs
+        run()
+    runs = {k: [] for k in contenders}
+    for _ in range(repeats):
+        for k, run in contenders.items():
+            t = time.perf_counter()
+            run()
+            runs[k].append(time.perf_counter() - t)
+    turns = {k: {"median_s": statistics.median(v), "runs_s": v} for k, v in runs.items()}
+    det, fit, fit_aug, fit_py = (turns[k] for k in contenders)
 
     rate = {k: n / v["median_s"] for k, v in
             {"generator": gen, "generator_dissertation": old, "model": mod, "model_deterministic": det,
-             "fit": fit, "fit_pydataset": fit_py}.items()}
+             "fit": fit, "fit_augmented": fit_aug, "fit_pydataset": fit_py}.items()}
     result = {
         "store": str(store.path), "store_rows": len(store), "builder": args.builder, "hyperparameters": hp,
         "n_parameters": int(model.count_params()), "batch_size": bs, "samples_timed": n,
@@ -143,10 +152,11 @@ def main():
         "generator_vs_dissertation_generator": rate["generator"] / rate["generator_dissertation"],
         "fit_over_model": rate["fit"] / rate["model"],
         "fit_over_train_on_batch": rate["fit"] / rate["model_deterministic"],
+        "fit_augmented_over_train_on_batch": rate["fit_augmented"] / rate["model_deterministic"],
         "fit_pydataset_over_train_on_batch": rate["fit_pydataset"] / rate["model_deterministic"],
         "op_determinism_cost": rate["model"] / rate["model_deterministic"],
         "timings": {"generator": gen, "generator_dissertation": old, "model": mod,
-                    "model_deterministic": det, "fit": fit, "fit_pydataset": fit_py},
+                    "model_deterministic": det, "fit": fit, "fit_augmented": fit_aug, "fit_pydataset": fit_py},
         "environment": environment(),
         "note": "2 shared CPU cores; other jobs may have been running, compare ratios rather than rates",
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),

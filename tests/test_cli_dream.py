@@ -99,3 +99,30 @@ def test_filter_or_layer_objective_without_layer_uses_the_presets_layer(src, mod
     assert rc == 0, capsys.readouterr().err
     assert "stage3_conv1" in capsys.readouterr().out and out.exists()
     np.testing.assert_array_less(0, sf.info(out).frames)
+
+
+def test_objective_class_dreams_with_the_morph_preset_unless_another_is_named(src, model_dir, tmp_path, capsys):
+    """``--objective class`` alone takes morph's strength (10 dB); with ``--preset subtle`` it takes 2 dB."""
+    import re
+
+    changes = {}
+    for name, options in {"default": (), "subtle": ("--preset", "subtle")}.items():
+        out = tmp_path / f"{name}.wav"
+        assert _dream(src, out, model_dir, "--objective", "class", "--class", "string", *options) == 0, \
+            capsys.readouterr().err
+        printed = capsys.readouterr().out
+        assert "class string" in printed
+        changes[name] = float(re.search(r"spectral change ([0-9.]+) dB", printed).group(1))
+    assert abs(changes["default"] - 10.0) < 1.0 and abs(changes["subtle"] - 2.0) < 0.5
+
+
+def test_an_ensemble_folder_dreams_as_one_model(src, dreamer, settings, tmp_path, capsys):
+    from auditory_deepdream.dreamer import Dreamer, save_ensemble
+
+    other = models.build_model("conv_blocks", {"width": 0.25}, settings=settings, n_classes=3, seed=5)
+    folder = save_ensemble(tmp_path / "ens", {"a": dreamer, "b": Dreamer(other, settings=settings,
+                                                                           card={"classes": CLASSES})})
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, folder, "--objective", "class", "--class", "brass", "--steps", "2") == 0, \
+        capsys.readouterr().err
+    assert "class brass" in capsys.readouterr().out and sf.info(out).frames > 0

@@ -47,8 +47,11 @@ def add_dream(sub):
     p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3 ...)")
     p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg); IN's format is kept "
                                                  "when the suffix matches")
-    p.add_argument("--model", default="default", help="bundled model name or model directory (default: default)")
-    p.add_argument("--preset", default="strong", choices=_preset_names(), help="the effect (default: strong)")
+    p.add_argument("--model", default="default",
+                   help="bundled model name, model directory, or ensemble folder (several models dreamed as one, "
+                        "see dreamer.Ensemble; default: default)")
+    p.add_argument("--preset", choices=_preset_names(),
+                   help="the effect (default: strong; morph with --objective class)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
                    help="what to amplify (default: the preset's)")
     p.add_argument("--layer", help="layer name for --objective layer/filter (default: the preset's; see `layers`)")
@@ -83,13 +86,13 @@ def _run_dream(args):
     from ..errors import DreamError
 
     loudness = audio.parse_loudness(args.loudness)
-    preset = get_preset(args.preset)
+    kind = args.objective or ("filter" if args.filter is not None else None)
+    preset = get_preset(args.preset or ("morph" if kind == "class" else "strong"))
     d = Dreamer.load(args.model)
     conv = models.conv_layer_names(d.model)
     family = None
     if args.family is not None:
         family = int(args.family) if args.family.lstrip("-").isdigit() else args.family
-    kind = args.objective or ("filter" if args.filter is not None else None)
     if kind is None:
         if args.layer and preset.objective == "layer":
             objective = make_objective("layer", layer=args.layer)

@@ -19,6 +19,7 @@ much of the activation gain the listener actually gets.
 
 ``objectives``    what to maximise (Lucid-style, combinable)
 ``activations``   :class:`Dreamer`: the model wrapper, activations and objective values
+``ensemble``      :class:`Ensemble`: several models dreamed as one (class dreams that transfer)
 ``transforms``    jitter, octaves: what any ascent loop may apply
 ``ascent``        the shared step and the two loops (log-mel, waveform)
 ``sonification``  mel change to sound, loudness matching
@@ -29,6 +30,7 @@ much of the activation gain the listener actually gets.
 """
 
 from .activations import Dreamer
+from .ensemble import Ensemble, save_ensemble
 from .ascent import ascend_mel, ascend_waveform
 from .gain import ascend_gain
 from .full_rate import crossover_weights, dream_channels, dream_file, dream_full_rate, finish_loudness, gain_at_rate
@@ -73,6 +75,8 @@ from .sonification import SONIFICATIONS, match_loudness, mel_gain_to_stft_db, so
 from .transforms import BandShift, Jitter, Octaves, RandomGain, compose
 
 __all__ = [
+    "Ensemble",
+    "save_ensemble",
     "Objective",
     "FilterObjective",
     "LayerObjective",

@@ -60,7 +60,18 @@ class Dreamer:
 
     @classmethod
     def load(cls, name_or_path="default", *, settings: AudioSettings | None = None) -> Dreamer:
-        """Load a model directory (or the bundled model by name) as a :class:`Dreamer`."""
+        """Load a model directory (or a bundled model by name) as a :class:`Dreamer`.
+
+        A folder holding ``ensemble.json`` loads as an
+        :class:`~auditory_deepdream.dreamer.ensemble.Ensemble`.
+        """
+        from .ensemble import Ensemble, is_ensemble
+
+        if is_ensemble(name_or_path):
+            ensemble = Ensemble.load(name_or_path)
+            if settings is not None:
+                ensemble.settings.check_compatible(settings, mine="model", theirs="audio settings")
+            return ensemble
         model, model_settings, card = models.load_model(name_or_path, settings=settings)
         return cls(model, settings=model_settings, card=card)
 
