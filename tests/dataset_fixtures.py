@@ -90,6 +90,17 @@ def write_philharmonia(root: Path) -> Path:
     return root
 
 
+def write_sample_folder(root: Path, sr: int = 22050) -> Path:
+    """Salamander Grand Piano's layout, ``audio/<pitch>v<layer>.ogg``, with TimGM6mb piano notes
+    (A3, C4, D#4 at layer 10) and a release noise ``harmS1.ogg`` that is no note; returns ``audio/``."""
+    audio_dir = root / "audio"
+    audio_dir.mkdir(parents=True)
+    for name, pitch in (("A3v10", 57), ("C4v10", 60), ("D#4v10", 63)):
+        sf.write(audio_dir / f"{name}.ogg", render_note(0, pitch, 90, sr), sr)
+    sf.write(audio_dir / "harmS1.ogg", render_note(0, 60, 30, sr), sr)
+    return audio_dir
+
+
 def source_trees(base: Path) -> tuple[Path, Path]:
     """``(nsynth_root, philharmonia_root)`` under ``base``, written on first use."""
     nsynth, phil = base / "nsynth", base / "philharmonia"

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from dataset_fixtures import CONFIG, built_store, source_trees
+from dataset_fixtures import CONFIG, built_store, source_trees, write_sample_folder
 
 from auditory_deepdream import cli
 from auditory_deepdream.audio import encode, load_audio, n_segments
@@ -183,6 +183,24 @@ def test_cli_build_dataset_and_help(trees, tmp_path, capsys):
     assert f"store: {tmp_path / 'c'} ({len(built)} segments, classes ['flute', 'reed', 'string'])" in out
     assert cli.main(["build-dataset", "--out", str(tmp_path / "d"), "--philharmonia",
                      str(tmp_path / "missing")]) == 2
+
+
+def test_sample_folders_join_the_build_with_the_family_they_are_given(trees, tmp_path, capsys):
+    folder = write_sample_folder(tmp_path / "salamander")
+    built = build_dataset(tmp_path / "s", philharmonia=[trees[1]], samples=[("piano", folder)], config=CONFIG,
+                          progress=False)
+    samples = built.index[built.index.source == "samples"]
+    assert set(samples.family) == {"piano"} and samples.note_id.nunique() == 3  # harmS1 is no note
+    assert "piano" in built.classes and {"string", "flute", "reed"} <= set(built.classes)
+    assert {"kind": "samples:piano", "path": str(folder)} in built.meta["sources"]
+    # the CLI's FAMILY=DIR form builds the same store; a folder without its family is refused
+    assert cli.main(["build-dataset", "--out", str(tmp_path / "c"), "--philharmonia", str(trees[1]),
+                     "--samples", f"piano={folder}", "--jobs", "1"]) == 0
+    assert len(FeatureStore(tmp_path / "c")) == len(built)
+    capsys.readouterr()
+    assert cli.main(["build-dataset", "--out", str(tmp_path / "d"), "--philharmonia", str(trees[1]),
+                     "--samples", str(folder)]) == 2
+    assert "FAMILY=DIR" in capsys.readouterr().err and not (tmp_path / "d").exists()
 
 
 def test_small_default_preset_with_heldout_programs(tmp_path):

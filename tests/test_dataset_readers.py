@@ -1,4 +1,4 @@
-"""Readers on real-layout NSynth and Philharmonia trees (see dataset_fixtures)."""
+"""Readers on real-layout NSynth, Philharmonia and pitch-named sample trees (see dataset_fixtures)."""
 
 import logging
 
@@ -9,16 +9,21 @@ from dataset_fixtures import (
     NSYNTH_SPLITS,
     NSYNTH_VELOCITIES,
     PHIL,
+    render_note,
     source_trees,
+    write_sample_folder,
 )
 
 from auditory_deepdream.audio import load_audio
 from auditory_deepdream.dataset import (
     NOTE_COLUMNS,
+    apply_ontology,
     parse_philharmonia_name,
+    parse_sample_name,
     read_durations,
     read_nsynth,
     read_philharmonia,
+    read_samples,
     read_sources,
 )
 from auditory_deepdream.errors import DatasetError
@@ -122,3 +127,43 @@ def test_read_durations_from_headers(trees, tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"RIFF")
     broken = notes.assign(source_root=str(tmp_path), source_file=["bad.wav", "missing.wav"])
     assert read_durations(broken, sample_rate=16000).tolist() == [-1, -1]
+
+
+@pytest.mark.parametrize("name,note,pitch,layer", [("A0v10.ogg", "A0", 21, 10), ("C#4.wav", "C#4", 61, None),
+                                                    ("Ds4.mp3", "D#4", 63, None), ("Bb3v2.flac", "Bb3", 58, 2),
+                                                    ("c8v16.ogg", "C8", 108, 16)])
+def test_parse_sample_name(name, note, pitch, layer):
+    assert parse_sample_name(name) == {"note": note, "pitch": pitch, "layer": layer}
+
+
+@pytest.mark.parametrize("name", ["harmS1.ogg", "rel3.ogg", "H4.wav", "A4v.wav", "piano_A4.wav"])
+def test_names_that_are_not_pitches_are_refused(name):
+    with pytest.raises(DatasetError, match="named by its pitch"):
+        parse_sample_name(name)
+
+
+def test_read_samples_in_salamanders_layout(tmp_path, caplog):
+    folder = write_sample_folder(tmp_path / "salamander")
+    with caplog.at_level(logging.WARNING):
+        notes = read_samples(folder, label="piano")
+    assert "harmS1.ogg" in caplog.text
+    assert list(notes.pitch) == [57, 60, 63] and list(notes.layer) == [10, 10, 10]
+    assert set(NOTE_COLUMNS) <= set(notes.columns)
+    assert (notes.source == "samples").all() and (notes.label == "piano").all()
+    assert (notes.instrument == "samples_audio").all() and notes.note_id.is_unique
+    assert notes.note_id.iloc[0] == "samples/samples_audio/A3v10"
+    kept = apply_ontology(notes)
+    assert (kept.family == "piano").all() and len(kept) == 3
+    # read_sources takes the family from the kind, as build_dataset passes it
+    assert (read_sources([("samples:string", folder)]).label == "string").all()
+    with pytest.raises(DatasetError, match="samples:<family>"):
+        read_sources([("salamander", folder)])
+
+
+def test_read_samples_bad_folders(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        read_samples(tmp_path / "missing", label="piano")
+    (tmp_path / "noise").mkdir()
+    sf.write(tmp_path / "noise" / "rel1.ogg", render_note(0, 60, 30, 22050), 22050)
+    with pytest.raises(DatasetError, match="No samples named by pitch"):
+        read_samples(tmp_path / "noise", label="piano")

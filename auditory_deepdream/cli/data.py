@@ -46,6 +46,10 @@ def add_render_soundfont(sub):
     p.add_argument("--out", help="output folder (gets examples.json and audio/)")
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
+    p.add_argument("--samples", action="append", default=[], metavar="FAMILY=DIR",
+                   help="a folder of one instrument's notes named by pitch (A0v10.ogg, C#4.wav), and its "
+                        "family, e.g. piano=salamander/audio (repeatable); it joins the source folders, or "
+                        "the preset's SoundFont renders when no source folder is given")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
                         "ontology keeps, every 3rd semitone, 3 velocities per pitch drawn across 20-127 "
@@ -114,6 +118,10 @@ def add_build_dataset(sub):
                    help="Philharmonia sample library: one folder per instrument")
     p.add_argument("--soundfont-dir", action="append", default=[], metavar="DIR",
                    help="a folder written by `render-soundfont`")
+    p.add_argument("--samples", action="append", default=[], metavar="FAMILY=DIR",
+                   help="a folder of one instrument's notes named by pitch (A0v10.ogg, C#4.wav), and its "
+                        "family, e.g. piano=salamander/audio (repeatable); it joins the source folders, or "
+                        "the preset's SoundFont renders when no source folder is given")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="with no source folders: render and build the default dataset (default: small)")
     p.add_argument("--heldout-out", metavar="DIR",
@@ -161,11 +169,12 @@ def _run_build_dataset(args):
                          on_unknown="skip" if args.skip_unknown else "error",
                          recording=_recording(args, args.preset))
         store = build_dataset(args.out, nsynth=args.nsynth, philharmonia=args.philharmonia,
-                              soundfont=args.soundfont_dir, settings=settings, config=config,
+                              soundfont=args.soundfont_dir, samples=args.samples, settings=settings, config=config,
                               ontology=args.ontology, overwrite=args.overwrite, scheduler=args.scheduler)
     else:
         result = build_default_dataset(args.out, preset=args.preset, heldout_dir=args.heldout_out,
-                                       soundfonts=args.soundfont or None, renderer=args.renderer,
+                                       soundfonts=args.soundfont or None, samples=args.samples,
+                                       renderer=args.renderer,
                                        recording=_recording(args, args.preset),
                                        settings=settings, jobs=args.jobs, overwrite=args.overwrite,
                                        scheduler=args.scheduler)

@@ -3,8 +3,9 @@
 The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes table*
 (one row per source recording), one module per step:
 
-``readers``    :func:`read_nsynth` (the release layout; SoundFont renders use it too) and
-               :func:`read_philharmonia` (one folder per instrument)
+``readers``    :func:`read_nsynth` (the release layout; SoundFont renders use it too),
+               :func:`read_philharmonia` (one folder per instrument) and
+               :func:`read_samples` (one instrument's notes named by pitch, family given)
 ``ontology``   :func:`apply_ontology` maps every (source, label, instrument_source) to a
                merged family, or omits it, using the data table ``data/ontology.csv``
 ``plan``       :class:`DatasetConfig`; splits by source note (:func:`assign_splits`); the
@@ -57,9 +58,11 @@ from .recording import RecordingAugmentation, augment_recording, draw_effects
 from .readers import (
     NOTE_COLUMNS,
     parse_philharmonia_name,
+    parse_sample_name,
     read_durations,
     read_nsynth,
     read_philharmonia,
+    read_samples,
     read_sources,
 )
 from .soundfont import (
@@ -116,6 +119,7 @@ __all__ = [
     "load_ontology",
     "load_soundfont",
     "parse_philharmonia_name",
+    "parse_sample_name",
     "pip_soundfont",
     "plan_augmentation",
     "plot_distribution",
@@ -124,6 +128,7 @@ __all__ = [
     "read_durations",
     "read_nsynth",
     "read_philharmonia",
+    "read_samples",
     "read_sources",
     "render_soundfont",
     "summarize",

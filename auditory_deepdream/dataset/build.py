@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------- one store
-def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(),
+def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=(),
                   settings: AudioSettings | None = None, config: DatasetConfig = DATASET_PRESETS["full"],
                   ontology=None, overwrite: bool = False, extra_meta: dict | None = None,
                   progress: bool = True, scheduler: str | None = None, client=None) -> FeatureStore:
@@ -66,6 +66,10 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(),
         required); a finished one is returned as is unless ``overwrite``.
     nsynth, philharmonia, soundfont : path-like or sequence of path-like
         Source folders: NSynth releases, Philharmonia trees, SoundFont renders.
+    samples : sequence of (str, path-like)
+        ``(family, folder)`` pairs: folders of one instrument's notes named by pitch
+        (:func:`~auditory_deepdream.dataset.readers.read_samples`), e.g.
+        ``[("piano", "salamander/audio")]``.
     settings : AudioSettings, optional
         Default ``AudioSettings.preset('default')``.
     config : DatasetConfig
@@ -108,7 +112,8 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(),
         ontology = load_ontology(ontology)
     sources = ([("nsynth", Path(p)) for p in _as_list(nsynth)]
                + [("philharmonia", Path(p)) for p in _as_list(philharmonia)]
-               + [("soundfont", Path(p)) for p in _as_list(soundfont)])
+               + [("soundfont", Path(p)) for p in _as_list(soundfont)]
+               + [(f"samples:{family}", Path(p)) for family, p in _sample_pairs(samples)])
     key = _build_key(sources, settings=settings, config=config)
     if (out_dir / "index.csv").is_file() and not overwrite:
         return _finished_store(out_dir, settings=settings, build_key=key)
@@ -154,6 +159,21 @@ def _as_list(value) -> list:
     if isinstance(value, (str, Path)):
         return [value]
     return list(value)
+
+
+def _sample_pairs(samples) -> list:
+    """``(family, folder)`` pairs from pairs or ``"family=folder"`` strings; DatasetError otherwise."""
+    pairs = []
+    for item in samples or ():
+        if isinstance(item, str):
+            family, sep, folder = item.partition("=")
+            if not sep or not family or not folder:
+                raise DatasetError(f"Sample folder {item!r} needs its family: FAMILY=DIR, "
+                                   "e.g. piano=salamander/audio.")
+            item = (family, folder)
+        family, folder = item
+        pairs.append((str(family), folder))
+    return pairs
 
 
 def _build_key(sources, *, settings: AudioSettings, config: DatasetConfig) -> str:
@@ -256,7 +276,8 @@ _PRESET_RECORDING = object()  # "the preset's recording augmentation"
 
 
 def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, render_dir=None,
-                          soundfonts=None, renderer: str = "tinysoundfont", recording=_PRESET_RECORDING,
+                          soundfonts=None, samples=(), renderer: str = "tinysoundfont",
+                          recording=_PRESET_RECORDING,
                           settings: AudioSettings | None = None,
                           jobs: int = 2, overwrite: bool = False, progress: bool = True,
                           scheduler: str | None = None) -> dict:
@@ -281,6 +302,8 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
         Where rendered wavs go (default ``<out_dir>-audio``).
     soundfonts : sequence of path-like, optional
         Extra user SoundFonts to train on (``full`` only).
+    samples : sequence of (str, path-like)
+        Sample folders to train on as well, ``(family, folder)`` (see :func:`build_dataset`).
     renderer : {'tinysoundfont', 'fluidsynth'}
         The synthesizer of both renders (see :class:`~auditory_deepdream.dataset.RenderConfig`).
     recording : RecordingAugmentation or None, optional
@@ -315,6 +338,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
                                else default_soundfonts(soundfonts or ()))
     hold_programs = not held_fonts  # no spare SoundFont: hold out GM programs instead
     extra = {"preset": preset, "training_soundfonts": [p.name for p in train_fonts],
+             "training_sample_folders": [f"{family}={folder}" for family, folder in _sample_pairs(samples)],
              "heldout": _heldout_description(train_fonts=train_fonts, held_fonts=held_fonts),
              "render": asdict(render_cfg)}
     # one cluster (or none, for one job) renders and encodes both stores
@@ -325,7 +349,8 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
                          heldout_programs="exclude" if hold_programs else "include",
                          overwrite=overwrite, progress=progress, client=client)
         with _stopwatch(timings, "encode_train_s"):
-            store = build_dataset(out_dir, soundfont=[render_dir / "train"], settings=settings, config=config,
+            store = build_dataset(out_dir, soundfont=[render_dir / "train"], samples=samples, settings=settings,
+                                  config=config,
                                   overwrite=overwrite, extra_meta=extra, progress=progress,
                                   client=client)
         heldout = None

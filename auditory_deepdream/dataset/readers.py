@@ -4,6 +4,9 @@
   examples.json`` + ``audio/<note_str>.wav``); SoundFont renders use the same layout;
 * :func:`read_philharmonia` reads the Philharmonia sample library (one folder per
   instrument, ``cello_A2_1_forte_arco-normal.mp3``);
+* :func:`read_samples` reads a folder of one instrument's notes named by pitch
+  (``A0v10.ogg``, ``C#4.wav``, ``Ds4.mp3``: Salamander Grand Piano, tonejs-instruments and
+  many free sample sets), whose family the user names;
 * :func:`read_sources` reads a list of ``(kind, folder)`` pairs into one table;
 * :func:`read_durations` gives every note's length from its file header.
 """
@@ -26,9 +29,11 @@ from ..errors import DatasetError
 __all__ = [
     "NOTE_COLUMNS",
     "parse_philharmonia_name",
+    "parse_sample_name",
     "read_durations",
     "read_nsynth",
     "read_philharmonia",
+    "read_samples",
     "read_sources",
 ]
 
@@ -41,6 +46,7 @@ _NSYNTH_FIELDS = ("note_str", "pitch", "velocity", "instrument_str", "instrument
 # Philharmonia dynamics as MIDI velocities (the library has no velocities of its own)
 _DYNAMIC_VELOCITY = {"pianissimo": 25, "piano": 40, "mezzo-piano": 55, "mezzo-forte": 75,
                      "forte": 100, "fortissimo": 120}
+_SAMPLE_NAME = re.compile(r"^(?P<letter>[A-Ga-g])(?P<accidental>#|s|b)?(?P<octave>-?\d)(?:v(?P<layer>\d+))?$")
 _PHIL_NAME = re.compile(r"^(?P<instrument>[a-z][a-z-]*)_(?P<note>[A-G]s?\d)_(?P<duration>[^_]+)_"
                         r"(?P<dynamic>[^_]+)_(?P<articulation>[^_]+)$")
 
@@ -193,14 +199,104 @@ def read_philharmonia(root) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def parse_sample_name(name: str) -> dict:
+    """Parse a sample named by its pitch: ``A0v10.ogg``, ``C#4.wav``, ``Ds4.mp3``, ``Bb3.flac``.
+
+    ``#`` or ``s`` is a sharp, ``b`` a flat; an optional ``v<k>`` is the sample set's own
+    velocity layer (Salamander Grand Piano numbers its 16 layers 1-16).
+
+    Returns
+    -------
+    fields : dict
+        ``note`` (``'A0'``), ``pitch`` (MIDI 21) and ``layer`` (int, or None).
+
+    Raises
+    ------
+    DatasetError
+        The name is not a pitch name.
+    """
+    match = _SAMPLE_NAME.match(Path(name).stem)
+    if not match:
+        raise DatasetError(f"{name!r} is not named by its pitch (e.g. A0v10.ogg, C#4.wav, Ds4.mp3).")
+    accidental = {"s": "#", None: ""}.get(match["accidental"], match["accidental"])
+    note = f"{match['letter'].upper()}{accidental}{match['octave']}"
+    return {"note": note, "pitch": int(librosa.note_to_midi(note)),
+            "layer": None if match["layer"] is None else int(match["layer"])}
+
+
+def read_samples(root, *, label: str, instrument: str | None = None, velocity: int = 100,
+                 instrument_source: str = "acoustic") -> pd.DataFrame:
+    """Read a folder of one instrument's notes, each file named by its pitch, as a notes table.
+
+    Many free sample sets come this way (Salamander Grand Piano: ``audio/A0v10.ogg``;
+    tonejs-instruments: ``cello/Ds4.mp3``). The folder does not say which family the
+    instrument is, so the caller does: ``label`` is looked up in the ontology under the
+    source ``samples``, where every family name is a label. Files whose names are not
+    pitches (release or pedal noises) are skipped with a warning.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder (searched recursively).
+    label : str
+        The ontology label, a family name such as ``'piano'``.
+    instrument : str, optional
+        Instrument id for every note (default: ``samples_<folder name>``); it also makes
+        the note ids, so two folders need two ids.
+    velocity : int
+        MIDI velocity recorded for every note (the files do not carry one).
+    instrument_source : str
+        ``'acoustic'`` (recordings), ``'electronic'`` or ``'synthetic'``.
+
+    Returns
+    -------
+    notes : pd.DataFrame
+        Columns :data:`NOTE_COLUMNS` plus ``layer``.
+
+    Raises
+    ------
+    DatasetError
+        ``root`` is missing, or holds no file named by a pitch.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"Sample folder {root} does not exist.")
+    instrument = instrument or f"samples_{root.name}"
+    rows = []
+    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        try:
+            f = parse_sample_name(path.name)
+        except DatasetError as exc:
+            log.warning("%s; skipped", exc)
+            continue
+        rel = path.relative_to(root)
+        rows.append({
+            "note_id": f"samples/{instrument}/{rel.with_suffix('').as_posix()}",
+            "source": "samples",
+            "source_root": str(root),
+            "source_file": str(rel),
+            "label": label,
+            "instrument_source": instrument_source,
+            "instrument": instrument,
+            "pitch": f["pitch"],
+            "velocity": int(velocity),
+            "layer": f["layer"],
+        })
+    if not rows:
+        raise DatasetError(f"No samples named by pitch under {root}. Expected files such as A0v10.ogg, "
+                           "C#4.wav or Ds4.mp3.")
+    return pd.DataFrame(rows)
+
+
 def read_sources(sources) -> pd.DataFrame:
     """Read several source folders into one notes table.
 
     Parameters
     ----------
     sources : sequence of (str, path-like)
-        ``(kind, folder)`` pairs, ``kind`` one of ``'nsynth'``, ``'philharmonia'`` or
-        ``'soundfont'`` (a folder written by :func:`~auditory_deepdream.dataset.render_soundfont`).
+        ``(kind, folder)`` pairs, ``kind`` one of ``'nsynth'``, ``'philharmonia'``,
+        ``'soundfont'`` (a folder written by :func:`~auditory_deepdream.dataset.render_soundfont`)
+        or ``'samples:<label>'`` (:func:`read_samples` with that label, e.g. ``'samples:piano'``).
 
     Returns
     -------
@@ -216,8 +312,12 @@ def read_sources(sources) -> pd.DataFrame:
                "soundfont": lambda path: read_nsynth(path, source="soundfont")}
     frames = []
     for kind, path in sources:
+        if kind.startswith("samples:"):
+            frames.append(read_samples(path, label=kind.split(":", 1)[1]))
+            continue
         if kind not in readers:
-            raise DatasetError(f"Unknown source kind {kind!r}; use one of {sorted(readers)}.")
+            raise DatasetError(f"Unknown source kind {kind!r}; use one of {sorted(readers)} or "
+                               "'samples:<family>'.")
         frames.append(readers[kind](path))
     if not frames:
         raise DatasetError("No sources given: pass nsynth=, philharmonia= or soundfont= folders.")
