@@ -17,6 +17,14 @@ judged on a sample set they never heard. The held-out SoundFont of the final car
 Both steps resume: finished arms are kept in their JSON, finished trials in their log folder.
 
 Usage: ``python benchmarks/model_selection.py [--store out/datasets/full] [--leave-out 1]``
+
+A training source is compared the same way: build a second store with it (e.g.
+``--samples piano=...``), then run one arm on each store under its own result name::
+
+    python benchmarks/model_selection.py --steps ablation --arms recording_and_fit_time \
+        --ablation-result source_without_salamander
+    python benchmarks/model_selection.py --store out/datasets/full-salamander --steps ablation \
+        --arms recording_and_fit_time --ablation-result source_with_salamander
 """
 
 from __future__ import annotations
@@ -64,10 +72,10 @@ def _summary(test: dict) -> dict:
                                  "per_class_note_accuracy")}
 
 
-def run_ablation(fold: FeatureStore, *, budget: dict, out: Path) -> dict:
+def run_ablation(fold: FeatureStore, *, budget: dict, out: Path, arms=tuple(ARMS)) -> dict:
     done = json.loads(out.read_text())["arms"] if out.is_file() else {}
     for name, (store_augs, fit_aug, strength) in ARMS.items():
-        if name in done:
+        if name in done or name not in arms:
             continue
         config = TrainConfig(**budget, store_augmentations=store_augs, augment=fit_aug,
                              augment_strength=strength, verbose=0)
@@ -77,8 +85,8 @@ def run_ablation(fold: FeatureStore, *, budget: dict, out: Path) -> dict:
                       "left_out": _summary(result.test_eval), "valid_accuracy": result.val_accuracy,
                       "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                       "seconds": round(time.perf_counter() - started, 1)}
-        write_result("augmentation_ablation", {"arms": done, "model": list(ABLATION_MODEL), "budget": budget,
-                                               "fold": fold.meta.get("left_out"),
+        write_result(out.stem, {"arms": done, "model": list(ABLATION_MODEL), "budget": budget,
+                                "fold": fold.meta.get("left_out"), "store": str(fold.meta.get("derived_from", "")),
                                                "environment": environment(),
                                                "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
     return done
@@ -95,6 +103,10 @@ def main():
     parser.add_argument("--samples-per-family", type=int, default=1500)
     parser.add_argument("--trials", type=int, default=5, help="trials per builder")
     parser.add_argument("--steps", nargs="+", default=["ablation", "search"], choices=["ablation", "search"])
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS), help="ablation arms to run")
+    parser.add_argument("--ablation-result", default="augmentation_ablation",
+                        help="name of the ablation's JSON in results/ (default: augmentation_ablation); "
+                             "another name compares the same arms on another store")
     args = parser.parse_args()
     store = FeatureStore(args.store)
     fonts = store.meta.get("training_soundfonts", [])
@@ -106,7 +118,7 @@ def main():
     budget = {"epochs": args.epochs, "patience": args.epochs, "samples_per_family": args.samples_per_family,
               "seed": 0}
     if "ablation" in args.steps:
-        run_ablation(fold, budget=budget, out=RESULTS / "augmentation_ablation.json")
+        run_ablation(fold, budget=budget, out=RESULTS / f"{args.ablation_result}.json", arms=args.arms)
     if "search" in args.steps:
         results = {}
         for builder, space in SEARCHES.items():

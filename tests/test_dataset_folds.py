@@ -47,6 +47,10 @@ def test_positions_come_from_the_instrument_numbers(store):
     assert (position == (number >= 128)).all()
     with pytest.raises(DatasetError, match="do not end in a number"):
         soundfont_position(pd.DataFrame({"instrument": ["string_acoustic_040", "cello"]}))
+    # rows from other sources (a sample folder) have no position and are never left out
+    mixed = pd.DataFrame({"source": ["soundfont", "samples", "soundfont"],
+                          "instrument": ["string_acoustic_169", "samples_audio", "piano_acoustic_000"]})
+    assert soundfont_position(mixed).tolist() == [1, -1, 0]
 
 
 def test_the_left_out_soundfont_is_the_test_split_and_nothing_else(store, fold):

@@ -36,16 +36,19 @@ def soundfont_position(index: pd.DataFrame) -> pd.Series:
 
     :func:`~auditory_deepdream.dataset.render_soundfont` numbers instruments
     ``128 * position + program``; the number ends the ``instrument`` column
-    (``string_acoustic_169`` is program 41 of the second SoundFont, position 1).
+    (``string_acoustic_169`` is program 41 of the second SoundFont, position 1). Rows
+    whose ``source`` (when the index has one) is not ``soundfont``, such as sample
+    folders, get -1: no SoundFont position leaves them out.
 
     Returns
     -------
     pd.Series of int, aligned with ``index``
     """
+    rendered = (index["source"] == "soundfont") if "source" in index else pd.Series(True, index=index.index)
     number = pd.to_numeric(index["instrument"].astype(str).str.rsplit("_", n=1).str[-1], errors="coerce")
-    if number.isna().any():
+    if number[rendered].isna().any():
         raise DatasetError("Some rows' instrument names do not end in a number; they are not SoundFont renders.")
-    return (number // 128).astype(int)
+    return (number // 128).where(rendered, -1).astype(int)
 
 
 def leave_out(store: FeatureStore, out_dir, *, held_out, description: str, overwrite: bool = False) -> FeatureStore:
