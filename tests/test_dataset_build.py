@@ -221,3 +221,10 @@ def test_small_default_preset_with_heldout_programs(tmp_path):
     assert held_programs == set(table.index[table.heldout_program == 1])
     assert set(held.index.family) == set(train.index.family)
     assert {"train", "valid", "test"} <= set(train.index.split)
+
+
+def test_render_soundfont_has_no_samples_option(capsys):
+    """Sample folders are recordings, not renders: only build-dataset takes them."""
+    with pytest.raises(SystemExit):
+        cli.main(["render-soundfont", "--help"])
+    assert "--samples" not in capsys.readouterr().out

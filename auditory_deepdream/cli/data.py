@@ -46,10 +46,6 @@ def add_render_soundfont(sub):
     p.add_argument("--out", help="output folder (gets examples.json and audio/)")
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
-    p.add_argument("--samples", action="append", default=[], metavar="FAMILY=DIR",
-                   help="a folder of one instrument's notes named by pitch (A0v10.ogg, C#4.wav), and its "
-                        "family, e.g. piano=salamander/audio (repeatable); it joins the source folders, or "
-                        "the preset's SoundFont renders when no source folder is given")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
                         "ontology keeps, every 3rd semitone, 3 velocities per pitch drawn across 20-127 "
