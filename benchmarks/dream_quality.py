@@ -21,11 +21,18 @@ Two kinds of dream per path x technique:
   distance input -> output, loudness error (integrated LUFS out - in, LU), largest
   sample-step ratio (clicks above 2), transient collapses, and pitch kept
   (``pitch_shift_cents``: median |cents| and how many clips stay within 50 cents);
-* **class dreams** (``class_objective(c)`` for each target class): transfer to the four
-  judge models of ``load_judges()`` (trained separately, no part in the ascent): for each
-  (clip, target, judge) the margin of ``transfer_margins`` against the control
-  ``control_for(input, output, seed=0)``; win rate (share of triples with margin >= 2 nats),
-  median margin, per-judge win rates.
+* **class dreams** (``class_objective(c)`` for every class of the model, or ``--targets``):
+  transfer to the four judge models of ``load_judges()`` (trained separately, no part in
+  the ascent), for each (clip, target, judge), against two controls:
+
+  - *other classes* (``other_class_margins``): log p_judge(c) of the dream toward c minus
+    its mean over the same clip's dreams toward the other targets, made the same way;
+  - *phase-randomised* (``transfer_margins``): the rise of log p_judge(c) from input to
+    dream minus its rise from input to ``control_for(input, output, seed=0)``, the input
+    plus the dream's change with random phase.
+
+  Per control: win rate (share of triples with margin >= 2 nats), median margin and
+  per-judge win rates; and how often a judge's most likely class for the dream is c.
 
 One *row* is one dream call (a path x technique x objective, all clips in one batch). The
 result JSON is rewritten atomically after every row, and a rerun reuses the rows already in
@@ -35,8 +42,10 @@ the tables as markdown to the ``.md`` beside it, and prints them.
 
 Usage::
 
-    nice -n 5 python benchmarks/dream_quality.py                    # everything (15-30 min on 2 cores)
+    nice -n 5 python benchmarks/dream_quality.py                    # everything (about 25 min on 2 cores)
     python benchmarks/dream_quality.py --quick                      # one clip, two targets
+    python benchmarks/dream_quality.py --paths original --techniques presets --no-layer --seed 1 \\
+        --out benchmarks/results/dream_quality_seed1.json           # the CLI's dreams with another seed
     python benchmarks/dream_quality.py --paths original waveform --techniques consistent \\
         --targets brass organ --clips cello_C3
 """
@@ -83,7 +92,8 @@ ADAPTED = {("waveform", "consistent+robust"): "band_shift=2 left out: it moves l
                                                 "(render_dream raises DreamError for domain='waveform')",
            ("waveform", "consistent"): "a waveform dream always measures what is heard; 'consistent' here "
                                        "means strength=6.0 (the consistent= flag applies to mel dreams only)"}
-TARGETS = ("brass", "flute", "organ", "reed")
+QUICK_TARGETS = ("brass", "flute")
+MEASURES_VERSION = 2  # 2: every class's log p under each judge is kept per clip (the other-class control)
 WIN_MARGIN = 2.0  # nats
 SEED = 0
 
@@ -138,14 +148,15 @@ def technique_kwargs(path: str, technique: str, kind: str = "layer") -> dict:
 
 
 # ------------------------------------------------------------------------ one row
-def run_row(dreamer, clips, names, *, path, technique, kind, objective, target=None, judges=None) -> dict:
+def run_row(dreamer, clips, names, *, path, technique, kind, objective, target=None, judges=None,
+            seed: int = SEED) -> dict:
     """One dream call over all clips, and its measures (per clip and aggregated)."""
-    from auditory_deepdream.dreamer import control_for, dream, measure_dream, transfer_margins
+    from auditory_deepdream.dreamer import control_for, dream, judge_log_probabilities, measure_dream, transfer_margins
 
     sr = dreamer.settings.sample_rate
     kwargs = technique_kwargs(path, technique, kind)
     t0 = time.perf_counter()
-    result = dream(clips, model=dreamer, objective=objective, seed=SEED, progress=False, measure=True, **kwargs)
+    result = dream(clips, model=dreamer, objective=objective, seed=seed, progress=False, measure=True, **kwargs)
     dream_s = time.perf_counter() - t0
     out = np.atleast_2d(result.audio)
     inp = np.atleast_2d(result.input_audio)
@@ -164,8 +175,9 @@ def run_row(dreamer, clips, names, *, path, technique, kind, objective, target=N
                 "objective_after": _f(result.objective_after[i]),
                 **{k: (bool(v) if isinstance(v, (bool, np.bool_)) else _f(v)) for k, v in q.items()}}
         if kind == "class":
-            control = control_for(x, y, sample_rate=sr, seed=SEED)
+            control = control_for(x, y, sample_rate=sr, seed=seed)
             clip["margins"] = transfer_margins(x, y, control, sample_rate=sr, target=target, judges=judges)
+            clip["judge_log_p"] = judge_log_probabilities(y, sample_rate=sr, judges=judges)
         row["clips"][name] = clip
     row["measure_seconds"] = time.perf_counter() - t1
     return row
@@ -173,7 +185,9 @@ def run_row(dreamer, clips, names, *, path, technique, kind, objective, target=N
 
 # ------------------------------------------------------------------- aggregation
 def summarise(rows: dict, *, paths, techniques, targets, names, judges) -> dict:
-    """Per path x technique: layer-dream measures and class-dream transfer."""
+    """Per path x technique: layer-dream measures and class-dream transfer (both controls)."""
+    from auditory_deepdream.dreamer import other_class_margins
+
     summary = {}
     for path in paths:
         for technique in techniques:
@@ -204,6 +218,18 @@ def summarise(rows: dict, *, paths, techniques, targets, names, judges) -> dict:
             elif layer:
                 entry["layer"] = {"skipped": layer.get("skipped")}
             margins, per_judge, survivals, lsd, skipped = [], {j: [] for j in judges}, [], [], []
+            other, other_per_judge, top1 = [], {j: [] for j in judges}, []
+            done = [t for t in targets if "clips" in rows.get(f"{key}|class:{t}", {})]
+            for n in names:
+                tables = {t: rows[f"{key}|class:{t}"]["clips"][n]["judge_log_p"] for t in done
+                          if n in rows[f"{key}|class:{t}"]["clips"]}
+                if len(tables) < 2:
+                    continue
+                for t, by_judge in other_class_margins(tables).items():
+                    for j, m in by_judge.items():
+                        other.append(m)
+                        other_per_judge.setdefault(j, []).append(m)
+                        top1.append(max(tables[t][j], key=tables[t][j].get) == t)
             for target in targets:
                 row = rows.get(f"{key}|class:{target}")
                 if not row:
@@ -233,6 +259,15 @@ def summarise(rows: dict, *, paths, techniques, targets, names, judges) -> dict:
                     "survival": _nanmean(survivals),
                     "log_spectral_distance": _nanmean(lsd),
                 }
+                if other:
+                    entry["class"]["other_classes"] = {
+                        "triples": len(other),
+                        "win_rate": sum(m >= WIN_MARGIN for m in other) / len(other),
+                        "median_margin": statistics.median(other),
+                        "per_judge_win_rate": {j: (sum(m >= WIN_MARGIN for m in v) / len(v) if v else None)
+                                               for j, v in other_per_judge.items()},
+                        "judge_top1_rate": sum(top1) / len(top1),
+                    }
             elif skipped:
                 entry["class"] = {"skipped": skipped[0]}
             if entry:
@@ -265,21 +300,26 @@ def markdown(summary: dict, *, judges, n_clips: int) -> str:
                      f"{lay['pitch_within_50_cents']}/{lay['n_clips']} |")
     short = {j: j.replace("freq_preserving", "freq_pres.") for j in judges}
     lines += ["", f"**Class dreams**: transfer to the judges (win: margin >= {WIN_MARGIN:g} nats over the "
-                  "phase-randomised control)", "",
-              "| path | technique | triples | win rate | median margin | "
-              + " | ".join(f"win {short[j]}" for j in judges) + " | survival | LSD |",
-              "|---|---|---|---|---|" + "---|" * len(judges) + "---|---|"]
+                  "control; *other classes*: the same clip dreamed toward the other targets; *phase*: the "
+                  "dream's change with its phase randomised; top-1: the judge's most likely class is the "
+                  "target)", "",
+              "| path | technique | triples | win rate, other classes | median margin | "
+              + " | ".join(f"win {short[j]}" for j in judges)
+              + " | top-1 | win rate, phase | median margin, phase | survival | LSD |",
+              "|---|---|---|---|---|" + "---|" * len(judges) + "---|---|---|---|---|"]
     for key, e in summary.items():
         path, technique = key.split("|")
         cl = e.get("class")
         if not cl:
             continue
         if "skipped" in cl:
-            lines.append(f"| {path} | {technique} | skipped: {cl['skipped']} |" + "|" * (len(judges) + 4))
+            lines.append(f"| {path} | {technique} | skipped: {cl['skipped']} |" + "|" * (len(judges) + 7))
             continue
-        lines.append(f"| {path} | {technique} | {cl['triples']} | {_fmt(cl['win_rate'])} | "
-                     f"{_fmt(cl['median_margin'])} | "
-                     + " | ".join(_fmt(cl["per_judge_win_rate"].get(j)) for j in judges)
+        oc = cl.get("other_classes", {})
+        lines.append(f"| {path} | {technique} | {cl['triples']} | {_fmt(oc.get('win_rate'))} | "
+                     f"{_fmt(oc.get('median_margin'))} | "
+                     + " | ".join(_fmt(oc.get("per_judge_win_rate", {}).get(j)) for j in judges)
+                     + f" | {_fmt(oc.get('judge_top1_rate'))} | {_fmt(cl['win_rate'])} | {_fmt(cl['median_margin'])}"
                      + f" | {_fmt(cl['survival'])} | {_fmt(cl['log_spectral_distance'], '.3f')} |")
     return "\n".join(lines) + "\n"
 
@@ -293,7 +333,7 @@ def main(argv=None) -> int:
     ap.add_argument("--paths", nargs="+", default=list(SOUND_PATHS), choices=list(SOUND_PATHS))
     ap.add_argument("--techniques", nargs="+", default=list(TECHNIQUES), choices=list(TECHNIQUES))
     ap.add_argument("--targets", nargs="+", default=None,
-                    help=f"class-dream targets (default: {' '.join(TARGETS)}; --quick: the first two)")
+                    help=f"class-dream targets (default: every class of the model; --quick: {' '.join(QUICK_TARGETS)})")
     ap.add_argument("--clips", nargs="+", default=None, choices=list(EXAMPLE_CLIPS),
                     help="bundled clips (default: all three; --quick: cello_C3)")
     ap.add_argument("--no-layer", action="store_true", help="skip the layer dreams")
@@ -302,9 +342,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None,
                     help="result JSON (default: results/dream_quality.json, dream_quality_quick.json with --quick)")
     ap.add_argument("--fresh", action="store_true", help="ignore rows already in the result file")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"seed of every dream and control (default {SEED})")
     args = ap.parse_args(argv)
     names = args.clips or (["cello_C3"] if args.quick else list(EXAMPLE_CLIPS))
-    targets = args.targets or (list(TARGETS[:2]) if args.quick else list(TARGETS))
     out = Path(args.out) if args.out else RESULTS / ("dream_quality_quick.json" if args.quick else "dream_quality.json")
 
     from tqdm import tqdm
@@ -315,6 +355,7 @@ def main(argv=None) -> int:
     load_at_start = os.getloadavg()
     dreamer = Dreamer.load("default")
     s = dreamer.settings
+    targets = args.targets or (list(QUICK_TARGETS) if args.quick else list(dreamer.info.classes))
     conv = models.conv_layer_names(dreamer.model)
     strong = PRESETS["strong"]
     layer = strong.layer(conv) if hasattr(strong, "layer") else \
@@ -323,9 +364,9 @@ def main(argv=None) -> int:
     clips = np.stack([audio.load_audio(audio.example_clip(n), settings=s) for n in names])
     judges = load_judges()
     judge_names = list(judges)
-    fingerprint = {"model": str(models.bundled_model_dir("default")), "clips": names, "seed": SEED,
+    fingerprint = {"model": str(models.bundled_model_dir("default")), "clips": names, "seed": args.seed,
                    "sample_rate": s.sample_rate, "layer_objective": str(layer_objective),
-                   "techniques": TECHNIQUES, "judges": judge_names}
+                   "techniques": TECHNIQUES, "judges": judge_names, "measures_version": MEASURES_VERSION}
     rows = {}
     if out.is_file() and not args.fresh:
         try:
@@ -379,7 +420,7 @@ def main(argv=None) -> int:
         objective = layer_objective if kind == "layer" else class_objective(target, classes=dreamer.info.classes)
         try:
             row = run_row(dreamer, clips, names, path=path, technique=technique, kind=kind, objective=objective,
-                          target=target, judges=judges)
+                          target=target, judges=judges, seed=args.seed)
         except Exception as exc:  # an impossible combination: recorded and skipped
             from auditory_deepdream.errors import DreamError
             if not isinstance(exc, DreamError):

@@ -12,17 +12,19 @@ from auditory_deepdream.dreamer import (
     concentration_increase,
     control_for,
     energy_concentration,
+    judge_log_probabilities,
     load_judges,
     log_spectral_distance,
     max_jump_ratio,
     measure_dream,
+    other_class_margins,
     phase_randomised,
     pitch_shift_cents,
     transfer_margins,
     transfer_table,
     transient_collapse,
 )
-from auditory_deepdream.errors import AudioInputError, ModelError
+from auditory_deepdream.errors import AudioInputError, DreamError, ModelError
 
 SR = 22_050
 
@@ -177,6 +179,69 @@ def test_transfer_table_is_dream_gain_minus_control_gain(judges, cello):
     assert list(table.index) == list(two)
     np.testing.assert_allclose(table.margin, table.log_p_dream - table.log_p_control, atol=1e-9)
     np.testing.assert_allclose(table.dream_gain, table.log_p_dream - table.log_p_input)
+
+
+def test_judge_log_probabilities_hold_every_class_and_agree_with_class_log_probability(judges, cello):
+    two = {name: judges[name] for name in ("timbre", "vgg_like")}
+    table = judge_log_probabilities(cello, sample_rate=SR, judges=two)
+    assert list(table) == ["timbre", "vgg_like"]
+    for name, judge in two.items():
+        assert sorted(table[name]) == sorted(["bass", "brass", "flute", "guitar", "organ", "piano", "reed",
+                                              "string", "synth_lead", "vocal"])
+        # exp of a mean log-probability is at most the mean probability (Jensen): the sum is at most 1
+        assert 0 < sum(np.exp(v) for v in table[name].values()) <= 1 + 1e-6
+        for target in ("string", "flute"):
+            assert table[name][target] == pytest.approx(
+                class_log_probability(cello, sample_rate=SR, model=judge, target=target), abs=1e-9)
+
+
+def _judged(values):
+    """A dream table as judge_log_probabilities gives it: {judge: {class: log p}}."""
+    return {j: dict(v) for j, v in values.items()}
+
+
+def test_other_class_margins_subtract_the_mean_over_the_dreams_toward_other_classes():
+    dreams = {
+        "flute": _judged({"a": {"flute": -0.5, "reed": -3.0, "brass": -4.0},
+                          "b": {"flute": -2.0, "reed": -2.0, "brass": -2.0}}),
+        "reed": _judged({"a": {"flute": -4.5, "reed": -0.2, "brass": -5.0},
+                         "b": {"flute": -2.0, "reed": -2.0, "brass": -2.0}}),
+        "brass": _judged({"a": {"flute": -2.5, "reed": -6.0, "brass": -1.0},
+                          "b": {"flute": -2.0, "reed": -2.0, "brass": -2.0}}),
+    }
+    margins = other_class_margins(dreams)
+    assert margins["flute"]["a"] == pytest.approx(-0.5 - (-4.5 - 2.5) / 2)  # 3.0
+    assert margins["reed"]["a"] == pytest.approx(-0.2 - (-3.0 - 6.0) / 2)  # 4.3
+    assert margins["brass"]["a"] == pytest.approx(-1.0 - (-4.0 - 5.0) / 2)  # 3.5
+    # a judge the dreams do not move at all: every margin is exactly zero
+    assert all(margins[t]["b"] == 0.0 for t in dreams)
+
+
+def test_other_class_margins_refuse_one_target_mismatched_judges_and_unknown_classes():
+    one = {"flute": _judged({"a": {"flute": -1.0, "reed": -2.0}})}
+    with pytest.raises(DreamError, match="at least two targets"):
+        other_class_margins(one)
+    with pytest.raises(DreamError, match="same judges"):
+        other_class_margins(one | {"reed": _judged({"b": {"flute": -1.0, "reed": -2.0}})})
+    with pytest.raises(DreamError, match="no class 'kazoo'"):
+        other_class_margins(one | {"kazoo": _judged({"a": {"flute": -1.0, "reed": -2.0}})})
+
+
+def test_other_class_margins_of_real_dreams_carry_the_class_to_the_judges(judges, cello):
+    """A flute and a reed dream of the cello with the bundled model: the judges hear each class more in its own dream."""
+    from auditory_deepdream.dreamer import Dreamer, class_objective, dream
+
+    model = Dreamer.load("default")
+    two = {name: judges[name] for name in ("conv_blocks", "freq_preserving")}
+    tables = {}
+    for target in ("flute", "reed"):
+        result = dream(cello, model=model, objective=class_objective(target, classes=model.info.classes),
+                       consistent=True, strength=10.0, step_size=3.0, jitter=3, band_shift=2, seed=0,
+                       progress=False, measure=False)
+        tables[target] = judge_log_probabilities(result.audio, sample_rate=SR, judges=two)
+    margins = other_class_margins(tables)
+    assert set(margins) == {"flute", "reed"} and all(set(m) == set(two) for m in margins.values())
+    assert np.mean([m for t in margins.values() for m in t.values()]) > 2.0
 
 
 def test_load_judges_says_where_they_should_be(tmp_path):

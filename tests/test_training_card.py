@@ -53,3 +53,22 @@ def test_card_without_heldout_says_so(trained, store):
     card = model_card(result, store=store, command="x", name="tiny", config=config)
     assert "heldout" not in card
     assert "not measured (no held-out store given)" in card_markdown(card)
+
+
+def test_card_names_each_sample_folder_and_its_training_segments():
+    import pandas as pd
+
+    from auditory_deepdream.training.card import _sample_folders, _training_section
+
+    meta = {"sources": [{"kind": "soundfont", "path": "fonts"},
+                        {"kind": "samples:piano", "path": "salamander/audio"},
+                        {"kind": "samples:flute", "path": "flutes"}]}
+    train = pd.DataFrame({"source": ["samples", "samples", "samples", "soundfont", "samples"],
+                          "family": ["piano", "piano", "flute", "piano", "piano"]})
+    folders = _sample_folders(meta, train)
+    assert folders == [{"family": "piano", "path": "salamander/audio", "train_segments": 3},
+                       {"family": "flute", "path": "flutes", "train_segments": 1}]
+    assert _sample_folders({"sources": [{"kind": "soundfont", "path": "fonts"}]}, train) == []
+    section = _training_section({"training_data": {"soundfonts": ["A.sf2"], "sample_folders": folders}})
+    assert "- **Sample folder** (piano): `salamander/audio`, 3 training segments" in section
+    assert "- **Sample folder** (flute): `flutes`, 1 training segments" in section

@@ -11,8 +11,10 @@ questions, of the sound alone or of models that took no part in the dream:
   in a :class:`DreamQuality`);
 * *transfer*: whether separately trained judge models (:func:`load_judges`) hear more of
   the target class in the dream than in a control that changes the input by the same
-  spectral magnitude with random phase (:func:`control_for`, :func:`transfer_margins`).
-  A dream that only fools the model it was made with has a margin near zero.
+  spectral magnitude with random phase (:func:`control_for`, :func:`transfer_margins`),
+  or than in dreams of the same clip toward the other classes
+  (:func:`judge_log_probabilities`, :func:`other_class_margins`). A dream that only
+  fools the model it was made with has a margin near zero under either control.
 
 All audio is a NumPy array: ``(n_samples,)`` mono or, where a function says so,
 ``(channels, n_samples)``, which is mixed to mono by averaging the channels.
@@ -32,12 +34,13 @@ import pandas as pd
 from .. import models
 from ..audio.loudness import integrated_loudness, true_peak_db
 from ..classify import classify
-from ..errors import AudioInputError, ModelError
+from ..errors import AudioInputError, DreamError, ModelError
 
 __all__ = [
     "JUDGES",
     "DreamQuality",
     "class_log_probability",
+    "judge_log_probabilities",
     "concentration_increase",
     "control_for",
     "energy_concentration",
@@ -45,6 +48,7 @@ __all__ = [
     "log_spectral_distance",
     "max_jump_ratio",
     "measure_dream",
+    "other_class_margins",
     "phase_randomised",
     "pitch_shift_cents",
     "transfer_margins",
@@ -428,6 +432,14 @@ def class_log_probability(audio_in, *, sample_rate: int, model, target: str) -> 
     AudioInputError
         Audio the classifier cannot use (silent, too short, non-finite).
     """
+    classes, log_p = _mean_log_probabilities(audio_in, sample_rate=sample_rate, model=model)
+    if target not in classes:
+        raise ModelError(f"The model has no class {target!r}; its classes are {list(classes)}.")
+    return float(log_p[classes.index(target)])
+
+
+def _mean_log_probabilities(audio_in, *, sample_rate: int, model) -> tuple[list, np.ndarray]:
+    """The model's classes and its mean segment log-probability of each (see :func:`class_log_probability`)."""
     if isinstance(model, (str, os.PathLike)):
         model = models.load_model(model)
     model_rate = (model[1] if isinstance(model, tuple) else model.settings).sample_rate
@@ -435,9 +447,82 @@ def class_log_probability(audio_in, *, sample_rate: int, model, target: str) -> 
     if sample_rate != model_rate:
         y = librosa.resample(y, orig_sr=sample_rate, target_sr=model_rate, res_type="soxr_hq")
     result = classify(y.astype(np.float32), model=model)
-    if target not in result.classes:
-        raise ModelError(f"The model has no class {target!r}; its classes are {list(result.classes)}.")
-    return float(result.note_log_probabilities[result.classes.index(target)] / result.voting.sum())
+    return list(result.classes), np.asarray(result.note_log_probabilities, np.float64) / result.voting.sum()
+
+
+def judge_log_probabilities(audio_in, *, sample_rate: int, judges: dict) -> dict[str, dict[str, float]]:
+    """Every judge's :func:`class_log_probability` of every one of its classes.
+
+    Parameters
+    ----------
+    audio_in : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Mixed to mono.
+    sample_rate : int
+    judges : dict of str to model
+        From :func:`load_judges`.
+
+    Returns
+    -------
+    log_p : dict of str to dict of str to float
+        Judge name to {class: mean segment log-probability}.
+
+    Raises
+    ------
+    AudioInputError
+        Audio the classifier cannot use (silent, too short, non-finite).
+    """
+    out = {}
+    for name, judge in judges.items():
+        classes, log_p = _mean_log_probabilities(audio_in, sample_rate=sample_rate, model=judge)
+        out[name] = {c: float(v) for c, v in zip(classes, log_p)}
+    return out
+
+
+def other_class_margins(dreams: dict) -> dict[str, dict[str, float]]:
+    """How much more each judge hears a class in the dream toward it than in dreams toward the others.
+
+    The control of this transfer test is the same clip dreamed, just as strongly, toward
+    every other target: for target ``c`` and judge ``j`` the margin is
+    ``log p_j(c | dream toward c) − mean over c' ≠ c of log p_j(c | dream toward c')``
+    (the input's log p_j(c) cancels). A dream that changes the sound without carrying
+    its class to the judge moves log p_j(c) as much as the dreams toward other classes
+    do, and has a margin near zero. Unlike :func:`control_for`, this control does not
+    share the dream's spectral envelope, which is what a magnitude-domain dream changes.
+
+    Parameters
+    ----------
+    dreams : dict of str to dict
+        Target class to :func:`judge_log_probabilities` of the dream toward it; at
+        least two targets, all of the same clip, judged by the same judges.
+
+    Returns
+    -------
+    margins : dict of str to dict of str to float
+        Target to {judge: margin} in nats.
+
+    Raises
+    ------
+    DreamError
+        Fewer than two targets, judges that differ between the dreams, or a target
+        that is not one of a judge's classes.
+    """
+    targets = list(dreams)
+    if len(targets) < 2:
+        raise DreamError(f"A control from dreams toward other classes needs at least two targets; got {targets}. "
+                         "Dream the clip toward two or more classes.")
+    judges = list(dreams[targets[0]])
+    for t in targets:
+        if list(dreams[t]) != judges:
+            raise DreamError(f"The dream toward {t!r} was judged by {list(dreams[t])}, the one toward "
+                             f"{targets[0]!r} by {judges}; judge every dream with the same judges.")
+        for j in judges:
+            missing = [c for c in targets if c not in dreams[t][j]]
+            if missing:
+                raise DreamError(f"Judge {j!r} has no class {missing[0]!r}; its classes are "
+                                 f"{list(dreams[t][j])}. Choose targets every judge knows.")
+    return {t: {j: dreams[t][j][t] - float(np.mean([dreams[u][j][t] for u in targets if u != t]))
+                for j in judges}
+            for t in targets}
 
 
 def transfer_table(input_audio, dreamed_audio, control_audio, *, sample_rate: int, target: str,

@@ -50,6 +50,7 @@ def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
     fit_aug = config.mel_augment() if config is not None else None
     return {
         "soundfonts": meta.get("training_soundfonts"),
+        "sample_folders": _sample_folders(meta, train_rows),
         "renderer": render.get("renderer", "tinysoundfont") if render else None,
         "velocities": (f"{render['velocity_draws']} per pitch drawn across {render['velocity_range']}"
                        if render.get("velocity_range") else render.get("velocities")),
@@ -59,6 +60,18 @@ def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
         "fit_time_augmentation": fit_aug.to_dict() if fit_aug is not None else None,
         "trained_on": list(config.store_augmentations) if config and config.store_augmentations else "all",
     }
+
+
+def _sample_folders(meta: dict, train_rows) -> list[dict]:
+    """The folders of recorded notes the store read (``samples:<family>`` sources), with their training segments."""
+    folders = [src for src in meta.get("sources") or [] if str(src.get("kind", "")).startswith("samples:")]
+    from_samples = train_rows[train_rows["source"] == "samples"] if "source" in train_rows else train_rows.iloc[:0]
+    out = []
+    for src in folders:
+        family = src["kind"].split(":", 1)[1]
+        out.append({"family": family, "path": str(src.get("path")),
+                    "train_segments": int((from_samples["family"] == family).sum())})
+    return out
 
 
 def model_card(result: TrainResult, *, store: FeatureStore, command: str, name: str,
@@ -158,6 +171,8 @@ def _training_section(card: dict) -> str:
         f"- **SoundFonts**: {', '.join(data.get('soundfonts') or []) or 'see the store'}"
         f" (renderer {data.get('renderer') or 'n/a'}; velocities: {data.get('velocities')}; "
         f"every {data.get('pitch_step')} semitone(s))",
+        *[f"- **Sample folder** ({f['family']}): `{f['path']}`, {f['train_segments']} training segments "
+          "(recording copies included)" for f in data.get("sample_folders") or []],
         "- **Recording augmentation** (stored copies, training split only): "
         + (f"{rec['copies']} copies per note at strength {rec['strength']} (pedalboard: EQ, reverb, compression, "
            "chorus, saturation, pitch in cents, gain)" if rec and rec.get("copies") else "none"),
