@@ -87,8 +87,8 @@ def run_ablation(fold: FeatureStore, *, budget: dict, out: Path, arms=tuple(ARMS
                       "seconds": round(time.perf_counter() - started, 1)}
         write_result(out.stem, {"arms": done, "model": list(ABLATION_MODEL), "budget": budget,
                                 "fold": fold.meta.get("left_out"), "store": str(fold.meta.get("derived_from", "")),
-                                               "environment": environment(),
-                                               "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
+                                "environment": environment(),
+                                "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
     return done
 
 

@@ -62,12 +62,16 @@ def test_card_names_each_sample_folder_and_its_training_segments():
 
     meta = {"sources": [{"kind": "soundfont", "path": "fonts"},
                         {"kind": "samples:piano", "path": "salamander/audio"},
-                        {"kind": "samples:flute", "path": "flutes"}]}
-    train = pd.DataFrame({"source": ["samples", "samples", "samples", "soundfont", "samples"],
-                          "family": ["piano", "piano", "flute", "piano", "piano"]})
+                        {"kind": "samples:flute", "path": "flutes"},
+                        {"kind": "samples:piano", "path": "uprights"}]}
+    train = pd.DataFrame({"source": ["samples", "samples", "samples", "soundfont", "samples", "samples"],
+                          "family": ["piano", "piano", "flute", "piano", "piano", "piano"],
+                          "instrument": ["samples_audio", "samples_audio", "samples_flutes", "piano_acoustic_001",
+                                         "samples_audio", "samples_uprights"]})
     folders = _sample_folders(meta, train)
     assert folders == [{"family": "piano", "path": "salamander/audio", "train_segments": 3},
-                       {"family": "flute", "path": "flutes", "train_segments": 1}]
+                       {"family": "flute", "path": "flutes", "train_segments": 1},
+                       {"family": "piano", "path": "uprights", "train_segments": 1}]
     assert _sample_folders({"sources": [{"kind": "soundfont", "path": "fonts"}]}, train) == []
     section = _training_section({"training_data": {"soundfonts": ["A.sf2"], "sample_folders": folders}})
     assert "- **Sample folder** (piano): `salamander/audio`, 3 training segments" in section

@@ -338,7 +338,6 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
                                else default_soundfonts(soundfonts or ()))
     hold_programs = not held_fonts  # no spare SoundFont: hold out GM programs instead
     extra = {"preset": preset, "training_soundfonts": [p.name for p in train_fonts],
-             "training_sample_folders": [f"{family}={folder}" for family, folder in _sample_pairs(samples)],
              "heldout": _heldout_description(train_fonts=train_fonts, held_fonts=held_fonts),
              "render": asdict(render_cfg)}
     # one cluster (or none, for one job) renders and encodes both stores

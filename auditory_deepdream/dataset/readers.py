@@ -35,6 +35,8 @@ __all__ = [
     "read_philharmonia",
     "read_samples",
     "read_sources",
+    "sample_family",
+    "sample_instrument",
 ]
 
 log = logging.getLogger(__name__)
@@ -261,7 +263,7 @@ def read_samples(root, *, label: str, instrument: str | None = None, velocity: i
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"Sample folder {root} does not exist.")
-    instrument = instrument or f"samples_{root.name}"
+    instrument = instrument or sample_instrument(root)
     rows = []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
         try:
@@ -288,6 +290,17 @@ def read_samples(root, *, label: str, instrument: str | None = None, velocity: i
     return pd.DataFrame(rows)
 
 
+def sample_instrument(root) -> str:
+    """The instrument id :func:`read_samples` gives a folder's notes by default: ``samples_<folder name>``."""
+    return f"samples_{Path(root).name}"
+
+
+def sample_family(kind: str) -> str | None:
+    """The family of a ``'samples:<family>'`` source kind (:func:`read_sources`); None for other kinds."""
+    prefix, sep, family = str(kind).partition(":")
+    return family if sep and prefix == "samples" else None
+
+
 def read_sources(sources) -> pd.DataFrame:
     """Read several source folders into one notes table.
 
@@ -312,8 +325,9 @@ def read_sources(sources) -> pd.DataFrame:
                "soundfont": lambda path: read_nsynth(path, source="soundfont")}
     frames = []
     for kind, path in sources:
-        if kind.startswith("samples:"):
-            frames.append(read_samples(path, label=kind.split(":", 1)[1]))
+        family = sample_family(kind)
+        if family is not None:
+            frames.append(read_samples(path, label=family))
             continue
         if kind not in readers:
             raise DatasetError(f"Unknown source kind {kind!r}; use one of {sorted(readers)} or "

@@ -17,12 +17,12 @@ An ensemble is stored as a folder with ``ensemble.json`` (``{"members": [folder,
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import tensorflow as tf
 
 from .. import models
+from ..atomic import write_json_atomic
 from ..errors import ModelError
 from .activations import Dreamer
 from .objectives import LOGITS
@@ -134,7 +134,5 @@ def save_ensemble(folder, members: dict, *, note: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, d in members.items():
         models.save_model_dir(d.model, folder / name, settings=d.settings, card=d.card)
-    tmp = folder / (ENSEMBLE_FILE + ".tmp")
-    tmp.write_text(json.dumps({"members": list(members), "note": note}, indent=2))
-    os.replace(tmp, folder / ENSEMBLE_FILE)
+    write_json_atomic(folder / ENSEMBLE_FILE, {"members": list(members), "note": note})
     return folder

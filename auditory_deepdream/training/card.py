@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 
 import keras
+import pandas as pd
 
 from ..atomic import write_text_atomic
 from ..dataset import FeatureStore
+from ..dataset.readers import sample_family, sample_instrument
 from ..generator import augmentation_kind
 from ..models import save_model_dir
 from .config import TrainConfig, TrainResult
@@ -64,13 +66,14 @@ def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
 
 def _sample_folders(meta: dict, train_rows) -> list[dict]:
     """The folders of recorded notes the store read (``samples:<family>`` sources), with their training segments."""
-    folders = [src for src in meta.get("sources") or [] if str(src.get("kind", "")).startswith("samples:")]
     from_samples = train_rows[train_rows["source"] == "samples"] if "source" in train_rows else train_rows.iloc[:0]
+    instruments = from_samples.get("instrument", pd.Series(dtype=object))
     out = []
-    for src in folders:
-        family = src["kind"].split(":", 1)[1]
-        out.append({"family": family, "path": str(src.get("path")),
-                    "train_segments": int((from_samples["family"] == family).sum())})
+    for src in meta.get("sources") or []:
+        family = sample_family(src.get("kind", ""))
+        if family is not None:  # read_samples named the folder's notes sample_instrument(folder)
+            out.append({"family": family, "path": str(src.get("path")),
+                        "train_segments": int((instruments == sample_instrument(src.get("path"))).sum())})
     return out
 
 
