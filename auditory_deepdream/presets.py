@@ -96,7 +96,7 @@ PRESETS = {
         DreamPreset("subtle", "a mid layer's patterns, lightly (2 dB of spectral change)", "layer", 0.34, 2.0),
         DreamPreset("strong", "a deep layer's patterns, clearly (8 dB of spectral change)", "layer", 0.67, 8.0),
         # no smoothing or click guard: the guard takes back part of what carries a class to other models
-        # (at 6 dB, transfer against dreams toward other classes 0.82 without it, 0.74 with; see the README)
+        # (at 6 dB, transfer against dreams toward other classes 0.83 without it, 0.72 with; see the README)
         DreamPreset("morph", "toward a class given with --class (10 dB of spectral change)", "class", 1.0, 10.0,
                     jitter=3, band_shift=2, smooth=0, max_jump=None),
     )

@@ -7,6 +7,7 @@ import scipy.signal
 
 from auditory_deepdream import AudioInputError
 from auditory_deepdream.audio import db_to_power, encode, hann_window, istft, power_to_db, segment, stft
+from auditory_deepdream.audio.spectral import hann_istft, hann_stft
 
 
 def test_encode_is_librosas_log_mel(cello, settings):
@@ -57,3 +58,31 @@ def test_db_round_trip_above_the_floor(settings):
     db = power_to_db(power, settings=settings)
     assert db[0] == pytest.approx(settings.db_floor)
     np.testing.assert_allclose(db_to_power(db, settings=settings)[1:], power[1:], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_fft, hop, win", [(2048, 512, 2048), (4096, 1024, 4096), (1024, 256, 800),
+                                             (1000, 300, 1000)])
+@pytest.mark.parametrize("shape", [(22050,), (2, 44100 + 17), (3000,), (100,)])
+def test_hann_stft_pair_is_librosa_bit_for_bit(n_fft, hop, win, shape):
+    """The STFT pair computes exactly librosa's numbers (so stores and dreams do not move)."""
+    y = np.random.default_rng(sum(shape) + n_fft).normal(size=shape).astype(np.float32)
+    with np.testing.suppress_warnings() as quiet:
+        quiet.filter(UserWarning)  # librosa warns that n_fft is longer than the shortest signal
+        ours = hann_stft(y, n_fft=n_fft, hop_length=hop, win_length=win)
+        theirs = librosa.stft(y, n_fft=n_fft, hop_length=hop, win_length=win, window="hann", center=True,
+                              pad_mode="constant")
+    assert ours.dtype == theirs.dtype == np.complex64
+    np.testing.assert_array_equal(ours, theirs)
+    spec = theirs * np.complex64(np.exp(0.3j))
+    for length in (None, shape[-1], shape[-1] + 5000, max(1, shape[-1] - 77)):
+        back = hann_istft(spec, n_fft=n_fft, hop_length=hop, win_length=win, length=length)
+        reference = librosa.istft(spec, n_fft=n_fft, hop_length=hop, win_length=win, window="hann", center=True,
+                                  length=length)
+        assert back.dtype == np.float32 and back.shape == reference.shape
+        np.testing.assert_array_equal(back, reference)
+
+
+def test_stft_wrappers_use_the_settings(cello, settings):
+    np.testing.assert_array_equal(stft(cello, settings=settings),
+                                  hann_stft(cello, n_fft=settings.n_fft, hop_length=settings.hop_length,
+                                            win_length=settings.win_length))

@@ -84,3 +84,45 @@ def test_frames_are_static_when_the_length_is(settings):
     fn = tf.function(lambda y: tf_spectral(settings).log_mel(y),
                      input_signature=[tf.TensorSpec([None, 22_050], tf.float32)])
     assert fn.get_concrete_function().structured_outputs.shape.as_list() == [None, settings.n_mels, 44]
+
+
+@pytest.mark.parametrize("hop", HOPS)
+def test_gradients_are_tensorflows_own(settings, clips, hop):
+    """The hand-written adjoints (framing, overlap-add, real FFT) give the gradients TensorFlow
+    derives itself from plain ``tf.signal`` ops, through STFT, inverse STFT and log-mel."""
+    s = _settings(settings, hop)
+    ops = TFSpectral(s)
+    y = tf.constant(clips[:2])
+    n = clips.shape[1]
+    n_frames = 1 + n // s.hop_length
+    weights = tf.constant(np.random.default_rng(0).normal(size=(2, s.n_mels, n_frames)).astype(np.float32))
+
+    def plain_stft(x):
+        padded = tf.pad(x, [[0, 0], [ops.pad, ops.pad + s.n_fft]])
+        return tf.signal.rfft(tf.signal.frame(padded, s.n_fft, s.hop_length)[:, :n_frames] * ops.window)
+
+    def plain_log_mel(x):
+        spec = plain_stft(x)
+        power = tf.math.square(tf.math.real(spec)) + tf.math.square(tf.math.imag(spec))
+        db = 10.0 * tf.math.log(tf.maximum(tf.linalg.matmul(power, ops.mel), s.amin) / s.db_ref) / tf.math.log(10.0)
+        return tf.transpose(db, [0, 2, 1])
+
+    def loss(x, plain):
+        spec = plain_stft(x) if plain else ops.stft(x)
+        shaped = spec * tf.complex(tf.abs(spec) ** 0.1, 0.0)  # something non-linear between the two
+        if plain:
+            frames = tf.signal.irfft(shaped, fft_length=[s.n_fft]) * ops.window
+            back = tf.signal.overlap_and_add(frames, s.hop_length)[:, ops.pad:ops.pad + n]
+        else:
+            back = ops.istft(shaped, n, tf.ones([(n_frames - 1) * s.hop_length + s.n_fft]))
+        return tf.reduce_sum((plain_log_mel(back) if plain else ops.log_mel(back)) * weights)
+
+    grads = []
+    for plain in (True, False):
+        with tf.GradientTape() as tape:
+            tape.watch(y)
+            value = loss(y, plain)
+        grads.append(tape.gradient(value, y).numpy())
+    scale = np.abs(grads[0]).max()
+    assert scale > 0
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-5 * scale)

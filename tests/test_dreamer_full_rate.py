@@ -249,3 +249,19 @@ def test_dream_file_writes_nothing_when_it_fails(dreamer, stereo48k, tmp_path):
         dream_file(src, out, model=dreamer, objective=layer_objective("no_such_layer"), steps=1)
     assert out.read_bytes() == b"an older result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav", "out.wav"]
+
+
+def test_dreaming_a_file_leaves_librosa_core_unloaded(stereo44k, tmp_path):
+    """`auditory-deepdream dream` on a 44.1 kHz file runs without librosa.core, whose first use
+    costs a process about 1.5 s (see audio/spectral.py); a fresh interpreter checks it."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "mix.wav"
+    sf.write(src, stereo44k.T, 44_100, subtype="PCM_16")
+    code = ("import sys; from auditory_deepdream import cli; "
+            f"rc = cli.main(['dream', {str(src)!r}, {str(tmp_path / 'out.wav')!r}, '--max-steps', '4']); "
+            "print('LOADED' if 'librosa.core.audio' in sys.modules else 'UNLOADED', rc)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.stdout.strip().splitlines()[-1] == "UNLOADED 0", run.stdout + run.stderr
+    assert sf.info(tmp_path / "out.wav").channels == 2

@@ -11,6 +11,7 @@ a keyword-only ``settings`` argument.
 ``loudness``     BS.1770 integrated loudness, true peak, a look-ahead limiter, loudness matching
 ``frames``       trim silence, cut segments with a hop
 ``spectral``     NumPy/librosa window, mel bank, STFT and inverse, dB, log-mel :func:`encode`
+``resampling``   SoX high-quality sample-rate conversion (librosa's ``soxr_hq``, without librosa)
 ``inverse``      mel to STFT magnitude, the batched Griffin-Lim, :func:`decode`
 ``tf_spectral``  the TensorFlow twin of ``spectral`` (imported on its own: it loads TensorFlow)
 """
@@ -31,7 +32,8 @@ from .io import (
     write_audio,
 )
 from .loudness import integrated_loudness, limit_true_peak, match_loudness, parse_loudness, true_peak_db
-from .spectral import db_to_power, encode, hann_window, istft, mel_basis, power_to_db, stft
+from .resampling import resample
+from .spectral import db_to_power, encode, hann_istft, hann_stft, hann_window, istft, mel_basis, power_to_db, stft
 
 __all__ = [
     "load_audio",
@@ -44,6 +46,9 @@ __all__ = [
     "hann_window",
     "stft",
     "istft",
+    "hann_stft",
+    "hann_istft",
+    "resample",
     "encode",
     "power_to_db",
     "db_to_power",

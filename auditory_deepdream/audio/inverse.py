@@ -57,27 +57,30 @@ def _griffin_lim_graph(settings: AudioSettings):
     # on first use keeps `import auditory_deepdream.audio` quick for dataset workers
     import tensorflow as tf
 
+    from ..graph_loop import compile_graph, repeat
     from .tf_spectral import tf_spectral
 
     ops = tf_spectral(settings)
     n_freq = 1 + settings.n_fft // 2
 
-    @tf.function(input_signature=[tf.TensorSpec([None, n_freq, None], tf.float32),
-                                  tf.TensorSpec([None, n_freq, None], tf.complex64),
-                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
-                                  tf.TensorSpec([], tf.float32)])
+    @compile_graph(input_signature=[tf.TensorSpec([None, n_freq, None], tf.float32),
+                                    tf.TensorSpec([None, n_freq, None], tf.complex64),
+                                    tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                    tf.TensorSpec([], tf.float32)])
     def run(magnitude, angles, length, n_iter, momentum):
         n_frames = tf.shape(magnitude)[2]
         inverse_envelope = ops.inverse_envelope(n_frames)
         mag = tf.cast(tf.transpose(magnitude, [0, 2, 1]), tf.complex64)
-        angles = tf.transpose(angles, [0, 2, 1])
-        rebuilt = tf.zeros_like(angles)
         keep = tf.cast(momentum / (1 + momentum), tf.complex64)
-        for _ in tf.range(n_iter):
+
+        def step(_, angles, rebuilt):
             previous = rebuilt
             rebuilt = ops.stft(ops.istft(mag * angles, length, inverse_envelope), n_frames)
             angles = rebuilt - keep * previous
-            angles = angles / tf.cast(tf.abs(angles) + 1e-16, tf.complex64)
+            return angles / tf.cast(tf.abs(angles) + 1e-16, tf.complex64), rebuilt
+
+        angles = tf.transpose(angles, [0, 2, 1])
+        angles, _ = repeat(n_iter, step, (angles, tf.zeros_like(angles)))
         return ops.istft(mag * angles, length, inverse_envelope)
 
     return run

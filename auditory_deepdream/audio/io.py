@@ -19,6 +19,7 @@ import soundfile as sf
 from ..atomic import atomic_path
 from ..errors import AudioInputError
 from ..settings import AudioSettings
+from .resampling import resample
 
 __all__ = ["load_audio", "check_audio", "check_channels", "save_audio", "example_clip", "AUDIO_SUFFIXES", "EXAMPLE_CLIPS",
            "AudioFormat", "read_audio", "write_audio", "WRITE_FORMATS"]
@@ -81,7 +82,7 @@ def load_audio(path: str | os.PathLike, *, settings: AudioSettings | None = None
             raise _unreadable(path, exc) from None
     y = check_audio(y, name=str(path))
     if sr is not None and native_sr != sr:
-        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
+        y = resample(y, orig_sr=native_sr, target_sr=sr)
     return y.astype(np.float32, copy=False)
 
 

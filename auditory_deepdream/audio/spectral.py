@@ -2,6 +2,13 @@
 
 These define what a spectrogram means everywhere in the library; the TensorFlow twin
 (:mod:`auditory_deepdream.audio.tf_spectral`) reproduces them and is tested against them.
+
+The STFT pair (:func:`hann_stft`, :func:`hann_istft`) is written here with SciPy's FFT
+rather than called from librosa: it computes exactly what ``librosa.stft`` and
+``librosa.istft`` compute (the same window, frames, FFT blocks and overlap-add order;
+``tests/test_audio_spectral.py`` checks they are bit-identical), without loading
+``librosa.core``, whose first use costs a process about 1.5 s (numba's cached functions
+and librosa's lazy imports) on every ``auditory-deepdream dream``.
 """
 
 from __future__ import annotations
@@ -10,11 +17,15 @@ import functools
 
 import librosa
 import numpy as np
+import scipy.fft
+import scipy.signal
+from numpy.lib.stride_tricks import as_strided
 
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 
-__all__ = ["mel_basis", "hann_window", "stft", "istft", "power_to_db", "db_to_power", "encode"]
+__all__ = ["mel_basis", "hann_window", "hann_stft", "hann_istft", "stft", "istft", "power_to_db", "db_to_power",
+           "encode"]
 
 
 @functools.lru_cache(maxsize=16)
@@ -37,12 +48,124 @@ def hann_window(settings: AudioSettings) -> np.ndarray:
     -------
     window : np.ndarray [shape=(n_fft,), dtype=float32]
     """
-    win = librosa.filters.get_window("hann", settings.win_length, fftbins=True)
-    return librosa.util.pad_center(win, size=settings.n_fft).astype(np.float32)
+    return _hann(settings.n_fft, settings.win_length).astype(np.float32)
+
+
+_BLOCK_BYTES = 2 ** 18  # FFT this many bytes of frames at a time, as librosa does (its MAX_MEM_BLOCK)
+
+
+@functools.lru_cache(maxsize=32)
+def _hann(n_fft: int, win_length: int) -> np.ndarray:
+    """Periodic Hann window of ``win_length`` centred in ``n_fft`` (float64, as librosa builds it)."""
+    win = scipy.signal.get_window("hann", win_length, fftbins=True)  # what librosa.filters.get_window returns
+    left = (n_fft - win_length) // 2
+    out = np.pad(win, (left, n_fft - win_length - left))
+    out.flags.writeable = False
+    return out
+
+
+def hann_stft(y: np.ndarray, *, n_fft: int, hop_length: int, win_length: int | None = None) -> np.ndarray:
+    """Complex STFT with a periodic Hann window, centred frames and zero padding.
+
+    Bit for bit ``librosa.stft(y, n_fft=, hop_length=, win_length=, window='hann',
+    center=True, pad_mode='constant')`` for float32 input.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)]
+    n_fft, hop_length : int
+    win_length : int, optional
+        Default ``n_fft``.
+
+    Returns
+    -------
+    stft_matrix : np.ndarray [shape=(..., 1 + n_fft // 2, 1 + n_samples // hop_length), dtype=complex64]
+    """
+    y = np.asarray(y, dtype=np.float32)
+    window = _hann(n_fft, win_length or n_fft)[:, None]
+    pad = n_fft // 2
+    padded = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(pad, pad)])
+    n_frames = 1 + (padded.shape[-1] - n_fft) // hop_length
+    step = padded.strides[-1]
+    frames = as_strided(padded, shape=padded.shape[:-1] + (n_fft, n_frames),
+                        strides=padded.strides[:-1] + (step, hop_length * step), writeable=False)
+    out = np.empty(padded.shape[:-1] + (1 + n_fft // 2, n_frames), np.complex64)
+    block = max(1, _BLOCK_BYTES // (n_fft * 4))
+    for start in range(0, n_frames, block):
+        out[..., start:start + block] = scipy.fft.rfft(window * frames[..., start:start + block], axis=-2)
+    return out
+
+
+def hann_istft(stft_matrix: np.ndarray, *, n_fft: int, hop_length: int, win_length: int | None = None,
+               length: int | None = None) -> np.ndarray:
+    """Inverse of :func:`hann_stft`: windowed overlap-add divided by the window's squares.
+
+    Bit for bit ``librosa.istft(stft_matrix, n_fft=, hop_length=, win_length=,
+    window='hann', center=True, length=)`` for complex64 input: frames are added in
+    order, in float32, as librosa's overlap-add does.
+
+    Parameters
+    ----------
+    stft_matrix : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames), dtype=complex]
+    n_fft, hop_length : int
+    win_length : int, optional
+    length : int, optional
+        Trim or zero-pad the output to this many samples.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(..., length), dtype=float32]
+    """
+    spec = np.asarray(stft_matrix)
+    window = _hann(n_fft, win_length or n_fft)
+    n_frames = spec.shape[-1]
+    if length:
+        n_frames = min(n_frames, int(np.ceil((length + 2 * (n_fft // 2)) / hop_length)))
+    full = n_fft + hop_length * (n_frames - 1)
+    y = np.zeros(spec.shape[:-2] + (full,), np.float32)
+    envelope = np.zeros(full, np.float32)
+    block = max(1, 16 * _BLOCK_BYTES // (int(np.prod(spec.shape[:-1])) * spec.itemsize))
+    for start in range(0, n_frames, block):
+        part = np.swapaxes(spec[..., start:min(start + block, n_frames)], -1, -2)  # (..., frames, n_freq)
+        _overlap_add(y, scipy.fft.irfft(part, n=n_fft, axis=-1) * window, start=start, hop=hop_length)
+    _overlap_add(envelope, np.broadcast_to(window ** 2, (n_frames, n_fft)), start=0, hop=hop_length)
+    pad = n_fft // 2
+    n_out = length if length else full - 2 * pad
+    y, envelope = y[..., pad:pad + n_out], envelope[pad:pad + n_out]
+    if y.shape[-1] < n_out:
+        y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])])
+        envelope = np.pad(envelope, (0, n_out - envelope.shape[-1]))
+    nonzero = envelope > np.finfo(np.float32).tiny
+    if nonzero.all():
+        y /= envelope
+    else:
+        y[..., nonzero] /= envelope[nonzero]
+    return y
+
+
+def _overlap_add(y: np.ndarray, frames: np.ndarray, *, start: int, hop: int) -> None:
+    """Add ``frames`` (..., n, n_fft) into ``y`` (..., samples) from frame ``start`` on, in place.
+
+    Each sample receives its frames in frame order, each sum rounded to ``y``'s float32 as
+    librosa's overlap-add does, so the result is the same to the bit. When ``hop`` divides
+    ``n_fft`` the frames go in as ``n_fft / hop`` shifted block copies (last block first,
+    which keeps that order), else one frame at a time.
+    """
+    n, n_fft = frames.shape[-2], frames.shape[-1]
+    if n_fft % hop:
+        for j in range(n):
+            at = (start + j) * hop
+            y[..., at:at + n_fft] += frames[..., j, :]
+        return
+    per = n_fft // hop
+    parts = frames.reshape(frames.shape[:-1] + (per, hop))  # (..., n, per, hop)
+    blocks = y[..., start * hop:(start + n + per - 1) * hop].reshape(y.shape[:-1] + (n + per - 1, hop))
+    for k in reversed(range(per)):  # block b gets frame b - k: k falling is frames in rising order
+        blocks[..., k:k + n, :] += parts[..., k, :]
 
 
 def stft(y: np.ndarray, *, settings: AudioSettings) -> np.ndarray:
-    """Complex STFT, centred frames with zero padding.
+    """Complex STFT, centred frames with zero padding (:func:`hann_stft` of the settings).
 
     Parameters
     ----------
@@ -57,13 +180,11 @@ def stft(y: np.ndarray, *, settings: AudioSettings) -> np.ndarray:
     --------
     auditory_deepdream.audio.tf_spectral.TFSpectral.stft : the TensorFlow twin.
     """
-    return librosa.stft(np.asarray(y, dtype=np.float32), n_fft=settings.n_fft,
-                        hop_length=settings.hop_length, win_length=settings.win_length,
-                        window="hann", center=True, pad_mode="constant")
+    return hann_stft(y, n_fft=settings.n_fft, hop_length=settings.hop_length, win_length=settings.win_length)
 
 
 def istft(stft_matrix: np.ndarray, *, settings: AudioSettings, length: int | None = None) -> np.ndarray:
-    """Inverse of :func:`stft`.
+    """Inverse of :func:`stft` (:func:`hann_istft` of the settings).
 
     Parameters
     ----------
@@ -76,9 +197,8 @@ def istft(stft_matrix: np.ndarray, *, settings: AudioSettings, length: int | Non
     -------
     y : np.ndarray [shape=(..., length), dtype=float32]
     """
-    return librosa.istft(stft_matrix, hop_length=settings.hop_length, win_length=settings.win_length,
-                         n_fft=settings.n_fft, window="hann", center=True,
-                         length=length).astype(np.float32)
+    return hann_istft(stft_matrix, n_fft=settings.n_fft, hop_length=settings.hop_length,
+                      win_length=settings.win_length, length=length)
 
 
 def power_to_db(power: np.ndarray, *, settings: AudioSettings) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import tensorflow as tf
 
 from ..settings import AudioSettings
@@ -44,26 +45,79 @@ class TFSpectral:
             self.window = tf.constant(hann_window(settings))
             self.mel = tf.constant(mel_basis(settings).T)  # (n_freq, n_mels)
         self.blocks_per_frame = self.n_fft // self.hop if self.n_fft % self.hop == 0 else None
+        weights = np.full(1 + self.n_fft // 2, 0.5, np.float32)  # see rfft()
+        weights[0] = 1.0
+        if self.n_fft % 2 == 0:
+            weights[-1] = 1.0  # the Nyquist bin, which an odd n_fft does not have
+        with tf.init_scope():
+            self.rfft_weights = tf.constant(weights.astype(np.complex64))
 
     def frames_of(self, n_samples):
         """Frames of a centred STFT of ``n_samples`` samples (static when the length is)."""
         return 1 + n_samples // self.hop
 
     def frame(self, y, n_frames):
-        """``(batch, samples) -> (batch, n_frames, n_fft)``: frames ``hop`` apart (zero-padded at the end)."""
-        n_fft, hop, per = self.n_fft, self.hop, self.blocks_per_frame
-        if per is None:
-            return tf.signal.frame(y, n_fft, hop)[:, :n_frames]
+        """``(batch, samples) -> (batch, n_frames, n_fft)``: frames ``hop`` apart (zero-padded at the end).
+
+        Its gradient is its adjoint, :meth:`overlap_add` (cut to ``samples``), in one pass
+        instead of TensorFlow's gradients of every slice.
+        """
+        if self.blocks_per_frame is None:
+            return tf.signal.frame(y, self.n_fft, self.hop)[:, :n_frames]
+
+        @tf.custom_gradient
+        def framed(y):
+            def adjoint(g):
+                summed = self._overlap_add_blocks(g)
+                n, m = tf.shape(y)[1], tf.shape(summed)[1]
+                return tf.pad(summed[:, :n], [[0, 0], [0, tf.maximum(n - m, 0)]])
+            return self._frame_blocks(y, n_frames), adjoint
+
+        return framed(y)
+
+    def overlap_add(self, frames):
+        """``(batch, n_frames, n_fft) -> (batch, (n_frames - 1) * hop + n_fft)``.
+
+        Its gradient is its adjoint, :meth:`frame`.
+        """
+        if self.blocks_per_frame is None:
+            return tf.signal.overlap_and_add(frames, self.hop)
+
+        @tf.custom_gradient
+        def summed(frames):
+            def adjoint(g):
+                return self._frame_blocks(g, tf.shape(frames)[1])
+            return self._overlap_add_blocks(frames), adjoint
+
+        return summed(frames)
+
+    def rfft(self, frames):
+        """``tf.signal.rfft`` over the last axis (``n_fft``), with its gradient in one inverse FFT.
+
+        For real input the gradient of the real FFT is ``n_fft * irfft(g * w)``, ``w`` one
+        at the DC and Nyquist bins and one half at the others (TensorFlow's own gradient
+        adds the same terms in several more passes; ``tests/test_audio_tf_spectral.py``
+        checks the two agree).
+        """
+        n_fft = self.n_fft
+
+        @tf.custom_gradient
+        def spectrum(frames):
+            def adjoint(g):
+                return tf.signal.irfft(g * self.rfft_weights, fft_length=[n_fft]) * float(n_fft)
+            return tf.signal.rfft(frames), adjoint
+
+        return spectrum(frames)
+
+    def _frame_blocks(self, y, n_frames):
+        hop, per = self.hop, self.blocks_per_frame
         n_blocks = n_frames + per - 1
         blocks = tf.reshape(tf.pad(y, [[0, 0], [0, n_blocks * hop]])[:, :n_blocks * hop],
                             [tf.shape(y)[0], n_blocks, hop])
         return tf.concat([blocks[:, k:k + n_frames] for k in range(per)], axis=-1)
 
-    def overlap_add(self, frames):
-        """``(batch, n_frames, n_fft) -> (batch, (n_frames - 1) * hop + n_fft)``."""
+    def _overlap_add_blocks(self, frames):
         per = self.blocks_per_frame
-        if per is None:
-            return tf.signal.overlap_and_add(frames, self.hop)
         batch, n_frames = tf.shape(frames)[0], tf.shape(frames)[1]
         parts = tf.reshape(frames, [batch, n_frames, per, self.hop])
         summed = tf.add_n([tf.pad(parts[:, :, k], [[0, 0], [k, per - 1 - k], [0, 0]]) for k in range(per)])
@@ -94,7 +148,7 @@ class TFSpectral:
         if n_frames is None:
             n = y.shape[-1]
             n_frames = self.frames_of(n if n is not None else tf.shape(y)[-1])
-        return tf.signal.rfft(self.frame(tf.pad(y, [[0, 0], [self.pad, self.pad]]), n_frames) * self.window)
+        return self.rfft(self.frame(tf.pad(y, [[0, 0], [self.pad, self.pad]]), n_frames) * self.window)
 
     def istft(self, spec, length, inverse_envelope=None):
         """Inverse STFT as :func:`librosa.istft`: overlap-add divided by the window's squares.

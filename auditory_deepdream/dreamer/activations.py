@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from .. import models
 from ..errors import DreamError, ModelError, SettingsMismatchError
+from ..graph_loop import compile_graph
 from ..settings import AudioSettings
 from .objectives import LOGITS, Batched, FilterObjective, ModelInfo, Objective, crop_borders
 
@@ -108,7 +109,7 @@ class Dreamer:
         def build():
             values = self.values(objective)
             spec = tf.TensorSpec([None, self.settings.n_mels, None], tf.float32)
-            return tf.function(lambda x: values(x[..., None]), input_signature=[spec])
+            return compile_graph(input_signature=[spec])(lambda x: values(x[..., None]))
 
         fn = self.compiled(("evaluate", objective), build)
         return run_compiled(fn, np.asarray(mel_db, dtype=np.float32)).numpy()

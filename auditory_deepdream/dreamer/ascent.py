@@ -1,6 +1,7 @@
 """Gradient ascent on the model's input: on log-mel spectrograms, or on the samples themselves.
 
-Both loops are compiled with ``tf.function`` (one trace per objective and set of
+Both loops are compiled with :func:`~auditory_deepdream.graph_loop.compile_graph`
+(``tf.function`` without AutoGraph; one trace per objective and set of
 transforms) and share one step, :func:`ascent_step`: transform the input inside the
 tape, take the gradient of the summed objective (items are independent, so one
 backward pass serves the whole batch), check it is finite and normalise it per item.
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 from .. import audio
 from ..audio.tf_spectral import tf_spectral
 from ..errors import AudioInputError, DreamError
+from ..graph_loop import compile_graph, repeat
 from .activations import Dreamer, run_compiled
 from .objectives import Objective, match_batch
 from .transforms import Octaves, compose
@@ -79,16 +81,15 @@ def _compile_mel(dreamer: Dreamer, objective: Objective, transforms: tuple):
     transform = compose(transforms)
     spec = tf.TensorSpec([None, dreamer.settings.n_mels, None], tf.float32)
 
-    @tf.function(input_signature=[spec, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
-                                  tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)])
+    @compile_graph(input_signature=[spec, tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                    tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)])
     def ascent(x, steps, start, step_size, seed):
-        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
-        finite = tf.constant(True)
-        for i in tf.range(steps):
+        def step(i, x, history, finite):
             v, g, ok = ascent_step(x, lambda m: values(m[..., None]), transform, seed + tf.stack([0, start + i]))
-            finite = finite & ok
-            x = tf.maximum(x + step_size * g, floor)
-            history = history.write(i, v)
+            return tf.maximum(x + step_size * g, floor), history.write(i, v), finite & ok
+
+        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
+        x, history, finite = repeat(steps, step, (x, history, tf.constant(True)))
         return x, history.stack(), finite
 
     return ascent
@@ -233,14 +234,12 @@ def _compile_waveform(dreamer: Dreamer, objective: Objective, transforms: tuple)
     def values_of(y):  # the gradient flows through the TF twin of the encoder
         return values(ops.log_mel(y)[..., None])
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
-                                  tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.float32),
-                                  tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([None, 1], tf.float32),
-                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool),
-                                  tf.TensorSpec([2], tf.int32)])
+    @compile_graph(input_signature=[tf.TensorSpec([None, None], tf.float32),
+                                    tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.float32),
+                                    tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([None, 1], tf.float32),
+                                    tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.bool),
+                                    tf.TensorSpec([2], tf.int32)])
     def ascent(x, mask, scale, level, steps, use_mask, seed):
-        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
-        finite = tf.constant(True)
         n_samples, n_frames = tf.shape(x)[1], tf.shape(mask)[1]
         inverse_envelope = ops.inverse_envelope(n_frames)  # the same for every step
 
@@ -253,10 +252,8 @@ def _compile_waveform(dreamer: Dreamer, objective: Objective, transforms: tuple)
 
         # backtracking: a step that lowered the objective is retried from the best point at half
         # the size, and the best point is returned, so the objective never falls
-        best_x, best_g, best_v = x, tf.zeros_like(x), tf.fill(tf.shape(x)[:1], -np.inf)
-        for i in tf.range(steps):
+        def step(i, x, scale, best_x, best_g, best_v, history, finite):
             v, g, ok = ascent_step(x, values_of, transform, seed + tf.stack([0, i]), precondition=precondition)
-            finite = finite & ok
             better = (v > best_v)[:, None]
             best_x, best_g = tf.where(better, x, best_x), tf.where(better, g, best_g)
             best_v = tf.maximum(v, best_v)
@@ -265,7 +262,11 @@ def _compile_waveform(dreamer: Dreamer, objective: Objective, transforms: tuple)
             # stay at the input's level: the output is loudness-matched anyway, so gain
             # bought with loudness alone would not survive into what the listener hears
             x = x * (level / (tf.sqrt(tf.reduce_mean(tf.square(x), axis=1, keepdims=True)) + EPS))
-            history = history.write(i, v)
+            return x, scale, best_x, best_g, best_v, history.write(i, v), finite & ok
+
+        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
+        state = (x, scale, x, tf.zeros_like(x), tf.fill(tf.shape(x)[:1], -np.inf), history, tf.constant(True))
+        x, _, best_x, _, best_v, history, finite = repeat(steps, step, state)
         better = values_of(x) > best_v
         return tf.where(better[:, None], x, best_x), history.stack(), finite
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import librosa
 import numpy as np
 
 from .. import audio
+from ..audio.resampling import resample
+from ..audio.spectral import hann_istft, hann_stft
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 from .activations import as_dreamer
@@ -52,7 +53,7 @@ def _band_weights(settings: AudioSettings, *, sample_rate: int, n_fft: int, cros
     edge = min(float(settings.fmax or settings.sample_rate / 2), settings.sample_rate / 2)
     if edge >= sample_rate / 2:
         return None
-    return crossover_weights(librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft),
+    return crossover_weights(np.fft.rfftfreq(n_fft, d=1.0 / sample_rate),
                              start_hz=crossover[0] * edge, stop_hz=crossover[1] * edge)
 
 
@@ -62,19 +63,8 @@ def _in_model_band(change: np.ndarray, *, settings: AudioSettings, sample_rate: 
     weights = _band_weights(settings, sample_rate=sample_rate, n_fft=n_fft, crossover=crossover)
     if weights is None:
         return change
-    spec = librosa.stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
-    return librosa.istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=change.shape[-1])
-
-
-def _resample(y: np.ndarray, orig_sr: int, target_sr: int, length: int | None = None) -> np.ndarray:
-    if orig_sr == target_sr:
-        out = np.asarray(y, dtype=np.float32)
-    else:
-        out = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=orig_sr, target_sr=target_sr,
-                               res_type="soxr_hq", axis=-1)
-    if length is not None:
-        out = librosa.util.fix_length(out, size=length, axis=-1)
-    return out.astype(np.float32, copy=False)
+    spec = hann_stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
+    return hann_istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=change.shape[-1])
 
 
 def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
@@ -130,15 +120,15 @@ def dream_full_rate(audio_in, *, sample_rate: int, model, objective: Objective,
     y, single = as_clips(audio_in)
     n = y.shape[-1]
     low, mel, dreamed, sound, history, _ = render_dream(
-        dreamer, _resample(y, sample_rate, s.sample_rate), objective, steps=steps, step_size=step_size,
+        dreamer, resample(y, orig_sr=sample_rate, target_sr=s.sample_rate), objective, steps=steps, step_size=step_size,
         domain=domain, sonify=how, seed=seed, octaves=octaves, octave_scale=octave_scale, jitter=jitter,
         n_iter=n_iter, max_gain_db=max_gain_db, block_frames=block_frames, overlap_frames=overlap_frames,
         envelope=envelope, progress=progress)
     y = match_batch(y, objective)
-    change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)
+    change = resample(match_loudness(sound, low) - low, orig_sr=s.sample_rate, target_sr=sample_rate, length=n)
     change = _in_model_band(change, settings=s, sample_rate=sample_rate, crossover=crossover, n_fft=n_fft)
     out = soft_limit(y + change)
-    heard = _resample(out, sample_rate, s.sample_rate, length=low.shape[-1])
+    heard = resample(out, orig_sr=sample_rate, target_sr=s.sample_rate, length=low.shape[-1])
     return build_result(dreamer, objective, audio_in=y, audio_out=out, sample_rate=sample_rate, mel=mel,
                         dreamed=dreamed, heard=heard, sonified=sound, history=history, domain=domain, sonify=how,
                         seed=seed, single=single and not isinstance(objective, Batched), measure=measure)
@@ -195,8 +185,8 @@ def gain_at_rate(gain_mel, *, settings: AudioSettings, sample_rate: int, n_frame
     per_bin = np.clip(mel_gain_to_stft_db(gain_mel, settings=settings), -max_gain_db, max_gain_db) + level_db
     if sample_rate == settings.sample_rate and per_bin.shape[-1] == n_frames:
         return per_bin.astype(np.float32)
-    f_model = librosa.fft_frequencies(sr=settings.sample_rate, n_fft=settings.n_fft)
-    f_out = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
+    f_model = np.fft.rfftfreq(settings.n_fft, d=1.0 / settings.sample_rate)
+    f_out = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
     t_model = np.arange(per_bin.shape[-1]) * settings.hop_length / settings.sample_rate
     t_out = np.arange(n_frames) * hop / sample_rate
     out = _interp_axis(_interp_axis(per_bin, f_model, f_out, 0), t_model, t_out, 1)
@@ -333,7 +323,7 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
         raise AudioInputError(f"sample_rate must be a positive number of Hz, got {sample_rate}.")
     mid = audio.check_audio(y.mean(axis=0), name="the mid (mean of the channels) signal")
     n = y.shape[-1]
-    low = _resample(mid[None], sample_rate, s.sample_rate)
+    low = resample(mid[None], orig_sr=sample_rate, target_sr=s.sample_rate)
     low, mel, dreamed, sound, history, gain = render_dream(
         dreamer, low, objective, steps=steps, step_size=step_size, domain=domain, sonify=how, seed=seed,
         octaves=octaves, octave_scale=1.3, jitter=jitter, n_iter=n_iter, max_gain_db=max_gain_db, block_frames=None,
@@ -341,20 +331,20 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
         max_steps=max_steps, band_shift=band_shift, smooth=smooth, max_jump=max_jump)
     if gain is not None and how == "original":
         n_fft, hop = _stft_size(s, sample_rate)
-        spec = librosa.stft(y, n_fft=n_fft, hop_length=hop)
+        spec = hann_stft(y, n_fft=n_fft, hop_length=hop)
         level_db = float((rms_db(low) - rms_db(sound))[0])  # the level the ascent heard it at
         g = gain_at_rate(gain[0], settings=s, sample_rate=sample_rate, n_frames=spec.shape[-1], crossover=crossover,
                          max_gain_db=GAIN_CLAMP_DB if max_gain_db is None else float(max_gain_db),
                          level_db=level_db)
-        out = librosa.istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop,
-                            length=n)
+        out = hann_istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop,
+                         length=n)
         weights = _band_weights(s, sample_rate=sample_rate, n_fft=n_fft, crossover=crossover)
         high = np.zeros_like(out)
         if weights is not None:  # the band the model never heard, exactly as the dream left it
-            high = librosa.istft(spec * (1.0 - weights)[:, None], n_fft=n_fft, hop_length=hop, length=n)
+            high = hann_istft(spec * (1.0 - weights)[:, None], n_fft=n_fft, hop_length=hop, length=n)
     else:
         high = None
-        change = _resample(match_loudness(sound, low) - low, s.sample_rate, sample_rate, length=n)[0]
+        change = resample(match_loudness(sound, low) - low, orig_sr=s.sample_rate, target_sr=sample_rate, length=n)[0]
         change = _in_model_band(change, settings=s, sample_rate=sample_rate, crossover=crossover, n_fft=4096)
         out = y + change[None]
     mode = audio.parse_loudness(loudness)
@@ -368,7 +358,7 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective,
                           reference_lufs=lufs_in, out_lufs=lufs_out)
     if out is not banded or lufs_out is None:
         lufs_out = audio.integrated_loudness(out, sample_rate=sample_rate)
-    heard = _resample(out.mean(axis=0)[None], sample_rate, s.sample_rate, length=low.shape[-1])
+    heard = resample(out.mean(axis=0)[None], orig_sr=sample_rate, target_sr=s.sample_rate, length=low.shape[-1])
     result = build_result(dreamer, objective, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
                           sample_rate=sample_rate, mel=mel, dreamed=dreamed, heard=heard, sonified=sound,
                           history=history, domain=domain, sonify=how, seed=seed, single=True, measure=measure)

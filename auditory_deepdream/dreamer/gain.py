@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..audio.tf_spectral import tf_spectral
 from ..errors import DreamError
+from ..graph_loop import compile_graph, repeat
 from .activations import Dreamer, run_compiled
 from .ascent import EPS, _check_finite, ascent_step
 from .objectives import Objective, match_batch
@@ -60,28 +61,29 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
         y = y * (level / (tf.sqrt(tf.reduce_mean(tf.square(y), axis=1, keepdims=True)) + EPS))
         return ops.log_mel(y)
 
-    signature = [tf.TensorSpec([None, n_mels, None], tf.float32), tf.TensorSpec([None, None], tf.float32),
-                 tf.TensorSpec([None, 1], tf.float32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
-                 tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)]
+    gain_spec = tf.TensorSpec([None, n_mels, None], tf.float32)
+    stft_spec = tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.complex64)
+    scalar = {dtype: tf.TensorSpec([], dtype) for dtype in (tf.int32, tf.float32)}
+    level_spec = tf.TensorSpec([None, 1], tf.float32)
 
-    @tf.function(input_signature=signature)
-    def ascent(gain_db, y, level, steps, start, step_size, max_gain, seed):
-        n_samples = tf.shape(y)[1]
-        spec = ops.stft(y)
+    @compile_graph(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def prepare(y):  # what every step and measure needs of the input, computed once
+        return ops.stft(y), ops.log_mel(y)
+
+    @compile_graph(input_signature=[gain_spec, stft_spec, scalar[tf.int32], level_spec, scalar[tf.int32],
+                                    scalar[tf.int32], scalar[tf.float32], scalar[tf.float32],
+                                    tf.TensorSpec([2], tf.int32)])
+    def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, seed):
         inverse_envelope = ops.inverse_envelope(tf.shape(spec)[1])
-        mel0 = ops.log_mel(y)
 
-        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
-        finite = tf.constant(True)
-        for i in tf.range(steps):
+        def step(i, gain_db, history, finite):
             step_seed = seed + tf.stack([0, start + i])
 
-            def values_of(d, step_seed=step_seed):  # the transforms act on what is heard, not on the gain
+            def values_of(d):  # the transforms act on what is heard, not on the gain
                 mel = heard(d, spec, level, n_samples, inverse_envelope, max_gain)
                 return values(transform(mel, step_seed)[..., None])
 
             v, g, ok = ascent_step(gain_db, values_of, lambda d, _: d, step_seed)
-            finite = finite & ok
             gain_db = gain_db + step_size * g
             if balance:  # take out the gain's overall tilt across the bands: no brightening or dulling
                 mean = tf.reduce_mean(gain_db, axis=2)  # (batch, n_mels)
@@ -92,16 +94,19 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
                 padded = tf.pad(flat, [[0, 0], [half, half], [0, 0]], mode="SYMMETRIC")
                 gain_db = tf.reshape(tf.nn.conv1d(padded, kernel, 1, "VALID"), tf.shape(gain_db))
             gain_db = tf.clip_by_value(gain_db, -max_gain, max_gain)
-            history = history.write(i, v)
-        return gain_db, history.stack(), finite, mel0
+            return gain_db, history.write(i, v), finite & ok
 
-    @tf.function(input_signature=[signature[0], signature[1], signature[2], signature[5]])
-    def measure(gain_db, y, level, max_gain):
-        spec = ops.stft(y)
-        mel = heard(gain_db, spec, level, tf.shape(y)[1], ops.inverse_envelope(tf.shape(spec)[1]), max_gain)
-        return mel, _tf_change(ops.log_mel(y), mel, CHANGE_FLOOR_DB)
+        history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
+        gain_db, history, finite = repeat(steps, step, (gain_db, history, tf.constant(True)))
+        return gain_db, history.stack(), finite
 
-    return ascent, measure
+    @compile_graph(input_signature=[gain_spec, stft_spec, gain_spec, scalar[tf.int32], level_spec,
+                                    scalar[tf.float32]])
+    def measure(gain_db, spec, mel0, n_samples, level, max_gain):
+        mel = heard(gain_db, spec, level, n_samples, ops.inverse_envelope(tf.shape(spec)[1]), max_gain)
+        return mel, _tf_change(mel0, mel, CHANGE_FLOOR_DB)
+
+    return prepare, ascent, measure
 
 
 def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, step_size: float = 1.0,
@@ -165,11 +170,14 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
         raise DreamError(f"strength is a spectral change in dB and must be > 0, got {strength}.")
     transforms = tuple(transforms)
     key = ("gain", objective, transforms, bool(balance), int(smooth))
-    ascent, measure = dreamer.compiled(key, lambda: _compile_gain(dreamer, objective, *key[2:]))
+    prepare, ascent, measure = dreamer.compiled(key, lambda: _compile_gain(dreamer, objective, *key[2:]))
     level = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True)).astype(np.float32)
     frames = 1 + y.shape[-1] // dreamer.settings.hop_length
     gain = np.zeros((len(y), dreamer.settings.n_mels, frames), np.float32)
-    args = (tf.constant(y), tf.constant(level))
+    spec, mel0 = run_compiled(prepare, tf.constant(y))
+    n_samples, level = tf.constant(y.shape[-1], tf.int32), tf.constant(level)
+    args = (spec, mel0, n_samples, level)  # what measure takes after the gain
+    seed_pair = tf.constant([int(seed) % 2**31, 0], tf.int32)
     chunk = 4 if strength is not None else max(1, min(int(steps), 25))
     total = int(max_steps) if strength is not None else int(steps)
     bar = tqdm(total=total, desc="dreaming", unit="step", leave=False,
@@ -177,9 +185,9 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
     histories, done = [], 0
     while done < total:
         n = min(chunk, total - done)
-        out, history, finite, _ = run_compiled(ascent, tf.constant(gain), *args, tf.constant(n), tf.constant(done),
-                                               tf.constant(float(step_size)), tf.constant(float(max_gain_db)),
-                                               tf.constant([int(seed) % 2**31, 0], tf.int32))
+        out, history, finite = run_compiled(ascent, tf.constant(gain), spec, n_samples, level, tf.constant(n),
+                                            tf.constant(done), tf.constant(float(step_size)),
+                                            tf.constant(float(max_gain_db)), seed_pair)
         _check_finite(finite)
         gain = out.numpy()
         histories.append(history.numpy())

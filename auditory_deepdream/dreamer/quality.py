@@ -33,6 +33,7 @@ import pandas as pd
 
 from .. import models
 from ..audio.loudness import integrated_loudness, true_peak_db
+from ..audio.resampling import resample
 from ..classify import classify
 from ..errors import AudioInputError, DreamError, ModelError
 
@@ -445,7 +446,7 @@ def _mean_log_probabilities(audio_in, *, sample_rate: int, model) -> tuple[list,
     model_rate = (model[1] if isinstance(model, tuple) else model.settings).sample_rate
     y = _mono(audio_in)
     if sample_rate != model_rate:
-        y = librosa.resample(y, orig_sr=sample_rate, target_sr=model_rate, res_type="soxr_hq")
+        y = resample(y, orig_sr=sample_rate, target_sr=model_rate)
     result = classify(y.astype(np.float32), model=model)
     return list(result.classes), np.asarray(result.note_log_probabilities, np.float64) / result.voting.sum()
 
