@@ -29,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from .audio.io import check_channels
+from .audio.resampling import resample
 from .errors import AudioInputError, AuditoryDeepDreamError
 
 __all__ = [
@@ -121,9 +122,7 @@ def _encode(y: np.ndarray, *, sample_rate: int, fmt: str) -> bytes:
     if fmt == "mp3":
         rate = _mp3_rate(sample_rate)
         if rate != sample_rate:
-            import librosa
-
-            y = librosa.resample(y, orig_sr=sample_rate, target_sr=rate, axis=-1)
+            y = resample(y, orig_sr=sample_rate, target_sr=rate)
             y = np.clip(y, -1.0, 1.0)  # resampling may overshoot by a hair
         compression = _mp3_compression(rate, _MP3_KBPS[y.shape[0]])
     else:

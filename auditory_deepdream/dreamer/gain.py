@@ -63,15 +63,14 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
 
     gain_spec = tf.TensorSpec([None, n_mels, None], tf.float32)
     stft_spec = tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.complex64)
-    scalar = {dtype: tf.TensorSpec([], dtype) for dtype in (tf.int32, tf.float32)}
+    count, number = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)
     level_spec = tf.TensorSpec([None, 1], tf.float32)
 
     @compile_graph(input_signature=[tf.TensorSpec([None, None], tf.float32)])
     def prepare(y):  # what every step and measure needs of the input, computed once
         return ops.stft(y), ops.log_mel(y)
 
-    @compile_graph(input_signature=[gain_spec, stft_spec, scalar[tf.int32], level_spec, scalar[tf.int32],
-                                    scalar[tf.int32], scalar[tf.float32], scalar[tf.float32],
+    @compile_graph(input_signature=[gain_spec, stft_spec, count, level_spec, count, count, number, number,
                                     tf.TensorSpec([2], tf.int32)])
     def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, seed):
         inverse_envelope = ops.inverse_envelope(tf.shape(spec)[1])
@@ -100,8 +99,7 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
         gain_db, history, finite = repeat(steps, step, (gain_db, history, tf.constant(True)))
         return gain_db, history.stack(), finite
 
-    @compile_graph(input_signature=[gain_spec, stft_spec, gain_spec, scalar[tf.int32], level_spec,
-                                    scalar[tf.float32]])
+    @compile_graph(input_signature=[gain_spec, stft_spec, gain_spec, count, level_spec, number])
     def measure(gain_db, spec, mel0, n_samples, level, max_gain):
         mel = heard(gain_db, spec, level, n_samples, ops.inverse_envelope(tf.shape(spec)[1]), max_gain)
         return mel, _tf_change(mel0, mel, CHANGE_FLOOR_DB)
