@@ -8,6 +8,7 @@ The package follows the pipeline; each part is named for what it holds:
 ``dataset``    NSynth / Philharmonia readers, SoundFont rendering, curation, the feature store
 ``generator``  the pandas-indexed Keras data generator
 ``models``     model builders (hyper-parameter dict in, compiled Keras model out)
+``ensembles``  several trained models averaged into one (ensemble folders)
 ``training``   one training run, scoring, the model card, run logs, Bayesian search, several machines
 ``dreamer``    objectives, gradient ascent, transforms and sonification
 ``graph_loop`` compiled loops without AutoGraph (the ascents' and Griffin-Lim's)

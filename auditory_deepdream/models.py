@@ -274,8 +274,9 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     Parameters
     ----------
     name_or_path : str or path-like
-        ``"default"`` (the bundled model), a model directory, or a ``.keras`` file with a
-        ``settings.json`` beside it.
+        ``"default"`` (the bundled model), a model directory, a ``.keras`` file with a
+        ``settings.json`` beside it, or an ensemble folder (:mod:`auditory_deepdream.ensembles`:
+        the model is then the members' averaged probabilities, the card the ensemble's).
     settings : AudioSettings, optional
         If given, must equal the model's settings (:class:`SettingsMismatchError`).
 
@@ -286,9 +287,11 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     card : dict
         The model card (``classes``, data, accuracy ...).
     """
-    path = Path(name_or_path)
-    if not path.exists() and bundled_model_dir(str(name_or_path)).exists():
-        path = bundled_model_dir(str(name_or_path))
+    from .ensembles import ensemble_folder, is_ensemble
+
+    if is_ensemble(name_or_path):
+        return _load_ensemble(name_or_path, settings=settings)
+    path = ensemble_folder(name_or_path)
     if path.is_file() and path.suffix == ".keras":
         model_file, folder = path, path.parent
     else:
@@ -304,6 +307,23 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     card = json.loads(card_file.read_text()) if card_file.exists() else {}
     model = keras.models.load_model(model_file, compile=False)
     return model, model_settings, card
+
+
+def _load_ensemble(name_or_path, *, settings: AudioSettings | None):
+    """:func:`load_model` of an ensemble folder: the averaged model, the lead's settings, a card."""
+    from .ensembles import average_models, ensemble_folder, member_folders
+
+    loaded = [load_model(folder, settings=settings) for folder in member_folders(name_or_path)]
+    lead_settings, lead_card = loaded[0][1], loaded[0][2]
+    for folder, (_, member_settings, member_card) in zip(member_folders(name_or_path)[1:], loaded[1:]):
+        lead_settings.check_compatible(member_settings, mine="lead member", theirs=f"member {folder.name}")
+        if list(member_card.get("classes", [])) != list(lead_card.get("classes", [])):
+            raise ModelError(f"Ensemble member {folder.name} has classes {member_card.get('classes')}, the lead "
+                             f"{lead_card.get('classes')}; members must be trained on the same families.")
+    card_file = ensemble_folder(name_or_path) / "card.json"
+    card = json.loads(card_file.read_text()) if card_file.is_file() else dict(lead_card)
+    name = str(card.get("name") or "ensemble")
+    return average_models([m for m, _, _ in loaded], name=name), lead_settings, card
 
 
 def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | None = None,

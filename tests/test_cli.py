@@ -17,7 +17,7 @@ from training_fixtures import make_store
 from auditory_deepdream import cli
 from auditory_deepdream.audio import example_clip
 
-SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "search", "dream", "layers", "classify", "gallery"]
+SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "ensemble", "search", "dream", "layers", "classify", "gallery"]
 
 
 def run(capsys, *argv) -> str:

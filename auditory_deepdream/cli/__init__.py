@@ -23,6 +23,7 @@ COMMANDS = (
     data.add_render_soundfont,
     data.add_build_dataset,
     train.add_train,
+    train.add_ensemble,
     train.add_search,
     dream.add_dream,
     dream.add_layers,

@@ -1,4 +1,4 @@
-"""Sub-commands that fit models: ``train`` and ``search``."""
+"""Sub-commands that fit models: ``train``, ``ensemble`` and ``search``."""
 
 from __future__ import annotations
 
@@ -111,6 +111,50 @@ def _run_train(args):
         print(f"held-out SoundFont accuracy: {card['heldout']['accuracy']:.4f} ({card['heldout']['n']} segments)")
     print(f"model: {out}")
     print(f"logs: {log_dir}  (view: aim up --repo {log_dir / 'aim'})")
+
+
+def add_ensemble(sub):
+    p = sub.add_parser(
+        "ensemble", help="average trained models into one ensemble folder with its card",
+        description="Copy two or more model directories (from `train`, same families and audio settings; "
+                    "the first leads: dreams with the folder read its layers) into one ensemble folder, "
+                    "score the average (softmax of the members' mean log-probability) on the store's test "
+                    "split and on a held-out store, and write ensemble.json, card.json, card.md and "
+                    "confusion.png. Every command that takes --model (classify, dream) and "
+                    "models.load_model take the folder.")
+    p.add_argument("members", nargs="+", metavar="MODEL_DIR", help="trained model directories, lead first")
+    p.add_argument("--out", required=True, help="ensemble folder to write")
+    p.add_argument("--store", required=True, help="the members' training store (its test split is scored)")
+    p.add_argument("--heldout", default=None,
+                   help="store rendered from a SoundFont no member trained on; its accuracy goes in the card")
+    p.add_argument("--name", default=None, help="name in the card (default: the --out folder name)")
+    p.add_argument("--selection", default=None, metavar="JSON",
+                   help="benchmarks/ensemble_selection.py's results, shown in the card as the reason to average")
+    p.set_defaults(func=_run_ensemble)
+
+
+def _run_ensemble(args):
+    import json
+    import shlex
+    from pathlib import Path
+
+    from ..dataset import FeatureStore
+    from ..errors import ModelError
+    from ..training import export_ensemble
+
+    if args.selection and not Path(args.selection).is_file():
+        raise ModelError(f"{args.selection} does not exist; run benchmarks/ensemble_selection.py first, "
+                         "or leave --selection out.")
+    selection = json.loads(Path(args.selection).read_text()) if args.selection else None
+    store = FeatureStore(args.store)
+    heldout = FeatureStore(args.heldout) if args.heldout else None
+    card = export_ensemble(args.members, args.out, store=store, heldout=heldout, selection=selection,
+                           name=args.name, command=shlex.join(["auditory-deepdream", *args.argv]))
+    print(f"test note vote: {card['test']['note_accuracy']:.4f} ({card['test']['n_notes']} notes)")
+    if "heldout" in card:
+        print(f"held-out SoundFont note vote: {card['heldout']['note_accuracy']:.4f} "
+              f"({card['heldout']['n_notes']} notes); segments {card['heldout']['accuracy']:.4f}")
+    print(f"ensemble: {args.out}")
 
 
 def add_search(sub):

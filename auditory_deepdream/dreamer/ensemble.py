@@ -9,9 +9,10 @@ are the members' mean log-softmax; layer and filter objectives read its *lead* m
 (the first), so its layer names are the lead's.
 
 An ensemble is stored as a folder with ``ensemble.json`` (``{"members": [folder, ...],
-"note": ...}``, paths relative to it) beside the member model folders;
-:meth:`Dreamer.load <auditory_deepdream.dreamer.Dreamer.load>` of such a folder gives an
-:class:`Ensemble`, so ``auditory-deepdream dream --model FOLDER`` dreams with it.
+"note": ...}``, paths relative to it) beside the member model folders
+(:mod:`auditory_deepdream.ensembles`); :meth:`Dreamer.load
+<auditory_deepdream.dreamer.Dreamer.load>` of such a folder gives an :class:`Ensemble`, so
+``auditory-deepdream dream --model FOLDER`` dreams with it.
 """
 
 from __future__ import annotations
@@ -22,26 +23,12 @@ from pathlib import Path
 import tensorflow as tf
 
 from .. import models
-from ..atomic import write_json_atomic
+from ..ensembles import ENSEMBLE_FILE, ensemble_folder, is_ensemble, member_folders, write_ensemble_file
 from ..errors import ModelError
 from .activations import Dreamer
 from .objectives import LOGITS
 
 __all__ = ["ENSEMBLE_FILE", "Ensemble", "is_ensemble", "save_ensemble"]
-
-ENSEMBLE_FILE = "ensemble.json"
-
-
-def _folder(name_or_path) -> Path:
-    path = Path(name_or_path)
-    if not path.exists() and models.bundled_model_dir(str(name_or_path)).exists():
-        path = models.bundled_model_dir(str(name_or_path))
-    return path
-
-
-def is_ensemble(name_or_path) -> bool:
-    """Whether ``name_or_path`` (a folder or bundled name) holds an :data:`ENSEMBLE_FILE`."""
-    return (_folder(name_or_path) / ENSEMBLE_FILE).is_file()
 
 
 class Ensemble(Dreamer):
@@ -83,19 +70,12 @@ class Ensemble(Dreamer):
 
     @classmethod
     def load(cls, name_or_path) -> Ensemble:
-        """Load an ensemble folder (or a bundled one by name)."""
-        folder = _folder(name_or_path)
-        spec_file = folder / ENSEMBLE_FILE
-        if not spec_file.is_file():
-            raise ModelError(f"No ensemble at {name_or_path!r}: {spec_file} is missing. An ensemble folder "
-                             f"holds {ENSEMBLE_FILE} naming its member model folders.")
-        try:
-            spec = json.loads(spec_file.read_text())
-            names = list(spec["members"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ModelError(f"{spec_file} is not a valid ensemble file ({exc}); it should be "
-                             '{"members": ["member folder", ...]}.') from None
-        return cls([Dreamer.load(folder / n) for n in names])
+        """Load an ensemble folder (or a bundled one by name); its own ``card.json`` if it has one."""
+        ensemble = cls([Dreamer.load(folder) for folder in member_folders(name_or_path)])
+        card_file = ensemble_folder(name_or_path) / "card.json"
+        if card_file.is_file():
+            ensemble.card = json.loads(card_file.read_text())
+        return ensemble
 
     def activations(self, names: frozenset):
         """As :meth:`Dreamer.activations`, with ``LOGITS`` the members' mean log-softmax."""
@@ -134,5 +114,5 @@ def save_ensemble(folder, members: dict, *, note: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, d in members.items():
         models.save_model_dir(d.model, folder / name, settings=d.settings, card=d.card)
-    write_json_atomic(folder / ENSEMBLE_FILE, {"members": list(members), "note": note})
+    write_ensemble_file(folder, list(members), note=note)
     return folder

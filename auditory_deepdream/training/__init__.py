@@ -8,6 +8,7 @@ module                    what it holds
 ``callbacks``             epoch log, best-epoch checkpoint, time budget
 ``evaluate``              :func:`evaluate` (segments, note votes, every segment), confusion plot
 ``card``                  :func:`export_model`: the model directory and its card
+``ensemble_card``         :func:`export_ensemble`: trained models averaged, in one folder with its card
 ``runlog``                the per-run CSV, architecture, checkpoint and Aim logs
 ``multiworker``           training across machines from ``TF_CONFIG``
 ``search``                :func:`search`: Bayesian search over a builder, resumable
@@ -16,6 +17,7 @@ module                    what it holds
 
 from .card import card_markdown, export_model, model_card
 from .config import TrainConfig, TrainResult
+from .ensemble_card import ensemble_card, export_ensemble
 from .evaluate import evaluate, note_votes, plot_confusion
 from .fit import model_hp, seed_everything, train
 from .multiworker import cluster_from_environment, is_chief, strategy_from_environment
@@ -33,7 +35,7 @@ from .search import (
 __all__ = [
     "TrainConfig", "TrainResult", "train", "model_hp", "seed_everything",
     "evaluate", "note_votes", "plot_confusion",
-    "export_model", "model_card", "card_markdown",
+    "export_model", "model_card", "card_markdown", "export_ensemble", "ensemble_card",
     "RunLog", "upsert_csv",
     "strategy_from_environment", "cluster_from_environment", "is_chief",
     "search", "propose_round", "SEARCH_BOUNDS", "ACQUISITIONS", "params_to_hp", "hp_to_params", "read_logs",

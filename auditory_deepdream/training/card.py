@@ -227,6 +227,44 @@ def _selection_section(card: dict) -> str:
     return "\n\n".join(parts)
 
 
+def _score(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _members_section(card: dict) -> str:
+    """An ensemble's members: seed, epochs, time, each one's own scores, the command that trained it."""
+    ensemble = card.get("ensemble")
+    if not ensemble:
+        return ""
+    lines = ["| member | seed | best epoch | training time | test note vote | held-out segments | "
+             "held-out note vote |", "|---|---|---|---|---|---|---|"]
+    for m in ensemble["members"]:
+        lines.append(f"| {m['folder']} | {m['seed']} | {m['best_epoch']} of {m['epochs_run']} | "
+                     f"{m['train_seconds'] or 0:.0f} s | {_score(m['test_note_accuracy'])} | "
+                     f"{_score(m['heldout_accuracy'])} | {_score(m['heldout_note_accuracy'])} |")
+    commands = "\n".join(m["command"] for m in ensemble["members"] if m.get("command"))
+    return (f"## Members\n\nThe card's scores are those of the average ({ensemble['combine']}); each member "
+            "alone scores:\n\n" + "\n".join(lines) + f"\n\nThe members were trained with:\n\n```\n{commands}\n```")
+
+
+def _ensemble_selection_section(card: dict) -> str:
+    """Why average: seeds of the recipe alone and averaged, on a SoundFont left out of training."""
+    sel = card.get("ensemble_selection")
+    if not sel:
+        return ""
+    budget = sel.get("budget", {})
+    lines = [f"Seeds of this recipe trained on every training source but `{sel.get('fold')}` for "
+             f"{budget.get('epochs')} balanced epochs of {budget.get('samples_per_family')} segments per family, "
+             f"scored on every note of `{sel.get('fold')}`, alone and averaged.", "",
+             "| model | left-out segments | left-out note vote | weakest family (notes) |", "|---|---|---|---|"]
+    rows = [(f"seed {v['seed']} alone", v["left_out"]) for v in sel["singles"].values()]
+    rows += [(f"average of {v['members']} ({k})", v["left_out"]) for k, v in sel["ensembles"].items()]
+    for label, left in rows:
+        weak = min(left["per_class_note_accuracy"].items(), key=lambda kv: kv[1])
+        lines.append(f"| {label} | {left['accuracy']:.3f} | {left['note_accuracy']:.3f} | {weak[0]} {weak[1]:.2f} |")
+    return "## Why several models\n\n" + "\n".join(lines)
+
+
 def card_markdown(card: dict) -> str:
     """Render a card (from :func:`model_card`) as Markdown."""
     test, data = card["test"], card["data"]
@@ -237,20 +275,24 @@ def card_markdown(card: dict) -> str:
         f"- **Test accuracy** (held-out notes of the training SoundFonts): **{test['accuracy']:.3f}** "
         f"(loss {test['loss']:.3f}, {test['n']} segments); {_scores_in_words(test)}",
         f"- **Held-out SoundFont accuracy**: {_heldout_line(card)}",
-        f"- **Best epoch**: {card['best_epoch']} of {card['epochs_run']}; "
-        f"training time {card['train_seconds']:.0f} s",
-        f"- **Seed**: {card['seed']}",
+        *([f"- **Members**: {len(card['ensemble']['members'])} models of one recipe, averaged "
+           f"({card['ensemble']['combine']}); see below"] if card.get("ensemble") else
+          [f"- **Best epoch**: {card['best_epoch']} of {card['epochs_run']}; "
+           f"training time {card['train_seconds']:.0f} s", f"- **Seed**: {card['seed']}"]),
         f"- **Parameters**: {card['n_parameters']}",
     ]
+    kind = "an ensemble of " if card.get("ensemble") else ""
     sections = [
         f"# Model card: {card['name']}",
-        f"Instrument-family classifier ({card['builder']} builder) for Auditory DeepDreamer.",
+        f"Instrument-family classifier ({kind}{card['builder']} builder) for Auditory DeepDreamer.",
         "\n".join(summary),
         f"Reproduce:\n\n```\n{card['command']}\n```",
         "## Scores\n\n" + _three_scores(card),
         "## Per-family accuracy\n\n" + _per_family(card),
+        _members_section(card),
         _training_section(card),
         _selection_section(card),
+        _ensemble_selection_section(card),
         "## Hyper-parameters\n\n" + _table(("name", "value"), sorted(card["hyperparameters"].items())),
         f"## Audio settings\n\n```\n{json.dumps(card['audio_settings'], indent=1)}\n```",
         "![confusion matrix](confusion.png)",
