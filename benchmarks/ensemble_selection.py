@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment, write_result  # noqa: E402
 
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
-from auditory_deepdream.dataset.folds import leave_out, soundfont_position  # noqa: E402
+from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.ensembles import average_models  # noqa: E402
 from auditory_deepdream.models import load_model, save_model_dir  # noqa: E402
 from auditory_deepdream.training import TrainConfig, evaluate, train  # noqa: E402
@@ -73,13 +73,8 @@ def main():
     parser.add_argument("--members-dir", default=str(ROOT / "out" / "ensemble-fold"))
     args = parser.parse_args()
 
-    store = FeatureStore(args.store)
-    fonts = store.meta.get("training_soundfonts", [])
-    left = fonts[args.leave_out] if args.leave_out < len(fonts) else f"SoundFont {args.leave_out}"
-    fold_dir = Path(args.store).with_name(Path(args.store).name + f"-without-{Path(left).stem}")
-    fold = (FeatureStore(fold_dir) if fold_dir.is_dir() else
-            leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == args.leave_out,
-                      description=left))
+    fold = soundfont_fold(FeatureStore(args.store), args.leave_out)
+    left = fold.meta["left_out"]
     _, _, card = load_model(args.recipe)
     builder, hp, strength = recipe(card)
     budget = {"epochs": args.epochs, "patience": args.epochs, "samples_per_family": args.samples_per_family}

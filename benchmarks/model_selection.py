@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, environment, write_result  # noqa: E402
 
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
-from auditory_deepdream.dataset.folds import leave_out, soundfont_position  # noqa: E402
+from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.training import TrainConfig, train  # noqa: E402
 from auditory_deepdream.training.search import search  # noqa: E402
 
@@ -108,13 +108,8 @@ def main():
                         help="name of the ablation's JSON in results/ (default: augmentation_ablation); "
                              "another name compares the same arms on another store")
     args = parser.parse_args()
-    store = FeatureStore(args.store)
-    fonts = store.meta.get("training_soundfonts", [])
-    left = fonts[args.leave_out] if args.leave_out < len(fonts) else f"SoundFont {args.leave_out}"
-    fold_dir = Path(args.store).with_name(Path(args.store).name + f"-without-{Path(left).stem}")
-    fold = (FeatureStore(fold_dir) if fold_dir.is_dir() else
-            leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == args.leave_out,
-                      description=left))
+    fold = soundfont_fold(FeatureStore(args.store), args.leave_out)
+    left, fold_dir = fold.meta["left_out"], fold.path
     budget = {"epochs": args.epochs, "patience": args.epochs, "samples_per_family": args.samples_per_family,
               "seed": 0}
     if "ablation" in args.steps:

@@ -11,6 +11,7 @@ from auditory_deepdream.dataset import (
     leave_out,
     pip_soundfont,
     render_soundfont,
+    soundfont_fold,
     soundfont_position,
 )
 from auditory_deepdream.dataset.soundfont import RenderConfig
@@ -95,3 +96,13 @@ def test_existing_folders_and_bad_masks_are_dataset_errors(store, fold):
             leave_out(store, out, held_out=mask, description="bad")
     assert not out.exists()
     assert [p.name for p in fold.path.parent.iterdir()] == ["sf1"]  # no temporary folder left behind
+
+
+def test_soundfont_fold_derives_the_fold_once_beside_the_store(store):
+    first = soundfont_fold(store, 1)
+    assert first.path == store.path.with_name(f"{store.path.name}-without-{first.meta['left_out'].rsplit('.', 1)[0]}")
+    held = (soundfont_position(store.index) == 1) & (store.index["augmentation"] == "none")
+    assert (first.index["split"] == "test").sum() == held.sum()
+    (first.path / "marker").write_text("kept")
+    again = soundfont_fold(store, 1)  # opened, not rebuilt
+    assert again.path == first.path and (again.path / "marker").is_file()

@@ -19,7 +19,7 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
                :func:`build_default_dataset` renders the default SoundFonts first
 ``store``      :class:`FeatureStore` / :class:`StoreWriter`, the float16 on-disk store
 ``folds``      :func:`leave_out`: a derived store whose test split is one whole source
-               (a SoundFont) that training never hears
+               (a SoundFont) that training never hears; :func:`soundfont_fold` derives it once
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
 ``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
@@ -37,7 +37,7 @@ from .encode import (
     encode_chunk,
     process_note,
 )
-from .folds import leave_out, soundfont_position
+from .folds import leave_out, soundfont_fold, soundfont_position
 from .ontology import apply_ontology, kept_programs, load_ontology
 from .pieces import (
     PRELUDE_CHORDS,
@@ -116,6 +116,7 @@ __all__ = [
     "gm_programs",
     "kept_programs",
     "leave_out",
+    "soundfont_fold",
     "load_ontology",
     "load_soundfont",
     "parse_philharmonia_name",

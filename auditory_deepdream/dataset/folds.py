@@ -28,7 +28,7 @@ from ..atomic import write_csv_atomic, write_json_atomic
 from ..errors import DatasetError
 from .store import FeatureStore
 
-__all__ = ["leave_out", "soundfont_position"]
+__all__ = ["leave_out", "soundfont_fold", "soundfont_position"]
 
 
 def soundfont_position(index: pd.DataFrame) -> pd.Series:
@@ -105,3 +105,30 @@ def leave_out(store: FeatureStore, out_dir, *, held_out, description: str, overw
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return FeatureStore(out_dir)
+
+
+def soundfont_fold(store: FeatureStore, position: int) -> FeatureStore:
+    """The store without the SoundFont at ``position`` of its render, derived once and reused.
+
+    The fold lives beside ``store`` as ``<store>-without-<SoundFont stem>`` (named from
+    ``meta['training_soundfonts']``); an existing fold folder is opened, not rebuilt, so
+    every benchmark that scores on it scores on the same rows.
+
+    Parameters
+    ----------
+    store : FeatureStore
+        A store built from SoundFont renders (:func:`soundfont_position`).
+    position : int
+        Position of the SoundFont to leave out in the render that made the store.
+
+    Returns
+    -------
+    FeatureStore
+        Its ``test`` split is every plain segment of that SoundFont (:func:`leave_out`).
+    """
+    fonts = store.meta.get("training_soundfonts") or []
+    left = fonts[position] if 0 <= position < len(fonts) else f"SoundFont {position}"
+    fold_dir = store.path.with_name(f"{store.path.name}-without-{Path(left).stem}")
+    if fold_dir.is_dir():
+        return FeatureStore(fold_dir)
+    return leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == position, description=left)
