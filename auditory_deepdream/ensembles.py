@@ -26,28 +26,19 @@ from pathlib import Path
 import keras
 
 from .atomic import write_json_atomic
+from .classify import LOG_FLOOR
 from .errors import ModelError
+from .models import model_dir
 
-__all__ = ["ENSEMBLE_FILE", "LOG_FLOOR", "MeanLogProbability", "average_models", "ensemble_folder",
-           "is_ensemble", "member_folders", "write_ensemble_file"]
+__all__ = ["ENSEMBLE_FILE", "MeanLogProbability", "average_models", "is_ensemble", "member_folders",
+           "write_ensemble_file"]
 
 ENSEMBLE_FILE = "ensemble.json"
-LOG_FLOOR = 1e-7  # as classify.LOG_FLOOR: a member sure a family is absent costs log(1e-7), not -inf
-
-
-def ensemble_folder(name_or_path) -> Path:
-    """The folder of ``name_or_path``: a path, or the name of a bundled model."""
-    from .models import bundled_model_dir
-
-    path = Path(name_or_path)
-    if not path.exists() and bundled_model_dir(str(name_or_path)).exists():
-        path = bundled_model_dir(str(name_or_path))
-    return path
 
 
 def is_ensemble(name_or_path) -> bool:
     """Whether ``name_or_path`` (a folder or bundled name) holds an :data:`ENSEMBLE_FILE`."""
-    return (ensemble_folder(name_or_path) / ENSEMBLE_FILE).is_file()
+    return (model_dir(name_or_path) / ENSEMBLE_FILE).is_file()
 
 
 def member_folders(name_or_path) -> list[Path]:
@@ -59,7 +50,7 @@ def member_folders(name_or_path) -> list[Path]:
         No :data:`ENSEMBLE_FILE`, an unreadable one, fewer than two members, or a member
         folder that is missing.
     """
-    folder = ensemble_folder(name_or_path)
+    folder = model_dir(name_or_path)
     spec_file = folder / ENSEMBLE_FILE
     if not spec_file.is_file():
         raise ModelError(f"No ensemble at {str(name_or_path)!r}: {spec_file} is missing. An ensemble folder "
@@ -93,7 +84,7 @@ class MeanLogProbability(keras.layers.Layer):
     Input: a list of ``(batch, n_classes)`` probabilities; output ``(batch, n_classes)``.
     """
 
-    def call(self, probs):
+    def call(self, probs):  # the floor is classify's: a member sure a family is absent costs log(1e-7)
         total = 0.0
         for p in probs:
             total = total + keras.ops.log(keras.ops.clip(p, LOG_FLOOR, 1.0))

@@ -50,6 +50,8 @@ __all__ = [
     "save_model_dir",
     "load_model",
     "bundled_model_dir",
+    "model_dir",
+    "read_card",
 ]
 
 _DB_OFFSET, _DB_SCALE = 50.0, 50.0  # maps [-100, 0] dB to [-1, 1]
@@ -254,6 +256,20 @@ def bundled_model_dir(name: str) -> Path:
     return Path(str(resources.files("auditory_deepdream") / "data" / "models" / name))
 
 
+def model_dir(name_or_path) -> Path:
+    """The path of ``name_or_path``: as given if it exists, else the bundled model of that name."""
+    path = Path(name_or_path)
+    if not path.exists() and bundled_model_dir(str(name_or_path)).exists():
+        path = bundled_model_dir(str(name_or_path))
+    return path
+
+
+def read_card(folder) -> dict | None:
+    """The ``card.json`` of a model (or ensemble) folder, or ``None`` if it has none."""
+    card_file = Path(folder) / "card.json"
+    return json.loads(card_file.read_text()) if card_file.is_file() else None
+
+
 def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: dict) -> Path:
     """Write ``model.keras``, ``settings.json`` and ``card.json`` into a model directory.
 
@@ -287,11 +303,11 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     card : dict
         The model card (``classes``, data, accuracy ...).
     """
-    from .ensembles import ensemble_folder, is_ensemble
+    from .ensembles import is_ensemble
 
     if is_ensemble(name_or_path):
         return _load_ensemble(name_or_path, settings=settings)
-    path = ensemble_folder(name_or_path)
+    path = model_dir(name_or_path)
     if path.is_file() and path.suffix == ".keras":
         model_file, folder = path, path.parent
     else:
@@ -303,25 +319,24 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     model_settings = AudioSettings.load(folder / "settings.json")
     if settings is not None:
         model_settings.check_compatible(settings, mine="model", theirs="audio settings")
-    card_file = folder / "card.json"
-    card = json.loads(card_file.read_text()) if card_file.exists() else {}
+    card = read_card(folder) or {}
     model = keras.models.load_model(model_file, compile=False)
     return model, model_settings, card
 
 
 def _load_ensemble(name_or_path, *, settings: AudioSettings | None):
     """:func:`load_model` of an ensemble folder: the averaged model, the lead's settings, a card."""
-    from .ensembles import average_models, ensemble_folder, member_folders
+    from .ensembles import average_models, member_folders
 
-    loaded = [load_model(folder, settings=settings) for folder in member_folders(name_or_path)]
+    folders = member_folders(name_or_path)
+    loaded = [load_model(folder, settings=settings) for folder in folders]
     lead_settings, lead_card = loaded[0][1], loaded[0][2]
-    for folder, (_, member_settings, member_card) in zip(member_folders(name_or_path)[1:], loaded[1:]):
+    for folder, (_, member_settings, member_card) in zip(folders[1:], loaded[1:]):
         lead_settings.check_compatible(member_settings, mine="lead member", theirs=f"member {folder.name}")
         if list(member_card.get("classes", [])) != list(lead_card.get("classes", [])):
             raise ModelError(f"Ensemble member {folder.name} has classes {member_card.get('classes')}, the lead "
                              f"{lead_card.get('classes')}; members must be trained on the same families.")
-    card_file = ensemble_folder(name_or_path) / "card.json"
-    card = json.loads(card_file.read_text()) if card_file.is_file() else dict(lead_card)
+    card = read_card(model_dir(name_or_path)) or dict(lead_card)
     name = str(card.get("name") or "ensemble")
     return average_models([m for m, _, _ in loaded], name=name), lead_settings, card
 

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, write_result  # noqa: E402
 
+from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.ensembles import average_models  # noqa: E402
@@ -58,7 +59,7 @@ def train_member(fold: FeatureStore, folder: Path, *, seed: int, builder: str, h
                    card={"classes": result.classes, "builder": builder, "hyperparameters": result.hp, "seed": seed})
     facts = {"seed": seed, "valid_accuracy": result.val_accuracy, "best_epoch": result.best_epoch,
              "epochs_run": len(result.history), "seconds": round(time.perf_counter() - started, 1)}
-    facts_file.write_text(json.dumps(facts))
+    write_json_atomic(facts_file, facts)  # last: its presence means the member is complete
     return facts
 
 

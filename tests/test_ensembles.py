@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from auditory_deepdream import audio, models
-from auditory_deepdream.classify import classify
+from auditory_deepdream.classify import LOG_FLOOR, classify
 from auditory_deepdream.ensembles import (
-    LOG_FLOOR,
     average_models,
     is_ensemble,
     member_folders,

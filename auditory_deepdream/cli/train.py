@@ -50,6 +50,18 @@ def _train_config(args, **extra):
                        augment=not args.no_augment, augment_strength=args.augment_strength, **extra)
 
 
+def _results(path, *, made_by: str) -> dict:
+    """A benchmark's JSON results for a card; :class:`ModelError` naming the script if it is missing."""
+    import json
+    from pathlib import Path
+
+    from ..errors import ModelError
+
+    if not Path(path).is_file():
+        raise ModelError(f"{path} does not exist; run {made_by} first, or leave it out.")
+    return json.loads(Path(path).read_text())
+
+
 def add_train(sub):
     p = sub.add_parser(
         "train", help="train one model on a dataset store and write a model directory with its card",
@@ -77,11 +89,9 @@ def add_train(sub):
 
 
 def _run_train(args):
-    import json
     import shlex
     from pathlib import Path
 
-    from ..errors import ModelError
     from ..training import export_model, is_chief, strategy_from_environment, train
 
     strategy = strategy_from_environment()  # before any other TensorFlow work, as TF requires
@@ -90,12 +100,8 @@ def _run_train(args):
     hp = _parse_hp(args.hp, args.builder)
     store = FeatureStore(args.store)
     heldout = FeatureStore(args.heldout) if args.heldout else None
-    selection = {}
-    for key, path in (("ablation", args.ablation), ("search", args.search_results)):
-        if path and not Path(path).is_file():
-            raise ModelError(f"{path} does not exist; run benchmarks/model_selection.py first, or leave it out.")
-        if path:
-            selection[key] = json.loads(Path(path).read_text())
+    selection = {key: _results(path, made_by="benchmarks/model_selection.py")
+                 for key, path in (("ablation", args.ablation), ("search", args.search_results)) if path}
     out = Path(args.out)
     log_dir = Path(args.log_dir) if args.log_dir else Path("out", "train-logs", args.name or out.name)
     config = _train_config(args)
@@ -134,18 +140,12 @@ def add_ensemble(sub):
 
 
 def _run_ensemble(args):
-    import json
     import shlex
-    from pathlib import Path
 
     from ..dataset import FeatureStore
-    from ..errors import ModelError
     from ..training import export_ensemble
 
-    if args.selection and not Path(args.selection).is_file():
-        raise ModelError(f"{args.selection} does not exist; run benchmarks/ensemble_selection.py first, "
-                         "or leave --selection out.")
-    selection = json.loads(Path(args.selection).read_text()) if args.selection else None
+    selection = _results(args.selection, made_by="benchmarks/ensemble_selection.py") if args.selection else None
     store = FeatureStore(args.store)
     heldout = FeatureStore(args.heldout) if args.heldout else None
     card = export_ensemble(args.members, args.out, store=store, heldout=heldout, selection=selection,

@@ -17,13 +17,12 @@ An ensemble is stored as a folder with ``ensemble.json`` (``{"members": [folder,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import tensorflow as tf
 
 from .. import models
-from ..ensembles import ENSEMBLE_FILE, ensemble_folder, is_ensemble, member_folders, write_ensemble_file
+from ..ensembles import ENSEMBLE_FILE, is_ensemble, member_folders, write_ensemble_file
 from ..errors import ModelError
 from .activations import Dreamer
 from .objectives import LOGITS
@@ -72,9 +71,7 @@ class Ensemble(Dreamer):
     def load(cls, name_or_path) -> Ensemble:
         """Load an ensemble folder (or a bundled one by name); its own ``card.json`` if it has one."""
         ensemble = cls([Dreamer.load(folder) for folder in member_folders(name_or_path)])
-        card_file = ensemble_folder(name_or_path) / "card.json"
-        if card_file.is_file():
-            ensemble.card = json.loads(card_file.read_text())
+        ensemble.card = models.read_card(models.model_dir(name_or_path)) or ensemble.card
         return ensemble
 
     def activations(self, names: frozenset):

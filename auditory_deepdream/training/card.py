@@ -189,6 +189,11 @@ def _training_section(card: dict) -> str:
     return "## Training data and augmentation\n\n" + "\n".join(lines)
 
 
+def _weakest(left: dict) -> tuple[str, float]:
+    """The family with the lowest note-vote accuracy in an :func:`evaluate` summary, and that accuracy."""
+    return min(left["per_class_note_accuracy"].items(), key=lambda kv: kv[1])
+
+
 def _selection_section(card: dict) -> str:
     parts = []
     ablation = card.get("ablation")
@@ -203,7 +208,7 @@ def _selection_section(card: dict) -> str:
                  "|---|---|---|---|---|---|"]
         for arm, r in ablation["arms"].items():
             left = r["left_out"]
-            weak = min(left["per_class_note_accuracy"].items(), key=lambda kv: kv[1])
+            weak = _weakest(left)
             stored = r["store_augmentations"]
             stored = " + ".join(stored) if isinstance(stored, list) else "all, recording copies included"
             fit = {True: "on", False: "off"}.get(r["fit_time_augmentation"], r["fit_time_augmentation"])
@@ -260,7 +265,7 @@ def _ensemble_selection_section(card: dict) -> str:
     rows = [(f"seed {v['seed']} alone", v["left_out"]) for v in sel["singles"].values()]
     rows += [(f"average of {v['members']} ({k})", v["left_out"]) for k, v in sel["ensembles"].items()]
     for label, left in rows:
-        weak = min(left["per_class_note_accuracy"].items(), key=lambda kv: kv[1])
+        weak = _weakest(left)
         lines.append(f"| {label} | {left['accuracy']:.3f} | {left['note_accuracy']:.3f} | {weak[0]} {weak[1]:.2f} |")
     return "## Why several models\n\n" + "\n".join(lines)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from ..atomic import write_json_atomic, write_text_atomic
 from ..dataset import FeatureStore
-from ..ensembles import write_ensemble_file
+from ..ensembles import member_folders, write_ensemble_file
 from ..errors import ModelError
-from ..models import load_model
+from ..models import load_model, read_card
 from .card import _TEST_KEYS, _data_description, card_markdown
 from .evaluate import evaluate, plot_confusion
 
@@ -58,11 +58,9 @@ def ensemble_card(folder, *, store: FeatureStore, command: str, name: str, heldo
     min_audio_fraction : float
         Segments scored, as :func:`~auditory_deepdream.training.evaluate` (0.5, as training's cards).
     """
-    from ..ensembles import member_folders
-
     folder = Path(folder)
     model, settings, lead = load_model(folder)
-    members = [(d.name, load_model(d)[2]) for d in member_folders(folder)]
+    members = [(d.name, read_card(d) or {}) for d in member_folders(folder)]  # load_model read their models
     classes = list(lead["classes"])
     card = {k: lead[k] for k in _FROM_LEAD if k in lead}
     test = evaluate(model, store, settings=settings, classes=classes, split="test",
@@ -135,7 +133,6 @@ def export_ensemble(member_dirs, out, *, store: FeatureStore, command: str, name
             shutil.copytree(d, work / n)
         write_ensemble_file(work, names, note=f"{name}: {len(names)} members averaged; see card.md")
         card = ensemble_card(work, store=store, command=command, name=name, heldout=heldout, selection=selection)
-        card["data"]["store"] = str(store.path)
         (work / "settings.json").write_bytes((work / names[0] / "settings.json").read_bytes())
         write_json_atomic(work / "card.json", card)
         plot_confusion(card["test"]["confusion"], card["classes"], work / "confusion.png",
