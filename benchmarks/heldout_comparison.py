@@ -9,7 +9,7 @@ velocities; ``augmented`` with both kinds of augmentation (see its card).
 
 Writes ``benchmarks/results/heldout_comparison.json``.
 
-Usage: ``python benchmarks/heldout_comparison.py [--heldout out/datasets/heldout]``
+Usage: ``python benchmarks/heldout_comparison.py [--heldout out/datasets/heldout] [--models default LABEL=DIR ...]``
 """
 
 from __future__ import annotations
@@ -36,15 +36,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heldout", default=str(ROOT / "out" / "datasets" / "heldout"))
     parser.add_argument("--models", nargs="+", default=list(MODELS),
-                        help="bundled model names or model directories (default: default augmented)")
+                        help="bundled model names or model directories, each optionally LABEL=DIR to name its "
+                             "row (default: default augmented; rows are otherwise named by the card)")
     args = parser.parse_args()
     heldout = FeatureStore(args.heldout)
     scores = {}
-    for name in args.models:
+    for entry in args.models:
+        label, _, name = entry.rpartition("=")
         model, settings, card = load_model(name)
         result = evaluate(model, heldout, settings=settings, classes=card["classes"], split=None,
                           min_audio_fraction=0.5)
-        scores[card.get("name") or str(name)] = {
+        scores[label or card.get("name") or str(name)] = {
             "source": str(name), "builder": card.get("builder"), "n_parameters": card.get("n_parameters"),
             "training_soundfonts": (card.get("training_data") or {}).get("soundfonts"),
             **{k: result[k] for k in ("accuracy", "note_accuracy", "n", "n_notes", "per_class_accuracy",

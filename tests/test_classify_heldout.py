@@ -49,12 +49,9 @@ def heldout_notes(tmp_path_factory):
     return picked
 
 
-# Issue 12's target. The bundled classifier (`augmented`, the CLI's default: three seeds averaged)
-# names 6 of the 10: it calls the French horn and the viola reed, the clean electric guitar vocal and the
-# synth lead brass. Its members alone name 7, 7 and 6, each missing a different set. strict: once a
-# retrained model names 9, this fails loudly; drop the mark then.
-
-@pytest.mark.xfail(strict=True, reason="the bundled classifier names 6 of 10 held-out notes (issue 12)")
+# Issue 12's target. Most of these pitches lie between those of the old `full` render (every third
+# semitone), on which the previous bundled model named 6 of the 10; the bundled `augmented` (two seeds
+# averaged, trained on every semitone) names 9: it calls the recorder reed.
 def test_classify_names_at_least_nine_of_ten_heldout_notes(heldout_notes, capsys):
     assert len(heldout_notes) == 10  # one per family the bundled model knows
     files = list(heldout_notes.values())

@@ -165,7 +165,7 @@ def test_default_render_config_fills_in_the_kept_programs():
     small = default_render_config("small", sample_rate=16000, jobs=3)
     assert small == replace(RENDER_PRESETS["small"], sample_rate=16000, jobs=3)
     full = default_render_config("full", sample_rate=22050, jobs=1)
-    assert full.programs == tuple(kept_programs()) and full.pitch_step == 3
+    assert full.programs == tuple(kept_programs()) and full.pitch_step == 1
     demo = default_render_config("demo", sample_rate=22050, jobs=1)  # notebooks 02 and 04
     assert demo.programs == tuple(kept_programs()) and demo.max_pitches == 5 and len(demo.velocities) == 2
     with pytest.raises(DatasetError, match="Unknown preset"):

@@ -48,7 +48,7 @@ def add_render_soundfont(sub):
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
-                        "ontology keeps, every 3rd semitone, 3 velocities per pitch drawn across 20-127 "
+                        "ontology keeps, every semitone, one velocity per note drawn across 20-127 "
                         "(default: small)")
     p.add_argument("--programs", type=int, nargs="+", metavar="N",
                    help="GM programs (0-127) to render instead of the preset's")

@@ -295,7 +295,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     preset : {'small', 'demo', 'full'}
         ``small``: ten programs of TimGM6mb, four pitches, two velocities (tests/CI).
         ``demo``: every kept program of TimGM6mb, five pitches, two velocities (notebooks).
-        ``full``: every kept program, every third semitone, three velocities.
+        ``full``: every kept program, every semitone, one velocity per note drawn across 20-127.
     heldout_dir : path-like, optional
         Also build the held-out store here (all segments in split ``test``, same classes).
     render_dir : path-like, optional
