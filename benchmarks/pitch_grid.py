@@ -45,18 +45,17 @@ from ensemble_selection import recipe, train_member  # noqa: E402
 from auditory_deepdream.classify import note_log_probabilities  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore, gm_programs  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
-from auditory_deepdream.generator import InstrumentSequence, build_index  # noqa: E402
+from auditory_deepdream.generator import build_index  # noqa: E402
 from auditory_deepdream.models import load_model  # noqa: E402
+from auditory_deepdream.training import predict_rows  # noqa: E402
 
 GRID_STEP = 3  # the old preset's pitch_step
 
 
 def note_predictions(model, store: FeatureStore, *, classes: list[str], min_audio_fraction: float = 0.5):
-    """Every ``test`` note of ``store``: its family, the vote's family, pitch and GM program."""
+    """Every ``test`` note of ``store``: its family, the vote's family, its pitch, whether it is on the old grid."""
     index = build_index(store, split="test", classes=classes, min_audio_fraction=min_audio_fraction)
-    seq = InstrumentSequence(store, index, batch_size=128, shuffle=False)
-    probs = np.concatenate([model.predict_on_batch(seq[i][0]) for i in range(len(seq))])
-    votes = note_log_probabilities(probs, index["note_id"].to_numpy())
+    votes = note_log_probabilities(predict_rows(model, store, index), index["note_id"].to_numpy())
     notes = store.index.groupby("note_id")[["family", "pitch", "instrument"]].first().loc[votes.index]
     program = pd.to_numeric(notes["instrument"].str.rsplit("_", n=1).str[-1]) % 128
     low = gm_programs().set_index("program")["low"]

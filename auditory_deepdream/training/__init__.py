@@ -18,7 +18,7 @@ module                    what it holds
 from .card import card_markdown, export_model, model_card
 from .config import TrainConfig, TrainResult
 from .ensemble_card import ensemble_card, export_ensemble
-from .evaluate import evaluate, note_votes, plot_confusion
+from .evaluate import evaluate, note_votes, plot_confusion, predict_rows
 from .fit import model_hp, seed_everything, train
 from .multiworker import cluster_from_environment, is_chief, strategy_from_environment
 from .runlog import RunLog, upsert_csv
@@ -34,7 +34,7 @@ from .search import (
 
 __all__ = [
     "TrainConfig", "TrainResult", "train", "model_hp", "seed_everything",
-    "evaluate", "note_votes", "plot_confusion",
+    "evaluate", "note_votes", "plot_confusion", "predict_rows",
     "export_model", "model_card", "card_markdown", "export_ensemble", "ensemble_card",
     "RunLog", "upsert_csv",
     "strategy_from_environment", "cluster_from_environment", "is_chief",

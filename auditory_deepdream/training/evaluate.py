@@ -15,7 +15,7 @@ from ..errors import ModelError
 from ..generator import InstrumentSequence, build_index
 from ..settings import AudioSettings
 
-__all__ = ["evaluate", "note_votes", "plot_confusion"]
+__all__ = ["evaluate", "note_votes", "plot_confusion", "predict_rows"]
 
 
 def note_votes(probs: np.ndarray, note_ids: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +41,26 @@ def note_votes(probs: np.ndarray, note_ids: np.ndarray, truth: np.ndarray) -> tu
     votes = note_log_probabilities(probs, note_ids)
     note_truth = pd.Series(truth).groupby(note_ids).first().loc[votes.index]
     return votes.to_numpy().argmax(axis=1), note_truth.to_numpy()
+
+
+def predict_rows(model: keras.Model, store: FeatureStore, index: pd.DataFrame, *, batch_size: int = 128) -> np.ndarray:
+    """The model's class probabilities for every row of ``index``, in order, in batches.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Output ``(batch, n_classes)`` probabilities.
+    store : FeatureStore
+        The store ``index`` was built from.
+    index : pd.DataFrame
+        Rows to score, as :func:`~auditory_deepdream.generator.build_index` returns them.
+
+    Returns
+    -------
+    probs : np.ndarray [shape=(len(index), n_classes)]
+    """
+    seq = InstrumentSequence(store, index, batch_size=batch_size, shuffle=False)
+    return np.concatenate([model.predict_on_batch(seq[i][0]) for i in range(len(seq))])
 
 
 def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings, classes: list[str],
@@ -77,8 +97,7 @@ def evaluate(model: keras.Model, store: FeatureStore, *, settings: AudioSettings
     settings.check_compatible(store.settings, mine="model", theirs="dataset")
     whole = store.index if split is None else store.index[store.index["split"] == split]
     index = build_index(store, split=split, classes=classes)
-    seq = InstrumentSequence(store, index, batch_size=batch_size, shuffle=False)
-    probs_all = np.concatenate([model.predict_on_batch(seq[i][0]) for i in range(len(seq))])
+    probs_all = predict_rows(model, store, index, batch_size=batch_size)
     truth_all = index["family_code"].to_numpy()
     all_segments = {"accuracy": float(np.mean(probs_all.argmax(axis=1) == truth_all)), "n": int(len(truth_all))}
     keep = index["audio_fraction"].to_numpy() >= min_audio_fraction
