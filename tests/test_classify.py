@@ -39,7 +39,7 @@ def test_the_bundled_model_names_the_family_of_each_bundled_clip(clip, family, l
     assert c.family == family and c.top(1)[0][0] == family
 
 
-# The bundled classifier `augmented` (classify's default; recording and fit-time augmentation, two
+# The bundled classifier `augmented` (classify's default; recording and fit-time augmentation, three
 # seeds averaged, trained on every semitone) names all three bundled FluidR3 clips.
 @pytest.mark.parametrize("clip, family", [("cello_C3", "string"), ("flute_A4", "flute"), ("piano_E4", "piano")])
 def test_the_default_classifier_names_the_family_of_each_bundled_clip(clip, family):
@@ -47,16 +47,16 @@ def test_the_default_classifier_names_the_family_of_each_bundled_clip(clip, fami
     assert c.family == family and c.top(1)[0][0] == family
 
 
-def test_the_bundled_classifier_is_two_seeds_averaged_under_5_mb_with_dreamable_layers():
+def test_the_bundled_classifier_is_three_seeds_averaged_under_5_mb_with_dreamable_layers():
     from auditory_deepdream.dreamer import Dreamer, Ensemble
     from auditory_deepdream.ensembles import is_ensemble, member_folders
     from auditory_deepdream.models import bundled_model_dir
 
     folder = bundled_model_dir("augmented")
-    assert is_ensemble("augmented") and len(member_folders("augmented")) == 2
+    assert is_ensemble("augmented") and len(member_folders("augmented")) == 3
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 5 * 2**20
     card = json.loads((folder / "card.json").read_text())
-    assert [m["seed"] for m in card["ensemble"]["members"]] == [0, 1]
+    assert [m["seed"] for m in card["ensemble"]["members"]] == [0, 1, 2]
     assert card["heldout"]["n_notes"] > 3000 and set(card["heldout"]["per_class_note_accuracy"]) == set(card["classes"])
     dreamer = Dreamer.load("augmented")
     assert isinstance(dreamer, Ensemble) and "stage2_conv1" in dreamer.info.layer_filters

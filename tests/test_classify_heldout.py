@@ -50,8 +50,8 @@ def heldout_notes(tmp_path_factory):
 
 
 # Issue 12's target. Most of these pitches lie between those of the old `full` render (every third
-# semitone), on which the previous bundled model named 6 of the 10; the bundled `augmented` (two seeds
-# averaged, trained on every semitone) names 9: it calls the recorder reed.
+# semitone), on which the bundled model of that grid named 6 of the 10; the bundled `augmented` (three
+# seeds averaged, trained on every semitone) names all 10 (its first two seeds alone call the recorder reed).
 def test_classify_names_at_least_nine_of_ten_heldout_notes(heldout_notes, capsys):
     assert len(heldout_notes) == 10  # one per family the bundled model knows
     files = list(heldout_notes.values())

@@ -201,6 +201,13 @@ def test_sample_folders_join_the_build_with_the_family_they_are_given(trees, tmp
     assert cli.main(["build-dataset", "--out", str(tmp_path / "d"), "--philharmonia", str(trees[1]),
                      "--samples", str(folder)]) == 2
     assert "FAMILY=DIR" in capsys.readouterr().err and not (tmp_path / "d").exists()
+    # a folder of folders named by instrument finds the family itself (tonejs-instruments' layout)
+    shutil.copytree(folder, tmp_path / "tonejs" / "piano")
+    assert cli.main(["build-dataset", "--out", str(tmp_path / "e"), "--philharmonia", str(trees[1]),
+                     "--samples", str(tmp_path / "tonejs"), "--jobs", "1"]) == 0
+    named = FeatureStore(tmp_path / "e")
+    assert {"kind": "samples:piano", "path": str(tmp_path / "tonejs" / "piano")} in named.meta["sources"]
+    assert set(named.index[named.index.source == "samples"].family) == {"piano"} and len(named) == len(built)
 
 
 def test_small_default_preset_with_heldout_programs(tmp_path):

@@ -1,5 +1,7 @@
 """Leave-one-SoundFont-out folds: a derived store whose test split is a source training never hears."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from auditory_deepdream.dataset import (
     render_soundfont,
     soundfont_fold,
     soundfont_position,
+    without_rows,
 )
 from auditory_deepdream.dataset.soundfont import RenderConfig
 from auditory_deepdream.errors import DatasetError
@@ -106,3 +109,42 @@ def test_soundfont_fold_derives_the_fold_once_beside_the_store(store):
     (first.path / "marker").write_text("kept")
     again = soundfont_fold(store, 1)  # opened, not rebuilt
     assert again.path == first.path and (again.path / "marker").is_file()
+
+
+def test_without_rows_drops_a_source_from_every_split_of_a_fold(fold, tmp_path):
+    program = fold.index["instrument"].str.rsplit("_", n=1).str[-1].astype(int) % 128
+    drop = (program == 73).to_numpy() & (fold.index["split"] != "test").to_numpy()
+    smaller = without_rows(fold, tmp_path / "no-flute", drop=drop, description="flute of position 0")
+    kept = fold.index[~drop]
+    assert list(smaller.index["segment_id"]) == list(kept["segment_id"])
+    assert list(smaller.index["split"]) == list(kept["split"])  # splits untouched, test rows the same
+    assert list(smaller.index["row"]) == list(range(len(kept)))
+    assert smaller.meta["without"] == "flute of position 0" and smaller.meta["left_out"] == fold.meta["left_out"]
+    # a store derived from a derived store links the real shards, not the fold's link
+    assert (smaller.path / "shards").readlink() == (fold.path / "shards").resolve()
+    np.testing.assert_array_equal(smaller.load(smaller.index["row"]), fold.load(kept["row"]))
+    with pytest.raises(DatasetError, match="exists"):
+        without_rows(fold, smaller.path, drop=drop, description="again")
+    with pytest.raises(DatasetError, match="drop"):
+        without_rows(fold, tmp_path / "bad", drop=np.zeros(len(fold), bool), description="nothing")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_soundfont_fold_opens_the_fold_another_process_derived_first(store, monkeypatch):
+    from auditory_deepdream.dataset import folds
+
+    real = folds.leave_out
+
+    def racing(store, fold_dir, **kwargs):  # the other process's os.replace lands first
+        real(store, fold_dir, **kwargs)
+        raise OSError(39, "Directory not empty")
+
+    first = soundfont_fold(store, 0)
+    shutil.rmtree(first.path)
+    monkeypatch.setattr(folds, "leave_out", racing)
+    again = soundfont_fold(store, 0)
+    assert again.path == first.path and again.index.equals(first.index)
+    shutil.rmtree(first.path)
+    monkeypatch.setattr(folds, "leave_out", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    with pytest.raises(OSError, match="No space"):
+        soundfont_fold(store, 0)

@@ -25,6 +25,8 @@ from auditory_deepdream.dataset import (
     read_philharmonia,
     read_samples,
     read_sources,
+    sample_folders,
+    sample_instruments,
 )
 from auditory_deepdream.errors import DatasetError
 
@@ -158,6 +160,30 @@ def test_read_samples_in_salamanders_layout(tmp_path, caplog):
     assert (read_sources([("samples:string", folder)]).label == "string").all()
     with pytest.raises(DatasetError, match="samples:<family>"):
         read_sources([("salamander", folder)])
+
+
+def test_sample_folders_named_by_instrument_find_their_family(tmp_path, caplog):
+    """tonejs-instruments' layout: one folder per instrument (``cello/C3.mp3``), families from the table."""
+    root = tmp_path / "tonejs"
+    for name in ("violin", "guitar-nylon", "French_Horn", "xylophone"):
+        (root / name).mkdir(parents=True)
+    with caplog.at_level(logging.WARNING):
+        pairs = sample_folders(root)
+    assert pairs == [("brass", root / "French_Horn"), ("guitar", root / "guitar-nylon"), ("string", root / "violin")]
+    assert "xylophone" in caplog.text  # a mallet: left out, as the ontology leaves mallets out
+    assert sample_folders(root / "violin") == [("string", root / "violin")]
+    table = sample_instruments()
+    assert set(table.family) - {""} <= {"bass", "brass", "flute", "guitar", "organ", "piano", "reed", "string"}
+    assert table.instrument.is_unique
+    (root / "theremin").mkdir()
+    with pytest.raises(DatasetError, match="FAMILY=DIR.*unknown: theremin"):
+        sample_folders(root)
+    with pytest.raises(DatasetError, match="left out of every family"):
+        sample_folders(root / "xylophone")
+    with pytest.raises(DatasetError, match="does not exist"):
+        sample_folders(tmp_path / "missing")
+    with pytest.raises(DatasetError, match="FAMILY=DIR"):
+        sample_folders(write_sample_folder(tmp_path / "salamander"))  # 'audio' names no instrument
 
 
 def test_read_samples_bad_folders(tmp_path):

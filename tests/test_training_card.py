@@ -74,5 +74,6 @@ def test_card_names_each_sample_folder_and_its_training_segments():
                        {"family": "piano", "path": "uprights", "train_segments": 1}]
     assert _sample_folders({"sources": [{"kind": "soundfont", "path": "fonts"}]}, train) == []
     section = _training_section({"training_data": {"soundfonts": ["A.sf2"], "sample_folders": folders}})
-    assert "- **Sample folder** (piano): `salamander/audio`, 3 training segments" in section
-    assert "- **Sample folder** (flute): `flutes`, 1 training segments" in section
+    assert "- **Sample folders** (3, 5 training segments, recording copies included):" in section
+    # one line per family, in first-seen order, each folder with its own training segments
+    assert "  - piano: `salamander/audio` (3), `uprights` (1)\n  - flute: `flutes` (1)" in section

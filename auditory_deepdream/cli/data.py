@@ -114,10 +114,12 @@ def add_build_dataset(sub):
                    help="Philharmonia sample library: one folder per instrument")
     p.add_argument("--soundfont-dir", action="append", default=[], metavar="DIR",
                    help="a folder written by `render-soundfont`")
-    p.add_argument("--samples", action="append", default=[], metavar="FAMILY=DIR",
+    p.add_argument("--samples", action="append", default=[], metavar="[FAMILY=]DIR",
                    help="a folder of one instrument's notes named by pitch (A0v10.ogg, C#4.wav), and its "
-                        "family, e.g. piano=salamander/audio (repeatable); it joins the source folders, or "
-                        "the preset's SoundFont renders when no source folder is given")
+                        "family, e.g. piano=salamander/audio (repeatable); without FAMILY= the folder, or "
+                        "each folder in it, is named by its instrument (cello, guitar-nylon: "
+                        "data/sample_instruments.csv). It joins the source folders, or the preset's "
+                        "SoundFont renders when no source folder is given")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
                    help="with no source folders: render and build the default dataset (default: small)")
     p.add_argument("--heldout-out", metavar="DIR",

@@ -5,7 +5,8 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
 
 ``readers``    :func:`read_nsynth` (the release layout; SoundFont renders use it too),
                :func:`read_philharmonia` (one folder per instrument) and
-               :func:`read_samples` (one instrument's notes named by pitch, family given)
+               :func:`read_samples` (one instrument's notes named by pitch, family given;
+               :func:`sample_folders` looks the family up by folder name)
 ``ontology``   :func:`apply_ontology` maps every (source, label, instrument_source) to a
                merged family, or omits it, using the data table ``data/ontology.csv``
 ``plan``       :class:`DatasetConfig`; splits by source note (:func:`assign_splits`); the
@@ -19,7 +20,8 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
                :func:`build_default_dataset` renders the default SoundFonts first
 ``store``      :class:`FeatureStore` / :class:`StoreWriter`, the float16 on-disk store
 ``folds``      :func:`leave_out`: a derived store whose test split is one whole source
-               (a SoundFont) that training never hears; :func:`soundfont_fold` derives it once
+               (a SoundFont) that training never hears; :func:`soundfont_fold` derives it once;
+               :func:`without_rows` drops a training source from every split
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
 ``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
@@ -37,7 +39,7 @@ from .encode import (
     encode_chunk,
     process_note,
 )
-from .folds import leave_out, soundfont_fold, soundfont_position
+from .folds import leave_out, soundfont_fold, soundfont_position, without_rows
 from .ontology import apply_ontology, kept_programs, load_ontology
 from .pieces import (
     PRELUDE_CHORDS,
@@ -64,6 +66,8 @@ from .readers import (
     read_philharmonia,
     read_samples,
     read_sources,
+    sample_folders,
+    sample_instruments,
 )
 from .soundfont import (
     NSYNTH_FAMILIES,
@@ -132,7 +136,10 @@ __all__ = [
     "read_samples",
     "read_sources",
     "render_soundfont",
+    "sample_folders",
+    "sample_instruments",
     "summarize",
     "soundfont_position",
     "sustained_note",
+    "without_rows",
 ]

@@ -34,7 +34,7 @@ from .plan import (
     assign_splits,
     plan_augmentation,
 )
-from .readers import read_durations, read_sources
+from .readers import read_durations, read_sources, sample_folders
 from .soundfont import (
     RENDER_PRESETS,
     RenderConfig,
@@ -66,10 +66,12 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
         required); a finished one is returned as is unless ``overwrite``.
     nsynth, philharmonia, soundfont : path-like or sequence of path-like
         Source folders: NSynth releases, Philharmonia trees, SoundFont renders.
-    samples : sequence of (str, path-like)
-        ``(family, folder)`` pairs: folders of one instrument's notes named by pitch
-        (:func:`~auditory_deepdream.dataset.readers.read_samples`), e.g.
-        ``[("piano", "salamander/audio")]``.
+    samples : sequence of (str, path-like), ``"FAMILY=DIR"`` or path-like
+        Folders of one instrument's notes named by pitch
+        (:func:`~auditory_deepdream.dataset.readers.read_samples`): ``(family, folder)``
+        pairs, e.g. ``[("piano", "salamander/audio")]``, or folders named by their
+        instrument, or holding such folders (``"tonejs"`` with ``tonejs/cello``, ...), whose
+        family :func:`~auditory_deepdream.dataset.readers.sample_folders` looks up.
     settings : AudioSettings, optional
         Default ``AudioSettings.preset('default')``.
     config : DatasetConfig
@@ -162,12 +164,16 @@ def _as_list(value) -> list:
 
 
 def _sample_pairs(samples) -> list:
-    """``(family, folder)`` pairs from pairs or ``"family=folder"`` strings; DatasetError otherwise."""
+    """``(family, folder)`` pairs from pairs, ``"family=folder"`` strings or folders named by
+    instrument (:func:`~auditory_deepdream.dataset.readers.sample_folders`); DatasetError otherwise."""
     pairs = []
     for item in samples or ():
-        if isinstance(item, str):
-            family, sep, folder = item.partition("=")
-            if not sep or not family or not folder:
+        if isinstance(item, str) or isinstance(item, Path):
+            family, sep, folder = str(item).partition("=")
+            if not sep:
+                pairs.extend(sample_folders(item))
+                continue
+            if not family or not folder:
                 raise DatasetError(f"Sample folder {item!r} needs its family: FAMILY=DIR, "
                                    "e.g. piano=salamander/audio.")
             item = (family, folder)
@@ -303,7 +309,8 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     soundfonts : sequence of path-like, optional
         Extra user SoundFonts to train on (``full`` only).
     samples : sequence of (str, path-like)
-        Sample folders to train on as well, ``(family, folder)`` (see :func:`build_dataset`).
+        Sample folders to train on as well, ``(family, folder)`` or a folder named by
+        instrument (see :func:`build_dataset`).
     renderer : {'tinysoundfont', 'fluidsynth'}
         The synthesizer of both renders (see :class:`~auditory_deepdream.dataset.RenderConfig`).
     recording : RecordingAugmentation or None, optional

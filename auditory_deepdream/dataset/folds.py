@@ -11,7 +11,8 @@ rewards learning those sample sets. :func:`leave_out` makes a *derived store* (a
   (early stopping then watches more notes; nothing else reads them).
 
 :func:`soundfont_position` tells which SoundFont a render's row came from, for the
-common case of a store built from one multi-SoundFont render.
+common case of a store built from one multi-SoundFont render. :func:`without_rows` removes
+rows (a training source) from every split, to compare the source on the same test rows.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..atomic import write_csv_atomic, write_json_atomic
 from ..errors import DatasetError
 from .store import FeatureStore
 
-__all__ = ["leave_out", "soundfont_fold", "soundfont_position"]
+__all__ = ["leave_out", "soundfont_fold", "soundfont_position", "without_rows"]
 
 
 def soundfont_position(index: pd.DataFrame) -> pd.Series:
@@ -78,28 +79,77 @@ def leave_out(store: FeatureStore, out_dir, *, held_out, description: str, overw
     """
     out_dir = Path(out_dir)
     index = store.index
-    mask = np.asarray(held_out(index) if callable(held_out) else held_out, dtype=bool)
+    mask = _mask(index, held_out, name="held_out")
+    _clear(out_dir, overwrite)
+    plain = (index["augmentation"] == "none").to_numpy() if "augmentation" in index else np.ones(len(index), bool)
+    keep = ~mask | plain
+    split = np.where(mask, "test", np.where(index["split"].to_numpy() == "test", "valid", index["split"].to_numpy()))
+    return _derive(store, out_dir, index.assign(split=split)[keep], meta={"left_out": description})
+
+
+def without_rows(store: FeatureStore, out_dir, *, drop, description: str, overwrite: bool = False) -> FeatureStore:
+    """A derived store with some rows removed from every split, e.g. one training source.
+
+    It compares a training source on one store: a fold with and without the source's rows
+    scores on the same test rows, cut with the same per-family hops.
+
+    Parameters
+    ----------
+    store : FeatureStore
+        The store (a fold too; shards are linked, not copied).
+    out_dir : path-like
+        Folder of the derived store (written atomically).
+    drop : array-like of bool [shape=(len(store),)] or callable
+        Rows to remove, or ``drop(store.index) -> mask``.
+    description : str
+        What was removed (recorded in ``meta.json`` as ``without``).
+    overwrite : bool
+        Replace an existing derived store.
+
+    Returns
+    -------
+    FeatureStore
+
+    Raises
+    ------
+    DatasetError
+        The mask is the wrong length, selects nothing or everything, or ``out_dir`` exists.
+    """
+    out_dir = Path(out_dir)
+    index = store.index
+    mask = _mask(index, drop, name="drop")
+    _clear(out_dir, overwrite)
+    return _derive(store, out_dir, index[~mask], meta={"without": description})
+
+
+def _mask(index: pd.DataFrame, rows, *, name: str) -> np.ndarray:
+    mask = np.asarray(rows(index) if callable(rows) else rows, dtype=bool)
     if mask.shape != (len(index),):
-        raise DatasetError(f"held_out must have one entry per store row ({len(index)}), not shape {mask.shape}.")
+        raise DatasetError(f"{name} must have one entry per store row ({len(index)}), not shape {mask.shape}.")
     if not mask.any() or mask.all():
-        raise DatasetError("held_out must select some rows of the store but not all of them.")
+        raise DatasetError(f"{name} must select some rows of the store but not all of them.")
+    return mask
+
+
+def _clear(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists():
         if not overwrite:
             raise DatasetError(f"{out_dir} exists; pass overwrite=True or choose another folder.")
         shutil.rmtree(out_dir)
-    plain = (index["augmentation"] == "none").to_numpy() if "augmentation" in index else np.ones(len(index), bool)
-    keep = ~mask | plain
-    split = np.where(mask, "test", np.where(index["split"].to_numpy() == "test", "valid", index["split"].to_numpy()))
-    derived = index.assign(split=split)[keep].copy()
+
+
+def _derive(store: FeatureStore, out_dir: Path, rows: pd.DataFrame, *, meta: dict) -> FeatureStore:
+    """Write ``rows`` (renumbered) as a store over ``store``'s shards, atomically."""
+    derived = rows.copy()
     derived["row"] = np.arange(len(derived))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        os.symlink(store.path.resolve() / "shards", tmp / "shards")
+        os.symlink((store.path / "shards").resolve(), tmp / "shards")
         shutil.copy(store.path / "settings.json", tmp / "settings.json")
         write_csv_atomic(tmp / "index.csv", derived)
-        write_json_atomic(tmp / "meta.json", {**store.meta, "derived_from": str(store.path),
-                                              "left_out": description, "build_key": None})
+        write_json_atomic(tmp / "meta.json", {**store.meta, "derived_from": str(store.path), **meta,
+                                              "build_key": None})
         os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -131,4 +181,10 @@ def soundfont_fold(store: FeatureStore, position: int) -> FeatureStore:
     fold_dir = store.path.with_name(f"{store.path.name}-without-{Path(left).stem}")
     if fold_dir.is_dir():
         return FeatureStore(fold_dir)
-    return leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == position, description=left)
+    try:
+        return leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == position,
+                         description=left)
+    except OSError:
+        if fold_dir.is_dir():  # another process derived the same fold first: open theirs
+            return FeatureStore(fold_dir)
+        raise

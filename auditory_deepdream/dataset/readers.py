@@ -295,6 +295,65 @@ def sample_instrument(root) -> str:
     return f"samples_{Path(root).name}"
 
 
+def sample_instruments() -> pd.DataFrame:
+    """The table of instrument folder names and their families: ``instrument, family, note``.
+
+    :func:`sample_folders` reads it to name the family of a folder called ``cello`` or
+    ``guitar-nylon`` (tonejs-instruments' folder names, among others). An empty family
+    means the instrument is left out, like the ontology's mallets. Bundled as
+    ``auditory_deepdream/data/sample_instruments.csv``.
+    """
+    from importlib import resources
+
+    path = resources.files("auditory_deepdream") / "data" / "sample_instruments.csv"
+    with resources.as_file(path) as csv:
+        return pd.read_csv(csv, dtype=str, keep_default_na=False)
+
+
+def _instrument_key(name: str) -> str:
+    return re.sub(r"[\s_]+", "-", name.strip().lower())
+
+
+def sample_folders(root) -> list[tuple[str, Path]]:
+    """``(family, folder)`` pairs for a sample folder named by its instrument, or a folder of them.
+
+    ``root`` named like an instrument of :func:`sample_instruments` (``cello``) is one pair;
+    otherwise each of its sub-folders must be (``tonejs/cello``, ``tonejs/flute``, ...), in
+    name order. Sub-folders of instruments the table leaves out (``xylophone``) are skipped
+    with a warning.
+
+    Raises
+    ------
+    DatasetError
+        ``root`` is missing, is named by a left-out instrument, or it or a sub-folder is
+        named by no instrument of the table (give ``FAMILY=DIR`` instead).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"Sample folder {root} does not exist.")
+    table = sample_instruments().set_index("instrument")["family"]
+    own = _instrument_key(root.name)
+    if own in table.index:
+        if not table[own]:
+            raise DatasetError(f"Sample folder {root}: {root.name} is left out of every family "
+                               "(sample_instruments.csv); give FAMILY=DIR to use it anyway.")
+        return [(table[own], root)]
+    subfolders = sorted(p for p in root.iterdir() if p.is_dir())
+    unknown = [p.name for p in subfolders if _instrument_key(p.name) not in table.index]
+    if not subfolders or unknown:
+        names = f" (unknown: {', '.join(unknown)})" if unknown else ""
+        raise DatasetError(f"Sample folder {root} needs its family: FAMILY=DIR, e.g. piano=salamander/audio, "
+                           f"or folders named by instrument as in sample_instruments.csv{names}.")
+    pairs = []
+    for folder in subfolders:
+        family = table[_instrument_key(folder.name)]
+        if family:
+            pairs.append((family, folder))
+        else:
+            log.warning("Sample folder %s: %s is left out of every family; skipped", folder, folder.name)
+    return pairs
+
+
 def sample_family(kind: str) -> str | None:
     """The family of a ``'samples:<family>'`` source kind (:func:`read_sources`); None for other kinds."""
     prefix, sep, family = str(kind).partition(":")

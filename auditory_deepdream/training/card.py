@@ -174,8 +174,7 @@ def _training_section(card: dict) -> str:
         f"- **SoundFonts**: {', '.join(data.get('soundfonts') or []) or 'see the store'}"
         f" (renderer {data.get('renderer') or 'n/a'}; velocities: {data.get('velocities')}; "
         f"every {data.get('pitch_step')} semitone(s))",
-        *[f"- **Sample folder** ({f['family']}): `{f['path']}`, {f['train_segments']} training segments "
-          "(recording copies included)" for f in data.get("sample_folders") or []],
+        *_sample_folder_lines(data.get("sample_folders") or []),
         "- **Recording augmentation** (stored copies, training split only): "
         + (f"{rec['copies']} copies per note at strength {rec['strength']} (pedalboard: EQ, reverb, compression, "
            "chorus, saturation, pitch in cents, gain)" if rec and rec.get("copies") else "none"),
@@ -187,6 +186,18 @@ def _training_section(card: dict) -> str:
             f"samples, {fit['freq_masks']} band and {fit['time_masks']} frame masks" if fit else "none"),
     ]
     return "## Training data and augmentation\n\n" + "\n".join(lines)
+
+
+def _sample_folder_lines(folders: list[dict]) -> list[str]:
+    """The card's lines for recorded sample folders: one per family, each folder with its training segments."""
+    if not folders:
+        return []
+    families: dict[str, list[str]] = {}
+    for f in folders:
+        families.setdefault(f["family"], []).append(f"`{f['path']}` ({f['train_segments']})")
+    total = sum(f["train_segments"] for f in folders)
+    return [f"- **Sample folders** ({len(folders)}, {total} training segments, recording copies included):",
+            *[f"  - {family}: {', '.join(items)}" for family, items in families.items()]]
 
 
 def _weakest(left: dict) -> tuple[str, float]:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Does a training source help on a SoundFont the model never heard? One store, with and without it.
+
+A source (here the tonejs-instruments recordings) is judged on the leave-one-SoundFont-out
+fold that chose the bundled recipe (:mod:`model_selection`): the store built with the source
+is folded (TimGM6mb left out), and a second fold drops every row of the source from every
+split (:func:`auditory_deepdream.dataset.folds.without_rows`). Both arms train the bundled
+recipe (:func:`ensemble_selection.recipe`) with the same seeds and budget and are scored on
+the *same* rows, every plain note of the left-out SoundFont, cut with the same per-family
+hops. One seed's draw moves the score by a few points, so each arm trains several seeds and
+reports their mean. MuseScore_General, the held-out SoundFont of the final card, takes no part.
+
+Members are saved under ``out/source-fold/<left-out SoundFont>/`` so a killed run resumes. Writes
+``benchmarks/results/<--result>.json``.
+
+Usage::
+
+    python benchmarks/source_selection.py --store out/datasets/tonejs \\
+        --source out/samples/tonejs --label tonejs-instruments
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import environment, write_result  # noqa: E402
+from ensemble_selection import recipe, train_member  # noqa: E402
+
+from auditory_deepdream.classify import note_log_probabilities  # noqa: E402
+from auditory_deepdream.dataset import FeatureStore  # noqa: E402
+from auditory_deepdream.dataset.folds import soundfont_fold, without_rows  # noqa: E402
+from auditory_deepdream.dataset.readers import sample_instrument  # noqa: E402
+from auditory_deepdream.generator import build_index  # noqa: E402
+from auditory_deepdream.models import load_model  # noqa: E402
+from auditory_deepdream.training import predict_rows  # noqa: E402
+
+
+def from_source(index, source: Path) -> np.ndarray:
+    """Rows of the sample folders in ``source`` (one ``--samples`` folder per sub-folder, or ``source`` itself)."""
+    folders = [p for p in source.iterdir() if p.is_dir()] or [source]
+    return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
+
+
+def left_out_scores(model, store: FeatureStore, *, classes: list[str], min_audio_fraction: float = 0.5) -> dict:
+    """Segment accuracy, note vote and per-family note vote on the ``test`` split (the left-out SoundFont)."""
+    index = build_index(store, split="test", classes=classes, min_audio_fraction=min_audio_fraction)
+    probabilities = predict_rows(model, store, index)
+    truth = index["family"].to_numpy()
+    segments = float((np.asarray(classes)[probabilities.argmax(axis=1)] == truth).mean())
+    votes = note_log_probabilities(probabilities, index["note_id"].to_numpy())
+    family = index.groupby("note_id")["family"].first().loc[votes.index]
+    right = family == np.asarray(classes)[votes.to_numpy().argmax(axis=1)]
+    return {"segments": segments, "n_segments": int(len(index)),
+            "note_vote": float(right.mean()), "n_notes": int(len(right)),
+            "per_family_notes": {f: round(float(v), 4) for f, v in right.groupby(family).mean().items()}}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True, help="a store built with the source")
+    parser.add_argument("--source", required=True,
+                        help="the source's sample folder, or a folder of them (each given to --samples)")
+    parser.add_argument("--label", required=True, help="the source's name in the result")
+    parser.add_argument("--leave-out", type=int, default=1, help="position of the SoundFont to leave out (1)")
+    parser.add_argument("--seeds", type=int, default=3, help="members per arm, seeds 0 .. N-1 (3)")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--samples-per-family", type=int, default=1500)
+    parser.add_argument("--recipe", default="augmented", help="model whose card gives the recipe (augmented)")
+    parser.add_argument("--arms", nargs="+", default=["without", "with"], choices=["without", "with"])
+    parser.add_argument("--members-dir", default=str(ROOT / "out" / "source-fold"))
+    parser.add_argument("--result", default="source_selection")
+    args = parser.parse_args()
+
+    store = FeatureStore(args.store)
+    fold = soundfont_fold(store, args.leave_out)
+    source = Path(args.source)
+    smaller_dir = fold.path.with_name(f"{fold.path.name}-without-{source.name}")
+    try:
+        smaller = FeatureStore(smaller_dir) if smaller_dir.is_dir() else without_rows(
+            fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label)
+    except OSError:  # another run of this benchmark derived it first
+        smaller = FeatureStore(smaller_dir)
+    folds = {"without": smaller, "with": fold}
+    _, _, card = load_model(args.recipe)
+    builder, hp, strength = recipe(card)
+    budget = {"epochs": args.epochs, "patience": args.epochs, "samples_per_family": args.samples_per_family}
+    arms = {}
+    for arm in args.arms:
+        train = folds[arm].index[folds[arm].index["split"] == "train"]
+        members = []
+        for seed in range(args.seeds):
+            folder = Path(args.members_dir) / Path(fold.meta["left_out"]).stem / f"{source.name}-{arm}-seed{seed}"
+            facts = train_member(folds[arm], folder, seed=seed, builder=builder, hp=hp, strength=strength,
+                                 budget=budget)
+            model, member_settings, member_card = load_model(folder)
+            member_settings.check_compatible(fold.settings, mine="member", theirs="scored store")
+            members.append({**facts, "left_out": left_out_scores(model, fold, classes=member_card["classes"])})
+        left = [m["left_out"] for m in members]
+        arms[arm] = {"training_notes": int(train["note_id"].nunique()), "training_segments": int(len(train)),
+                     "members": members,
+                     "mean": {"segments": float(np.mean([x["segments"] for x in left])),
+                              "note_vote": float(np.mean([x["note_vote"] for x in left])),
+                              "per_family_notes": {f: round(float(np.mean([x["per_family_notes"][f] for x in left])), 4)
+                                                   for f in left[0]["per_family_notes"]}}}
+    write_result(args.result, {
+        "question": f"does adding {args.label} to training help on a SoundFont left out of it?",
+        "source": args.label, "source_folder": str(source), "store": str(store.path),
+        "fold": fold.meta["left_out"], "recipe": {"builder": builder, "hp": hp, "augment_strength": strength,
+                                                  "seeds": list(range(args.seeds))},
+        "budget": budget, "arms": arms,
+        "environment": environment(), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+
+if __name__ == "__main__":
+    main()
