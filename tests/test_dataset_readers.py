@@ -180,6 +180,9 @@ def test_sample_folders_named_by_instrument_find_their_family(tmp_path, caplog):
         sample_folders(root)
     with pytest.raises(DatasetError, match="left out of every family"):
         sample_folders(root / "xylophone")
+    (tmp_path / "mallets" / "marimba").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="only instruments left out"):
+        sample_folders(tmp_path / "mallets")
     with pytest.raises(DatasetError, match="does not exist"):
         sample_folders(tmp_path / "missing")
     with pytest.raises(DatasetError, match="FAMILY=DIR"):

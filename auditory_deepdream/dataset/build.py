@@ -168,7 +168,7 @@ def _sample_pairs(samples) -> list:
     instrument (:func:`~auditory_deepdream.dataset.readers.sample_folders`); DatasetError otherwise."""
     pairs = []
     for item in samples or ():
-        if isinstance(item, str) or isinstance(item, Path):
+        if isinstance(item, (str, Path)):
             family, sep, folder = str(item).partition("=")
             if not sep:
                 pairs.extend(sample_folders(item))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from importlib import resources
 from pathlib import Path
 
 import librosa
@@ -303,8 +304,6 @@ def sample_instruments() -> pd.DataFrame:
     means the instrument is left out, like the ontology's mallets. Bundled as
     ``auditory_deepdream/data/sample_instruments.csv``.
     """
-    from importlib import resources
-
     path = resources.files("auditory_deepdream") / "data" / "sample_instruments.csv"
     with resources.as_file(path) as csv:
         return pd.read_csv(csv, dtype=str, keep_default_na=False)
@@ -325,8 +324,9 @@ def sample_folders(root) -> list[tuple[str, Path]]:
     Raises
     ------
     DatasetError
-        ``root`` is missing, is named by a left-out instrument, or it or a sub-folder is
-        named by no instrument of the table (give ``FAMILY=DIR`` instead).
+        ``root`` is missing, is named by a left-out instrument, holds only left-out
+        instruments, or it or a sub-folder is named by no instrument of the table (give
+        ``FAMILY=DIR`` instead).
     """
     root = Path(root)
     if not root.is_dir():
@@ -351,6 +351,9 @@ def sample_folders(root) -> list[tuple[str, Path]]:
             pairs.append((family, folder))
         else:
             log.warning("Sample folder %s: %s is left out of every family; skipped", folder, folder.name)
+    if not pairs:
+        raise DatasetError(f"Sample folder {root} holds only instruments left out of every family "
+                           "(sample_instruments.csv); give FAMILY=DIR to use one anyway.")
     return pairs
 
 
