@@ -7,7 +7,8 @@ is folded (TimGM6mb left out), and a second fold drops every row of the source f
 split (:func:`auditory_deepdream.dataset.folds.without_rows`). Both arms train the bundled
 recipe (:func:`ensemble_selection.recipe`) with the same seeds and budget and are scored on
 the *same* rows, every plain note of the left-out SoundFont, cut with the same per-family
-hops. One seed's draw moves the score by a few points, so each arm trains several seeds and
+hops. ``--against STORE`` compares two builds of the same notes instead (the same test rows
+are checked), e.g. stronger recording effects against the bundled store's. One seed's draw moves the score by a few points, so each arm trains several seeds and
 reports their mean. MuseScore_General, the held-out SoundFont of the final card, takes no part.
 
 Members are saved under ``out/source-fold/<left-out SoundFont>/`` so a killed run resumes. Writes
@@ -17,6 +18,8 @@ Usage::
 
     python benchmarks/source_selection.py --store out/datasets/tonejs \\
         --source out/samples/tonejs --label tonejs-instruments
+    python benchmarks/source_selection.py --store out/datasets/recording-x2 \
+        --against out/datasets/semitones --label "recording effects at strength 2"
 """
 
 from __future__ import annotations
@@ -67,9 +70,13 @@ def left_out_scores(model, store: FeatureStore, *, classes: list[str], min_audio
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, help="a store built with the source")
-    parser.add_argument("--source", required=True,
-                        help="the source's sample folder, or a folder of them (each given to --samples)")
-    parser.add_argument("--label", required=True, help="the source's name in the result")
+    source_or_store = parser.add_mutually_exclusive_group(required=True)
+    source_or_store.add_argument("--source",
+                                 help="the source's sample folder, or a folder of them (each given to --samples)")
+    source_or_store.add_argument("--against", metavar="STORE",
+                                 help="instead of a source: a store of the same notes built another way (e.g. "
+                                      "without --recording-strength), the 'without' arm")
+    parser.add_argument("--label", required=True, help="the source's (or the build change's) name in the result")
     parser.add_argument("--leave-out", type=int, default=1, help="position of the SoundFont to leave out (1)")
     parser.add_argument("--seeds", type=int, default=3, help="members per arm, seeds 0 .. N-1 (3)")
     parser.add_argument("--epochs", type=int, default=4)
@@ -82,13 +89,20 @@ def main():
 
     store = FeatureStore(args.store)
     fold = soundfont_fold(store, args.leave_out)
-    source = Path(args.source)
-    smaller_dir = fold.path.with_name(f"{fold.path.name}-without-{source.name}")
-    try:
-        smaller = FeatureStore(smaller_dir) if smaller_dir.is_dir() else without_rows(
-            fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label)
-    except OSError:  # another run of this benchmark derived it first
-        smaller = FeatureStore(smaller_dir)
+    if args.against:
+        smaller, source = soundfont_fold(FeatureStore(args.against), args.leave_out), store.path
+        if list(smaller.index.loc[smaller.index["split"] == "test", "segment_id"]) != list(
+                fold.index.loc[fold.index["split"] == "test", "segment_id"]):
+            raise SystemExit(f"{args.against} and {args.store} leave out different test rows; "
+                             "build both from the same notes and settings.")
+    else:
+        source = Path(args.source)
+        smaller_dir = fold.path.with_name(f"{fold.path.name}-without-{source.name}")
+        try:
+            smaller = FeatureStore(smaller_dir) if smaller_dir.is_dir() else without_rows(
+                fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label)
+        except OSError:  # another run of this benchmark derived it first
+            smaller = FeatureStore(smaller_dir)
     folds = {"without": smaller, "with": fold}
     _, _, card = load_model(args.recipe)
     builder, hp, strength = recipe(card)
@@ -112,8 +126,10 @@ def main():
                               "per_family_notes": {f: round(float(np.mean([x["per_family_notes"][f] for x in left])), 4)
                                                    for f in left[0]["per_family_notes"]}}}
     write_result(args.result, {
-        "question": f"does adding {args.label} to training help on a SoundFont left out of it?",
-        "source": args.label, "source_folder": str(source), "store": str(store.path),
+        "question": (f"does {args.label} help on a SoundFont left out of training?" if args.against else
+                     f"does adding {args.label} to training help on a SoundFont left out of it?"),
+        "source": args.label, "source_folder": None if args.against else str(source),
+        "against": args.against, "store": str(store.path),
         "fold": fold.meta["left_out"], "recipe": {"builder": builder, "hp": hp, "augment_strength": strength,
                                                   "seeds": list(range(args.seeds))},
         "budget": budget, "arms": arms,
