@@ -38,13 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment, write_result  # noqa: E402
 from ensemble_selection import recipe, train_member  # noqa: E402
 
-from auditory_deepdream.classify import note_log_probabilities  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
-from auditory_deepdream.dataset.folds import soundfont_fold, without_rows  # noqa: E402
+from auditory_deepdream.dataset.folds import derive_once, soundfont_fold, without_rows  # noqa: E402
 from auditory_deepdream.dataset.readers import sample_instrument  # noqa: E402
-from auditory_deepdream.generator import build_index  # noqa: E402
 from auditory_deepdream.models import load_model  # noqa: E402
-from auditory_deepdream.training import predict_rows  # noqa: E402
+from auditory_deepdream.training import evaluate  # noqa: E402
 
 
 def from_source(index, source: Path) -> np.ndarray:
@@ -53,18 +51,13 @@ def from_source(index, source: Path) -> np.ndarray:
     return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
 
 
-def left_out_scores(model, store: FeatureStore, *, classes: list[str], min_audio_fraction: float = 0.5) -> dict:
-    """Segment accuracy, note vote and per-family note vote on the ``test`` split (the left-out SoundFont)."""
-    index = build_index(store, split="test", classes=classes, min_audio_fraction=min_audio_fraction)
-    probabilities = predict_rows(model, store, index)
-    truth = index["family"].to_numpy()
-    segments = float((np.asarray(classes)[probabilities.argmax(axis=1)] == truth).mean())
-    votes = note_log_probabilities(probabilities, index["note_id"].to_numpy())
-    family = index.groupby("note_id")["family"].first().loc[votes.index]
-    right = family == np.asarray(classes)[votes.to_numpy().argmax(axis=1)]
-    return {"segments": segments, "n_segments": int(len(index)),
-            "note_vote": float(right.mean()), "n_notes": int(len(right)),
-            "per_family_notes": {f: round(float(v), 4) for f, v in right.groupby(family).mean().items()}}
+def left_out_scores(model, store: FeatureStore, *, settings, classes: list[str]) -> dict:
+    """Segment accuracy, note vote and per-family note vote on the ``test`` split (the left-out SoundFont),
+    from :func:`auditory_deepdream.training.evaluate` on segments at least half real note."""
+    result = evaluate(model, store, settings=settings, classes=classes, split="test", min_audio_fraction=0.5)
+    return {"segments": result["accuracy"], "n_segments": result["n"],
+            "note_vote": result["note_accuracy"], "n_notes": result["n_notes"],
+            "per_family_notes": {f: round(v, 4) for f, v in result["per_class_note_accuracy"].items()}}
 
 
 def main():
@@ -98,11 +91,8 @@ def main():
     else:
         source = Path(args.source)
         smaller_dir = fold.path.with_name(f"{fold.path.name}-without-{source.name}")
-        try:
-            smaller = FeatureStore(smaller_dir) if smaller_dir.is_dir() else without_rows(
-                fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label)
-        except OSError:  # another run of this benchmark derived it first
-            smaller = FeatureStore(smaller_dir)
+        smaller = derive_once(smaller_dir, lambda: without_rows(
+            fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label))
     folds = {"without": smaller, "with": fold}
     _, _, card = load_model(args.recipe)
     builder, hp, strength = recipe(card)
@@ -116,8 +106,8 @@ def main():
             facts = train_member(folds[arm], folder, seed=seed, builder=builder, hp=hp, strength=strength,
                                  budget=budget)
             model, member_settings, member_card = load_model(folder)
-            member_settings.check_compatible(fold.settings, mine="member", theirs="scored store")
-            members.append({**facts, "left_out": left_out_scores(model, fold, classes=member_card["classes"])})
+            members.append({**facts, "left_out": left_out_scores(model, fold, settings=member_settings,
+                                                                 classes=member_card["classes"])})
         left = [m["left_out"] for m in members]
         arms[arm] = {"training_notes": int(train["note_id"].nunique()), "training_segments": int(len(train)),
                      "members": members,

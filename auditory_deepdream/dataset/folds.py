@@ -12,7 +12,8 @@ rewards learning those sample sets. :func:`leave_out` makes a *derived store* (a
 
 :func:`soundfont_position` tells which SoundFont a render's row came from, for the
 common case of a store built from one multi-SoundFont render. :func:`without_rows` removes
-rows (a training source) from every split, to compare the source on the same test rows.
+rows (a training source) from every split, to compare the source on the same test rows;
+:func:`derive_once` opens a derived store, or makes it when no process has yet.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..atomic import write_csv_atomic, write_json_atomic
 from ..errors import DatasetError
 from .store import FeatureStore
 
-__all__ = ["leave_out", "soundfont_fold", "soundfont_position", "without_rows"]
+__all__ = ["derive_once", "leave_out", "soundfont_fold", "soundfont_position", "without_rows"]
 
 
 def soundfont_position(index: pd.DataFrame) -> pd.Series:
@@ -179,12 +180,33 @@ def soundfont_fold(store: FeatureStore, position: int) -> FeatureStore:
     fonts = store.meta.get("training_soundfonts") or []
     left = fonts[position] if 0 <= position < len(fonts) else f"SoundFont {position}"
     fold_dir = store.path.with_name(f"{store.path.name}-without-{Path(left).stem}")
-    if fold_dir.is_dir():
-        return FeatureStore(fold_dir)
+    return derive_once(fold_dir, lambda: leave_out(store, fold_dir, description=left,
+                                                   held_out=lambda index: soundfont_position(index) == position))
+
+
+def derive_once(out_dir, derive) -> FeatureStore:
+    """The derived store at ``out_dir``: opened if it exists, else made by ``derive()``.
+
+    Derived stores are deterministic, so when another process writes the same folder first
+    (``derive`` then fails on the atomic rename with ``OSError``) its store is opened instead.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The derived store's folder.
+    derive : callable
+        ``derive() -> FeatureStore`` writing ``out_dir`` (:func:`leave_out`, :func:`without_rows`).
+
+    Returns
+    -------
+    FeatureStore
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_dir():
+        return FeatureStore(out_dir)
     try:
-        return leave_out(store, fold_dir, held_out=lambda index: soundfont_position(index) == position,
-                         description=left)
+        return derive()
     except OSError:
-        if fold_dir.is_dir():  # another process derived the same fold first: open theirs
-            return FeatureStore(fold_dir)
+        if out_dir.is_dir():  # another process derived the same store first: open theirs
+            return FeatureStore(out_dir)
         raise
