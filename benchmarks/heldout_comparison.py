@@ -32,6 +32,21 @@ from auditory_deepdream.training import evaluate  # noqa: E402
 MODELS = ("default", "augmented")
 
 
+def score(entry: str, store: FeatureStore, *, split: str | None = None) -> tuple[str, dict]:
+    """``(row label, scores)`` of one model (a bundled name or directory, optionally ``LABEL=DIR``) on
+    ``store``'s ``split`` (``None``: every row), from :func:`auditory_deepdream.training.evaluate` on
+    segments at least half real note."""
+    label, _, name = entry.rpartition("=")
+    model, settings, card = load_model(name)
+    result = evaluate(model, store, settings=settings, classes=card["classes"], split=split,
+                      min_audio_fraction=0.5)
+    return label or card.get("name") or str(name), {
+        "source": str(name), "builder": card.get("builder"), "n_parameters": card.get("n_parameters"),
+        "training_soundfonts": (card.get("training_data") or {}).get("soundfonts"),
+        **{k: result[k] for k in ("accuracy", "note_accuracy", "n", "n_notes", "per_class_accuracy",
+                                  "per_class_note_accuracy", "all_segments")}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heldout", default=str(ROOT / "out" / "datasets" / "heldout"))
@@ -40,17 +55,7 @@ def main():
                              "row (default: default augmented; rows are otherwise named by the card)")
     args = parser.parse_args()
     heldout = FeatureStore(args.heldout)
-    scores = {}
-    for entry in args.models:
-        label, _, name = entry.rpartition("=")
-        model, settings, card = load_model(name)
-        result = evaluate(model, heldout, settings=settings, classes=card["classes"], split=None,
-                          min_audio_fraction=0.5)
-        scores[label or card.get("name") or str(name)] = {
-            "source": str(name), "builder": card.get("builder"), "n_parameters": card.get("n_parameters"),
-            "training_soundfonts": (card.get("training_data") or {}).get("soundfonts"),
-            **{k: result[k] for k in ("accuracy", "note_accuracy", "n", "n_notes", "per_class_accuracy",
-                                      "per_class_note_accuracy", "all_segments")}}
+    scores = dict(score(entry, heldout) for entry in args.models)
     write_result("heldout_comparison", {
         "heldout": str(Path(args.heldout)), "heldout_soundfonts": heldout.meta.get("heldout"),
         "scores": scores, "environment": environment(), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")})

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Does a training source help on a SoundFont the model never heard? One store, with and without it.
 
-A source (here the tonejs-instruments recordings) is judged on the leave-one-SoundFont-out
+A source (sample folders such as the tonejs-instruments recordings, or one more training
+SoundFont given to ``build-dataset --soundfont``) is judged on the leave-one-SoundFont-out
 fold that chose the bundled recipe (:mod:`model_selection`): the store built with the source
 is folded (TimGM6mb left out), and a second fold drops every row of the source from every
 split (:func:`auditory_deepdream.dataset.folds.without_rows`). Both arms train the bundled
@@ -18,7 +19,9 @@ Usage::
 
     python benchmarks/source_selection.py --store out/datasets/tonejs \\
         --source out/samples/tonejs --label tonejs-instruments
-    python benchmarks/source_selection.py --store out/datasets/recording-x2 \
+    python benchmarks/source_selection.py --store out/datasets/merlin \\
+        --soundfont out/soundfonts/Merlin.sf2 --label Merlin.sf2 --leave-out 2
+    python benchmarks/source_selection.py --store out/datasets/recording-x2 \\
         --against out/datasets/semitones --label "recording effects at strength 2"
 """
 
@@ -38,8 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment, write_result  # noqa: E402
 from ensemble_selection import recipe, train_member  # noqa: E402
 
-from auditory_deepdream.dataset import FeatureStore  # noqa: E402
-from auditory_deepdream.dataset.folds import derive_once, soundfont_fold, without_rows  # noqa: E402
+from auditory_deepdream.dataset import (  # noqa: E402
+    FeatureStore, default_soundfonts, find_soundfonts, sample_names, shared_sample_names)
+from auditory_deepdream.dataset.folds import (  # noqa: E402
+    derive_once, soundfont_fold, soundfont_position, without_rows)
 from auditory_deepdream.dataset.readers import sample_instrument  # noqa: E402
 from auditory_deepdream.models import load_model  # noqa: E402
 from auditory_deepdream.training import evaluate  # noqa: E402
@@ -49,6 +54,24 @@ def from_source(index, source: Path) -> np.ndarray:
     """Rows of the sample folders in ``source`` (one ``--samples`` folder per sub-folder, or ``source`` itself)."""
     folders = [p for p in source.iterdir() if p.is_dir()] or [source]
     return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
+
+
+def from_soundfont(index, store: FeatureStore, name: str) -> np.ndarray:
+    """Rows rendered from the training SoundFont ``name`` (a file name or stem in ``meta['training_soundfonts']``)."""
+    fonts = store.meta.get("training_soundfonts") or []
+    stems = [Path(f).stem for f in fonts]
+    if Path(name).stem not in stems:
+        raise SystemExit(f"{store.path} was not rendered from {name}; its SoundFonts are {fonts}.")
+    return (soundfont_position(index) == stems.index(Path(name).stem)).to_numpy()
+
+
+def shared_with(soundfont: Path, names) -> dict:
+    """How many sample names ``soundfont`` shares with each SoundFont of ``names`` found on this machine
+    (:func:`auditory_deepdream.dataset.shared_sample_names`): a source that holds the left-out
+    SoundFont's samples makes its fold score partly heard notes."""
+    found = {p.name: p for p in find_soundfonts([soundfont])}
+    return {name: {"shared": len(shared_sample_names(soundfont, found[name])),
+                   "of": len(set(sample_names(found[name])))} for name in names if name in found}
 
 
 def left_out_scores(model, store: FeatureStore, *, settings, classes: list[str]) -> dict:
@@ -66,6 +89,9 @@ def main():
     source_or_store = parser.add_mutually_exclusive_group(required=True)
     source_or_store.add_argument("--source",
                                  help="the source's sample folder, or a folder of them (each given to --samples)")
+    source_or_store.add_argument("--soundfont", metavar="PATH",
+                                 help="the source is this training SoundFont of the store (given to "
+                                      "build-dataset --soundfont PATH), e.g. out/soundfonts/Merlin.sf2")
     source_or_store.add_argument("--against", metavar="STORE",
                                  help="instead of a source: a store of the same notes built another way (e.g. "
                                       "without --recording-strength), the 'without' arm")
@@ -89,10 +115,14 @@ def main():
             raise SystemExit(f"{args.against} and {args.store} leave out different test rows; "
                              "build both from the same notes and settings.")
     else:
-        source = Path(args.source)
+        source = Path(args.source or Path(args.soundfont).stem)
+        if args.soundfont and Path(fold.meta["left_out"]).stem == source.name:
+            raise SystemExit(f"--leave-out {args.leave_out} leaves out {args.soundfont} itself; pick another.")
+        drop = ((lambda index: from_soundfont(index, store, args.soundfont)) if args.soundfont
+                else (lambda index: from_source(index, source)))
         smaller_dir = fold.path.with_name(f"{fold.path.name}-without-{source.name}")
         smaller = derive_once(smaller_dir, lambda: without_rows(
-            fold, smaller_dir, drop=lambda index: from_source(index, source), description=args.label))
+            fold, smaller_dir, drop=drop, description=args.label))
     folds = {"without": smaller, "with": fold}
     _, _, card = load_model(args.recipe)
     builder, hp, strength = recipe(card)
@@ -118,7 +148,12 @@ def main():
     write_result(args.result, {
         "question": (f"does {args.label} help on a SoundFont left out of training?" if args.against else
                      f"does adding {args.label} to training help on a SoundFont left out of it?"),
-        "source": args.label, "source_folder": None if args.against else str(source),
+        "source": args.label, "source_folder": str(source) if args.source else None,
+        "source_soundfont": args.soundfont,
+        "shared_sample_names": None if not args.soundfont else {
+            "of_source": len(set(sample_names(args.soundfont))),
+            **shared_with(Path(args.soundfont), [fold.meta["left_out"],
+                                                 *[p.name for p in default_soundfonts([args.soundfont])[1]]])},
         "against": args.against, "store": str(store.path),
         "fold": fold.meta["left_out"], "recipe": {"builder": builder, "hp": hp, "augment_strength": strength,
                                                   "seeds": list(range(args.seeds))},

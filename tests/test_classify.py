@@ -40,7 +40,7 @@ def test_the_bundled_model_names_the_family_of_each_bundled_clip(clip, family, l
 
 
 # The bundled classifier `augmented` (classify's default; recording and fit-time augmentation, three
-# seeds averaged, trained on every semitone) names all three bundled FluidR3 clips.
+# seeds averaged, trained on three SoundFonts at every semitone) names all three bundled FluidR3 clips.
 @pytest.mark.parametrize("clip, family", [("cello_C3", "string"), ("flute_A4", "flute"), ("piano_E4", "piano")])
 def test_the_default_classifier_names_the_family_of_each_bundled_clip(clip, family):
     c = classify(example_clip(clip))  # the default model: augmented

@@ -50,8 +50,9 @@ def heldout_notes(tmp_path_factory):
 
 
 # Issue 12's target. Most of these pitches lie between those of the old `full` render (every third
-# semitone), on which the bundled model of that grid named 6 of the 10; the bundled `augmented` (three
-# seeds averaged, trained on every semitone) names all 10 (its first two seeds alone call the recorder reed).
+# semitone), on which the bundled model of that grid named 6 of the 10. The bundled `augmented` (three
+# seeds averaged, trained on three SoundFonts at every semitone) names 9: it calls the sawtooth lead brass;
+# the bundle before it (two SoundFonts) named all 10.
 def test_classify_names_at_least_nine_of_ten_heldout_notes(heldout_notes, capsys):
     assert len(heldout_notes) == 10  # one per family the bundled model knows
     files = list(heldout_notes.values())

@@ -24,6 +24,8 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
                :func:`without_rows` drops a training source from every split
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
+``sample_headers`` :func:`sample_names` of a SoundFont and the names two SoundFonts share
+               (:func:`shared_sample_names`): has a "never heard" SoundFont been heard in part?
 ``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
 ``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`) and
                single held notes (:func:`sustained_note`), mono or stereo
@@ -81,6 +83,7 @@ from .soundfont import (
     pip_soundfont,
     render_soundfont,
 )
+from .sample_headers import sample_names, shared_sample_names
 from .store import STORE_DTYPE, FeatureStore, StoreWriter
 from .summary import distribution, plot_distribution, plot_summary, summarize
 
@@ -137,9 +140,11 @@ __all__ = [
     "read_sources",
     "render_soundfont",
     "sample_folders",
+    "sample_names",
     "sample_instruments",
     "summarize",
     "soundfont_position",
+    "shared_sample_names",
     "sustained_note",
     "without_rows",
 ]
