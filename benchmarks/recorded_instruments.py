@@ -38,13 +38,7 @@ from _common import environment, write_result  # noqa: E402
 from heldout_comparison import score  # noqa: E402
 
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
-from auditory_deepdream.dataset.folds import derive_once, leave_out  # noqa: E402
-from auditory_deepdream.dataset.readers import sample_instrument  # noqa: E402
-
-
-def recorded_rows(index, folders: list[Path]):
-    """Rows of the given sample folders (by the instrument id :func:`read_samples` gave them)."""
-    return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
+from auditory_deepdream.dataset.folds import derive_once, leave_out, sample_folder_rows  # noqa: E402
 
 
 def main():
@@ -65,7 +59,7 @@ def main():
     out_dir = store.path.with_name(f"{store.path.name}-recordings-without-{'-'.join(sorted(args.exclude)) or 'none'}")
     recordings = derive_once(out_dir, lambda: leave_out(
         store, out_dir, description=f"recorded instruments of {source.name}",
-        held_out=lambda index: recorded_rows(index, folders)))
+        held_out=lambda index: sample_folder_rows(index, folders)))
     test = recordings.index[recordings.index["split"] == "test"]
     if test.empty:
         raise SystemExit(f"{args.store} holds no notes of {source}; build it with --samples {source}.")

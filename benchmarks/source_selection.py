@@ -42,18 +42,16 @@ from _common import environment, write_result  # noqa: E402
 from ensemble_selection import recipe, train_member  # noqa: E402
 
 from auditory_deepdream.dataset import (  # noqa: E402
-    FeatureStore, default_soundfonts, find_soundfonts, sample_names, shared_sample_names)
+    FeatureStore, default_soundfonts, sample_names, shared_sample_names)
 from auditory_deepdream.dataset.folds import (  # noqa: E402
-    derive_once, soundfont_fold, soundfont_position, without_rows)
-from auditory_deepdream.dataset.readers import sample_instrument  # noqa: E402
+    derive_once, sample_folder_rows, soundfont_fold, soundfont_position, without_rows)
 from auditory_deepdream.models import load_model  # noqa: E402
 from auditory_deepdream.training import evaluate  # noqa: E402
 
 
 def from_source(index, source: Path) -> np.ndarray:
     """Rows of the sample folders in ``source`` (one ``--samples`` folder per sub-folder, or ``source`` itself)."""
-    folders = [p for p in source.iterdir() if p.is_dir()] or [source]
-    return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
+    return sample_folder_rows(index, [p for p in source.iterdir() if p.is_dir()] or [source])
 
 
 def from_soundfont(index, store: FeatureStore, name: str) -> np.ndarray:
@@ -65,13 +63,15 @@ def from_soundfont(index, store: FeatureStore, name: str) -> np.ndarray:
     return (soundfont_position(index) == stems.index(Path(name).stem)).to_numpy()
 
 
-def shared_with(soundfont: Path, names) -> dict:
-    """How many sample names ``soundfont`` shares with each SoundFont of ``names`` found on this machine
-    (:func:`auditory_deepdream.dataset.shared_sample_names`): a source that holds the left-out
-    SoundFont's samples makes its fold score partly heard notes."""
-    found = {p.name: p for p in find_soundfonts([soundfont])}
-    return {name: {"shared": len(shared_sample_names(soundfont, found[name])),
-                   "of": len(set(sample_names(found[name])))} for name in names if name in found}
+def shared_with(soundfont: Path, left_out: str) -> dict:
+    """How many sample names ``soundfont`` shares with the left-out SoundFont and each held-out one found
+    on this machine (:func:`auditory_deepdream.dataset.shared_sample_names`): a source that holds the
+    left-out SoundFont's samples makes its fold score partly heard notes."""
+    training, held = default_soundfonts([soundfont])
+    others = [p for p in training if p.name == left_out] + held
+    return {"of_source": len(set(sample_names(soundfont))),
+            **{p.name: {"shared": len(shared_sample_names(soundfont, p)), "of": len(set(sample_names(p)))}
+               for p in others}}
 
 
 def left_out_scores(model, store: FeatureStore, *, settings, classes: list[str]) -> dict:
@@ -150,10 +150,7 @@ def main():
                      f"does adding {args.label} to training help on a SoundFont left out of it?"),
         "source": args.label, "source_folder": str(source) if args.source else None,
         "source_soundfont": args.soundfont,
-        "shared_sample_names": None if not args.soundfont else {
-            "of_source": len(set(sample_names(args.soundfont))),
-            **shared_with(Path(args.soundfont), [fold.meta["left_out"],
-                                                 *[p.name for p in default_soundfonts([args.soundfont])[1]]])},
+        "shared_sample_names": shared_with(Path(args.soundfont), fold.meta["left_out"]) if args.soundfont else None,
         "against": args.against, "store": str(store.path),
         "fold": fold.meta["left_out"], "recipe": {"builder": builder, "hp": hp, "augment_strength": strength,
                                                   "seeds": list(range(args.seeds))},

@@ -13,6 +13,7 @@ from auditory_deepdream.dataset import (
     leave_out,
     pip_soundfont,
     render_soundfont,
+    sample_folder_rows,
     soundfont_fold,
     soundfont_position,
     without_rows,
@@ -148,3 +149,10 @@ def test_soundfont_fold_opens_the_fold_another_process_derived_first(store, monk
     monkeypatch.setattr(folds, "leave_out", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     with pytest.raises(OSError, match="No space"):
         soundfont_fold(store, 0)
+
+
+def test_sample_folder_rows_finds_a_folders_rows_by_its_name_wherever_it_lies():
+    index = pd.DataFrame({"instrument": ["samples_cello", "samples_flute", "string_acoustic_040", "samples_cello"]})
+    assert sample_folder_rows(index, ["/data/tonejs/cello"]).tolist() == [True, False, False, True]
+    assert sample_folder_rows(index, ["cello", "other/flute"]).tolist() == [True, True, False, True]
+    assert not sample_folder_rows(index, ["viola"]).any()

@@ -41,7 +41,7 @@ from .encode import (
     encode_chunk,
     process_note,
 )
-from .folds import leave_out, soundfont_fold, soundfont_position, without_rows
+from .folds import leave_out, sample_folder_rows, soundfont_fold, soundfont_position, without_rows
 from .ontology import apply_ontology, kept_programs, load_ontology
 from .pieces import (
     PRELUDE_CHORDS,
@@ -139,6 +139,7 @@ __all__ = [
     "read_samples",
     "read_sources",
     "render_soundfont",
+    "sample_folder_rows",
     "sample_folders",
     "sample_names",
     "sample_instruments",

@@ -11,7 +11,8 @@ rewards learning those sample sets. :func:`leave_out` makes a *derived store* (a
   (early stopping then watches more notes; nothing else reads them).
 
 :func:`soundfont_position` tells which SoundFont a render's row came from, for the
-common case of a store built from one multi-SoundFont render. :func:`without_rows` removes
+common case of a store built from one multi-SoundFont render, and :func:`sample_folder_rows`
+which rows a sample folder gave. :func:`without_rows` removes
 rows (a training source) from every split, to compare the source on the same test rows;
 :func:`derive_once` opens a derived store, or makes it when no process has yet.
 """
@@ -28,9 +29,11 @@ import pandas as pd
 
 from ..atomic import write_csv_atomic, write_json_atomic
 from ..errors import DatasetError
+from .readers import sample_instrument
 from .store import FeatureStore
 
-__all__ = ["derive_once", "leave_out", "soundfont_fold", "soundfont_position", "without_rows"]
+__all__ = ["derive_once", "leave_out", "sample_folder_rows", "soundfont_fold", "soundfont_position",
+           "without_rows"]
 
 
 def soundfont_position(index: pd.DataFrame) -> pd.Series:
@@ -51,6 +54,27 @@ def soundfont_position(index: pd.DataFrame) -> pd.Series:
     if number[rendered].isna().any():
         raise DatasetError("Some rows' instrument names do not end in a number; they are not SoundFont renders.")
     return (number // 128).where(rendered, -1).astype(int)
+
+
+def sample_folder_rows(index: pd.DataFrame, folders) -> np.ndarray:
+    """Which rows were read from the given sample folders.
+
+    :func:`~auditory_deepdream.dataset.read_samples` names a folder's notes by the
+    instrument id :func:`~auditory_deepdream.dataset.readers.sample_instrument` gives it
+    (``samples_<folder name>``), so a folder is found by its name, wherever it lies.
+
+    Parameters
+    ----------
+    index : pd.DataFrame
+        A store's index (its ``instrument`` column).
+    folders : iterable of path-like
+        Sample folders, each one given to ``--samples``.
+
+    Returns
+    -------
+    np.ndarray of bool [shape=(len(index),)]
+    """
+    return index["instrument"].isin([sample_instrument(p) for p in folders]).to_numpy()
 
 
 def leave_out(store: FeatureStore, out_dir, *, held_out, description: str, overwrite: bool = False) -> FeatureStore:

@@ -7,8 +7,9 @@ held-out score should say how many sample names its training and scoring SoundFo
 
 An SF2 or SF3 file is a RIFF ``sfbk`` form; its ``pdta`` list holds ``shdr``, one 46-byte
 record per sample whose first 20 bytes are the sample's name, ending with an ``EOS``
-record. Only the names are read (no sample data), so this is fast on any size of file.
-Equal names are a lead, not a proof: two authors may name different recordings alike.
+record. Only chunk headers and sample headers are read, never the sample data, so this is
+fast on any size of file. Equal names are a lead, not a proof: two authors may name
+different recordings alike.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ _RECORD = 46  # bytes per sample header (sfSample)
 _NAME = 20  # bytes of its name
 
 
-def _chunks(data: bytes, start: int, end: int):
-    """``(id, data offset, size)`` of each whole RIFF chunk between ``start`` and ``end``."""
+def _chunks(file, start: int, end: int):
+    """``(id, data offset, size)`` of each whole RIFF chunk between ``start`` and ``end`` of ``file``,
+    read header by header (the chunks' data is skipped, not read)."""
     while start + 8 <= end:
-        cid, size = data[start:start + 4], struct.unpack("<I", data[start + 4:start + 8])[0]
+        file.seek(start)
+        header = file.read(8)
+        cid, size = header[:4], struct.unpack("<I", header[4:])[0]
         if start + 8 + size > end:  # cut short
             return
         yield cid, start + 8, size
@@ -36,6 +40,8 @@ def _chunks(data: bytes, start: int, end: int):
 
 def sample_names(path) -> list[str]:
     """The names of every sample in a SoundFont, in file order.
+
+    Only the chunk headers and the sample headers are read, not the sample data.
 
     Parameters
     ----------
@@ -55,18 +61,24 @@ def sample_names(path) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"SoundFont {path} does not exist; pass the path of an .sf2 or .sf3 file.")
-    data = path.read_bytes()
-    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
-        raise DatasetError(f"{path} is not a SoundFont (no RIFF sfbk header); pass an .sf2 or .sf3 file.")
-    end = len(data)
-    for cid, offset, size in _chunks(data, 12, end):
-        if cid == b"LIST" and data[offset:offset + 4] == b"pdta":
-            for sub, sub_offset, sub_size in _chunks(data, offset + 4, offset + size):
-                if sub == b"shdr":
-                    if sub_size < _RECORD or sub_size % _RECORD:
-                        break
-                    return [data[at:at + _NAME].split(b"\0")[0].decode("latin-1").strip()
-                            for at in range(sub_offset, sub_offset + sub_size - _RECORD, _RECORD)]
+    with path.open("rb") as file:
+        head = file.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+            raise DatasetError(f"{path} is not a SoundFont (no RIFF sfbk header); pass an .sf2 or .sf3 file.")
+        end = path.stat().st_size
+        for cid, offset, size in _chunks(file, 12, end):
+            file.seek(offset)
+            if cid != b"LIST" or file.read(4) != b"pdta":
+                continue
+            for sub, sub_offset, sub_size in _chunks(file, offset + 4, offset + size):
+                if sub != b"shdr":
+                    continue
+                if sub_size < _RECORD or sub_size % _RECORD:
+                    break
+                file.seek(sub_offset)
+                records = file.read(sub_size - _RECORD)
+                return [records[at:at + _NAME].split(b"\0")[0].decode("latin-1").strip()
+                        for at in range(0, len(records), _RECORD)]
     raise DatasetError(f"{path} has no readable sample headers (pdta/shdr); the file may be truncated.")
 
 
