@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .audio.spectral import mel_centres
 from .dataset import PITCH_CLASSES, FeatureStore
 from .errors import DatasetError
 from .mel_augment import MelAugment, augment_mel
@@ -308,8 +309,8 @@ class InstrumentSequence(keras.utils.PyDataset):
         pos = self.batch_positions(i)
         x = self.store.load(self._rows[pos])[..., np.newaxis]
         if self.augment is not None:
-            x = augment_mel(x, seed=self._key(i), config=self.augment,
-                            db_floor=self.store.settings.db_floor).numpy()
+            x = augment_mel(x, seed=self._key(i), config=self.augment, db_floor=self.store.settings.db_floor,
+                            band_hz=mel_centres(self.store.settings)).numpy()
         if self._weights is not None:
             return x, self._labels[pos], self._weights[pos]
         return x, self._labels[pos]
@@ -349,12 +350,12 @@ class InstrumentSequence(keras.utils.PyDataset):
         signature = (tf.TensorSpec((None, n_mels, n_frames), tf.float16),
                      tf.TensorSpec((None, n_classes), tf.float32),
                      tf.TensorSpec((None,), tf.float32), tf.TensorSpec((2,), tf.int64))
-        config, floor = self.augment, self.store.settings.db_floor
+        config, floor, band_hz = self.augment, self.store.settings.db_floor, mel_centres(self.store.settings)
 
         def to_model(x, y, w, key):
             x = tf.cast(x, tf.float32)[..., tf.newaxis]
             if config is not None:
-                x = augment_mel(x, seed=key, config=config, db_floor=floor)
+                x = augment_mel(x, seed=key, config=config, db_floor=floor, band_hz=band_hz)
             return (x, y, w) if weighted else (x, y)
 
         data = tf.data.Dataset.from_generator(batches, output_signature=signature)

@@ -1,4 +1,4 @@
-"""Fit-time augmentation of log-mel batches: level, spectral tilt, background noise, masks.
+"""Fit-time augmentation of log-mel batches: frequency warp, level, spectral tilt, background noise, masks.
 
 Store-level augmentation (:mod:`~auditory_deepdream.dataset.recording`) changes the
 recording before it is encoded; this module changes the encoded batch while a model
@@ -10,8 +10,13 @@ random ops from a ``(seed, epoch, batch)`` key, so a batch is augmented the same
 time.
 
 Per sample, in this order (all in dB on the ``(n_mels, n_frames)`` plane; ranges scale
-with ``strength``):
+with ``strength``, except the warp's):
 
+0. **warp** (off unless ``warp_semitones`` > 0): every frequency is scaled by ``2 ** (u / 12)``,
+   ``u`` drawn from ``+-warp_semitones``: band ``i`` (centre ``f_i``) takes the value found
+   at ``f_i / 2 ** (u / 12)``, interpolated between bands on the mel scale, and bands read
+   from beyond the lowest or highest take the floor. Pitch and formants move together, as
+   when a sampler plays one recording over several keys;
 1. **level**: add a gain drawn from ``gain_db``;
 2. **tilt**: add a ramp across the mel bands, from ``-t/2`` at the lowest band to ``+t/2``
    at the highest, ``t`` drawn from ``+-tilt_db`` (a brighter or darker microphone);
@@ -29,6 +34,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+
+import numpy as np
 
 from .errors import ModelError
 
@@ -57,6 +64,9 @@ class MelAugment:
         Number of masked bands and frame runs per sample.
     freq_mask_fraction, time_mask_fraction : float
         Largest mask width as a share of the mel bands or frames.
+    warp_semitones : float
+        Largest frequency warp either way, in semitones (0: off). Not scaled by ``strength``;
+        :func:`augment_mel` then needs the bands' centre frequencies.
     """
 
     strength: float = 1.0
@@ -68,6 +78,7 @@ class MelAugment:
     time_masks: int = 1
     freq_mask_fraction: float = 1 / 16
     time_mask_fraction: float = 1 / 6
+    warp_semitones: float = 0.0
 
     def __post_init__(self):
         if not 0.0 <= self.strength <= 3.0:
@@ -79,6 +90,8 @@ class MelAugment:
         if min(self.freq_masks, self.time_masks) < 0 or not (0 <= self.freq_mask_fraction <= 1
                                                              and 0 <= self.time_mask_fraction <= 1):
             raise ModelError("MelAugment mask counts must be >= 0 and mask fractions in [0, 1].")
+        if not 0.0 <= self.warp_semitones <= 12.0:
+            raise ModelError("MelAugment.warp_semitones must be in [0, 12].")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -99,7 +112,34 @@ def _masks(shape, n_masks: int, max_width, axis_len: int, seed, salt: int):
     return hit
 
 
-def augment_mel(x, *, seed, config: MelAugment, db_floor: float):
+def _slaney_mel(hz):
+    """librosa's default (Slaney) mel scale of ``hz``, in TensorFlow: linear below 1 kHz, logarithmic above."""
+    import tensorflow as tf
+
+    log_step = float(np.log(6.4) / 27.0)
+    return tf.where(hz < 1000.0, hz * (3.0 / 200.0), 15.0 + tf.math.log(tf.maximum(hz, 1e-3) / 1000.0) / log_step)
+
+
+def _warp(y, shift, band_hz, floor):
+    """Read band ``i`` of every sample at ``band_hz[i] / 2 ** (shift / 12)``, linear between bands on the mel scale."""
+    import tensorflow as tf
+
+    hz = tf.constant(np.asarray(band_hz, np.float32))
+    n_mels = int(hz.shape[0])
+    low, high = _slaney_mel(hz[0]), _slaney_mel(hz[-1])
+    source = hz[tf.newaxis, :] * tf.pow(2.0, -shift / 12.0)  # (batch, n_mels)
+    pos = (_slaney_mel(source) - low) / (high - low) * (n_mels - 1)
+    below = tf.floor(pos)
+    frac = (pos - below)[:, :, tf.newaxis, tf.newaxis]
+    below_i = tf.clip_by_value(tf.cast(below, tf.int32), 0, n_mels - 1)
+    above_i = tf.clip_by_value(below_i + 1, 0, n_mels - 1)
+    warped = ((1.0 - frac) * tf.gather(y, below_i, axis=1, batch_dims=1)
+              + frac * tf.gather(y, above_i, axis=1, batch_dims=1))
+    inside = ((pos >= 0.0) & (pos <= n_mels - 1))[:, :, tf.newaxis, tf.newaxis]
+    return tf.where(inside, warped, floor)
+
+
+def augment_mel(x, *, seed, config: MelAugment, db_floor: float, band_hz=None):
     """Augment a batch of log-mel segments.
 
     Parameters
@@ -111,6 +151,9 @@ def augment_mel(x, *, seed, config: MelAugment, db_floor: float):
     config : MelAugment
     db_floor : float
         The features' floor (``AudioSettings.db_floor``).
+    band_hz : array-like [shape=(n_mels,)], optional
+        Centre frequencies of the mel bands (:func:`auditory_deepdream.audio.mel_centres`);
+        needed when ``config.warp_semitones`` > 0.
 
     Returns
     -------
@@ -128,10 +171,16 @@ def augment_mel(x, *, seed, config: MelAugment, db_floor: float):
         return tf.random.stateless_uniform((batch, size), seed=seed + tf.constant([0, salt], tf.int64),
                                            minval=low, maxval=high)
 
+    floor = tf.constant(db_floor, tf.float32)
+    if config.warp_semitones > 0:
+        if band_hz is None or len(band_hz) != n_mels:
+            raise ModelError(f"A frequency warp needs the {n_mels} mel bands' centre frequencies (band_hz; "
+                             "auditory_deepdream.audio.mel_centres(settings)).")
+        x = _warp(x, draw(7, -config.warp_semitones, config.warp_semitones), band_hz, floor)
+
     ramp = tf.linspace(-0.5, 0.5, n_mels)[tf.newaxis, :, tf.newaxis, tf.newaxis]  # (1, n_mels, 1, 1)
     gain = draw(1, config.gain_db[0] * s, config.gain_db[1] * s + 1e-6)[:, :, tf.newaxis, tf.newaxis]
     tilt = draw(2, -config.tilt_db * s, config.tilt_db * s + 1e-6)[:, :, tf.newaxis, tf.newaxis]
-    floor = tf.constant(db_floor, tf.float32)
     silent = x <= floor + 1e-3  # padding stays padding: a gain must not lift it above the floor
     y = tf.where(silent, floor, x + gain + tilt * ramp)
 

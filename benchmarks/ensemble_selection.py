@@ -34,6 +34,7 @@ from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.ensembles import average_models  # noqa: E402
+from auditory_deepdream.mel_augment import MelAugment  # noqa: E402
 from auditory_deepdream.models import load_model, save_model_dir  # noqa: E402
 from auditory_deepdream.training import TrainConfig, evaluate, train  # noqa: E402
 
@@ -46,14 +47,40 @@ def recipe(card: dict) -> tuple[str, dict, float]:
     return card["builder"], hp, float(card["train_config"]["augment_strength"])
 
 
+def add_fold_options(parser: argparse.ArgumentParser, *, result: str) -> None:
+    """Options of a comparison on the fair fold: the bundled store without FluidR3_GM, the short budget,
+    and the recipe's members that ``source_selection.py --soundfont out/soundfonts/Merlin.sf2 --leave-out 0``
+    trained there (the arm without the change)."""
+    parser.add_argument("--store", default=str(ROOT / "out" / "datasets" / "merlin"))
+    parser.add_argument("--leave-out", type=int, default=0, help="position of the SoundFont to leave out (0)")
+    parser.add_argument("--seeds", type=int, default=3, help="members per arm, seeds 0 .. N-1 (3)")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--samples-per-family", type=int, default=1500)
+    parser.add_argument("--recipe", default="augmented", help="model whose card gives the recipe (augmented)")
+    parser.add_argument("--baseline-members", default="Merlin-with",
+                        help="folder prefix of the recipe's own fold members under --members-dir/<left-out>")
+    parser.add_argument("--members-dir", default=str(ROOT / "out" / "source-fold"))
+    parser.add_argument("--result", default=result)
+
+
+def open_fold(args) -> tuple[FeatureStore, str, tuple[str, dict, float], dict]:
+    """The fold of :func:`add_fold_options`' arguments, its left-out SoundFont's stem, the recipe and the budget."""
+    fold = soundfont_fold(FeatureStore(args.store), args.leave_out)
+    _, _, card = load_model(args.recipe)
+    budget = {"epochs": args.epochs, "patience": args.epochs, "samples_per_family": args.samples_per_family}
+    return fold, Path(fold.meta["left_out"]).stem, recipe(card), budget
+
+
 def train_member(fold: FeatureStore, folder: Path, *, seed: int, builder: str, hp: dict, strength: float,
-                 budget: dict) -> dict:
-    """Train (or reload) the member of ``seed``; return its training facts."""
+                 budget: dict, augment: MelAugment | None = None) -> dict:
+    """Train (or reload) the member of ``seed``; return its training facts.
+
+    ``augment`` replaces the fit-time augmentation of ``strength`` (e.g. with a warp)."""
     facts_file = folder / "facts.json"
     if facts_file.is_file():
         return json.loads(facts_file.read_text())
     started = time.perf_counter()
-    config = TrainConfig(**budget, seed=seed, augment=True, augment_strength=strength, verbose=0)
+    config = TrainConfig(**budget, seed=seed, augment=augment or True, augment_strength=strength, verbose=0)
     result = train(fold, builder=builder, hp=hp, config=config)
     save_model_dir(result.model, folder, settings=result.settings,
                    card={"classes": result.classes, "builder": builder, "hyperparameters": result.hp, "seed": seed})

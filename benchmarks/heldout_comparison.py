@@ -35,8 +35,10 @@ MODELS = ("default", "augmented")
 def score(entry: str, store: FeatureStore, *, split: str | None = None) -> tuple[str, dict]:
     """``(row label, scores)`` of one model (a bundled name or directory, optionally ``LABEL=DIR``) on
     ``store``'s ``split`` (``None``: every row), from :func:`auditory_deepdream.training.evaluate` on
-    segments at least half real note."""
-    label, _, name = entry.rpartition("=")
+    segments at least half real note. A label holds no ``=``; a path may."""
+    label, _, name = ("", "", entry) if Path(entry).exists() else entry.partition("=")
+    if not name:
+        label, name = "", label  # a bundled name or path given without a label
     model, settings, card = load_model(name)
     result = evaluate(model, store, settings=settings, classes=card["classes"], split=split,
                       min_audio_fraction=0.5)

@@ -83,6 +83,14 @@ def left_out_scores(model, store: FeatureStore, *, settings, classes: list[str])
             "per_family_notes": {f: round(v, 4) for f, v in result["per_class_note_accuracy"].items()}}
 
 
+def mean_scores(scores: list[dict]) -> dict:
+    """The mean of several members' :func:`left_out_scores` (segments, note vote, per family)."""
+    return {"segments": float(np.mean([x["segments"] for x in scores])),
+            "note_vote": float(np.mean([x["note_vote"] for x in scores])),
+            "per_family_notes": {f: round(float(np.mean([x["per_family_notes"][f] for x in scores])), 4)
+                                 for f in scores[0]["per_family_notes"]}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, help="a store built with the source")
@@ -141,10 +149,7 @@ def main():
         left = [m["left_out"] for m in members]
         arms[arm] = {"training_notes": int(train["note_id"].nunique()), "training_segments": int(len(train)),
                      "members": members,
-                     "mean": {"segments": float(np.mean([x["segments"] for x in left])),
-                              "note_vote": float(np.mean([x["note_vote"] for x in left])),
-                              "per_family_notes": {f: round(float(np.mean([x["per_family_notes"][f] for x in left])), 4)
-                                                   for f in left[0]["per_family_notes"]}}}
+                     "mean": mean_scores(left)}
     write_result(args.result, {
         "question": (f"does {args.label} help on a SoundFont left out of training?" if args.against else
                      f"does adding {args.label} to training help on a SoundFont left out of it?"),

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from auditory_deepdream.audio import mel_centres
 from auditory_deepdream.errors import ModelError
 from auditory_deepdream.mel_augment import MelAugment, augment_mel
+from auditory_deepdream.settings import AudioSettings
 
 FLOOR = -100.0
 BATCH, N_MELS, N_FRAMES = 6, 32, 24
@@ -87,6 +89,36 @@ def test_tilt_is_a_ramp_across_bands_constant_over_time(x):
     assert np.ptp(span) > 1.0  # every sample draws its own tilt
 
 
+def test_warp_scales_every_frequency_by_one_drawn_ratio_per_sample():
+    hz = mel_centres(AudioSettings(n_mels=128))
+    log_bands = hz > 1200.0  # above 1 kHz the mel scale is logarithmic, so the warp is exact there
+    # a level that falls 10 dB per octave: a warp up by u semitones lifts every band by 10 u / 12 dB
+    ramp = np.where(hz > 1000.0, -20.0 - 10.0 * np.log2(np.maximum(hz, 1.0) / 1000.0), -20.0).astype(np.float32)
+    x = np.repeat(ramp[np.newaxis, :, np.newaxis, np.newaxis], 16, axis=0).repeat(4, axis=2)
+    x[:, :, 3:] = FLOOR  # padding
+    out = augment_mel(x, seed=np.array([5, 9], np.int64), config=MelAugment(**QUIET, warp_semitones=3.0),
+                      db_floor=FLOOR, band_hz=hz).numpy()
+    inner = log_bands & (hz < hz[-1] / 2 ** 0.25)  # bands whose source lies inside the bank
+    shift = (out[..., 0][:, inner, :3] - x[..., 0][:, inner, :3]) * 12.0 / 10.0  # semitones, per sample and band
+    u = shift.mean(axis=(1, 2))
+    np.testing.assert_allclose(shift, u[:, np.newaxis, np.newaxis] * np.ones_like(shift), atol=0.02)
+    assert np.all(np.abs(u) <= 3.0) and u.max() - u.min() > 2.0  # drawn per sample, within the range
+    np.testing.assert_array_equal(out[:, :, 3:], FLOOR)  # padding stays padding
+    # a peak at one band moves to the band nearest its frequency times 2 ** (u / 12)
+    peak = np.full((16, 128, 1, 1), FLOOR, np.float32)
+    k = int(np.argmin(np.abs(hz - 3000.0)))
+    peak[:, k] = 0.0
+    moved = augment_mel(peak, seed=np.array([5, 9], np.int64), config=MelAugment(**QUIET, warp_semitones=3.0),
+                        db_floor=FLOOR, band_hz=hz).numpy()[:, :, 0, 0].argmax(axis=1)
+    expected = np.abs(hz[np.newaxis, :] - hz[k] * 2 ** (u[:, np.newaxis] / 12)).argmin(axis=1)
+    assert np.all(np.abs(moved - expected) <= 1)
+
+
+def test_a_warp_without_the_band_frequencies_is_refused(x):
+    with pytest.raises(ModelError, match="centre frequencies"):
+        run(x, MelAugment(warp_semitones=1.0))
+
+
 def test_padding_stays_at_the_floor_under_gain(x):
     padded = x.copy()
     padded[:, :, N_FRAMES // 2:] = FLOOR
@@ -100,7 +132,8 @@ def test_padding_stays_at_the_floor_under_gain(x):
 @pytest.mark.parametrize("bad", [{"strength": -0.1}, {"strength": 3.5}, {"gain_db": (3.0, -3.0)},
                                  {"snr_db": (40.0, 20.0)}, {"snr_db": (0.0, 20.0)}, {"noise_prob": 1.5},
                                  {"tilt_db": -1.0}, {"freq_masks": -1}, {"time_masks": -1},
-                                 {"freq_mask_fraction": 1.5}, {"time_mask_fraction": -0.1}])
+                                 {"freq_mask_fraction": 1.5}, {"time_mask_fraction": -0.1},
+                                 {"warp_semitones": -1.0}, {"warp_semitones": 13.0}])
 def test_invalid_ranges_are_model_errors(bad):
     with pytest.raises(ModelError, match="MelAugment"):
         MelAugment(**bad)

@@ -1,5 +1,6 @@
 """Fitting one model: time budget, best epoch reloaded, settings check, MirroredStrategy."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from training_fixtures import TINY, make_store
@@ -49,6 +51,28 @@ def test_same_seed_same_model(store):
     config = TrainConfig(epochs=1, batch_size=32, verbose=0)
     a, b = (train(store, hp=FIXED, config=config) for _ in range(2))
     assert all(np.array_equal(p, q) for p, q in zip(a.model.get_weights(), b.model.get_weights()))
+
+
+class _ScoreEveryEpoch(keras.callbacks.Callback):
+    """Predicts on the test split after every epoch, as benchmarks/budget_selection.py does."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store, self.scores = store, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.scores.append(evaluate(self.model, self.store, settings=self.store.settings,
+                                    classes=self.store.classes, split="test")["loss"])
+
+
+def test_a_shorter_run_is_the_start_of_a_longer_one(store):
+    # budget_selection reads every shorter run of the recipe off one long run
+    config = TrainConfig(epochs=3, batch_size=32, patience=3, reduce_lr_patience=1, verbose=0, augment=True,
+                         samples_per_family=20)
+    longer = train(store, hp=FIXED, config=config, callbacks=[_ScoreEveryEpoch(store)])
+    shorter = train(store, hp=FIXED, config=dataclasses.replace(config, epochs=2))
+    np.testing.assert_array_equal(shorter.history["val_loss"], longer.history["val_loss"].iloc[:2])
+    assert longer.history["val_loss"].iloc[2] != longer.history["val_loss"].iloc[1]
 
 
 def test_model_and_dataset_with_different_settings_are_refused(store):

@@ -1,5 +1,6 @@
 """Bayesian search: complete, parseable logs of every trial; resume without retraining; proposals deterministic."""
 
+import dataclasses
 import json
 
 import keras
@@ -97,6 +98,15 @@ def test_search_logs_everything_and_resumes_only_unfinished_trials(store, tmp_pa
 
     with pytest.raises(ModelError, match="different search"):
         search(store, **{**kwargs, "fixed": {"width": 0.5}})
+    # logs written before an option existed resume, since they ran with its default
+    plan = json.loads((log_dir / "search.json").read_text())
+    del plan["config"]["warp_semitones"]
+    (log_dir / "search.json").write_text(json.dumps(plan))
+    trained.clear()
+    search(store, callbacks=lambda k: trained.append(k) or [], **kwargs)
+    assert trained == []
+    with pytest.raises(ModelError, match=r"differs in \['config'\]"):
+        search(store, **{**kwargs, "config": dataclasses.replace(FAST, warp_semitones=1.0)})
 
 
 def test_proposals_depend_only_on_seed_trial_and_results():

@@ -33,7 +33,8 @@ from .io import (
 )
 from .loudness import integrated_loudness, limit_true_peak, match_loudness, parse_loudness, true_peak_db
 from .resampling import resample
-from .spectral import db_to_power, encode, hann_istft, hann_stft, hann_window, istft, mel_basis, power_to_db, stft
+from .spectral import (db_to_power, encode, hann_istft, hann_stft, hann_window, istft, mel_basis, mel_centres,
+                       power_to_db, stft)
 
 __all__ = [
     "load_audio",
@@ -43,6 +44,7 @@ __all__ = [
     "segment",
     "n_segments",
     "mel_basis",
+    "mel_centres",
     "hann_window",
     "stft",
     "istft",

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 
-__all__ = ["mel_basis", "hann_window", "hann_stft", "hann_istft", "stft", "istft", "power_to_db", "db_to_power",
+__all__ = ["mel_basis", "mel_centres", "hann_window", "hann_stft", "hann_istft", "stft", "istft", "power_to_db", "db_to_power",
            "encode"]
 
 
@@ -39,6 +39,16 @@ def mel_basis(settings: AudioSettings) -> np.ndarray:
     return librosa.filters.mel(sr=settings.sample_rate, n_fft=settings.n_fft,
                                n_mels=settings.n_mels, fmin=settings.fmin,
                                fmax=settings.mel_fmax).astype(np.float32)
+
+
+def mel_centres(settings: AudioSettings) -> np.ndarray:
+    """Centre frequencies of the mel bands of :func:`mel_basis`, in Hz, lowest first.
+
+    Returns
+    -------
+    hz : np.ndarray [shape=(n_mels,), dtype=float64]
+    """
+    return librosa.mel_frequencies(settings.n_mels + 2, fmin=settings.fmin, fmax=settings.mel_fmax)[1:-1]
 
 
 def hann_window(settings: AudioSettings) -> np.ndarray:

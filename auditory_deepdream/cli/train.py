@@ -21,6 +21,9 @@ def _training_options(p, *, epochs: int):
                    help="stop each model's training after the epoch in which SECONDS have passed")
     p.add_argument("--augment-strength", type=float, default=1.0,
                    help="strength of the fit-time augmentation (level, tilt, noise, masks; default: 1.0)")
+    p.add_argument("--warp-semitones", type=float, default=0.0,
+                   help="fit-time frequency warp: scale every frequency by up to this many semitones "
+                        "either way (default: 0, off)")
     p.add_argument("--no-augment", action="store_true", help="train without fit-time augmentation")
 
 
@@ -47,7 +50,8 @@ def _train_config(args, **extra):
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience, seed=args.seed,
                        samples_per_family=args.samples_per_family, workers=args.workers,
                        min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit,
-                       augment=not args.no_augment, augment_strength=args.augment_strength, **extra)
+                       augment=not args.no_augment, augment_strength=args.augment_strength,
+                       warp_semitones=args.warp_semitones, **extra)
 
 
 def _results(path, *, made_by: str) -> dict:

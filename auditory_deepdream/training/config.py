@@ -45,6 +45,9 @@ class TrainConfig:
     augment_strength : float
         :class:`~auditory_deepdream.mel_augment.MelAugment`'s ``strength`` (scales every range)
         when ``augment`` is ``True``.
+    warp_semitones : float
+        :class:`~auditory_deepdream.mel_augment.MelAugment`'s frequency warp (largest shift
+        either way, in semitones; 0 = off) when ``augment`` is ``True``.
     store_augmentations : tuple of str, optional
         Train only on these of the store's augmented segments (``'none'``, ``'stretch'``,
         ``'recording'``; see :func:`~auditory_deepdream.generator.build_index`); default all.
@@ -73,6 +76,7 @@ class TrainConfig:
     balance_weights: bool = True
     augment: bool | MelAugment = True
     augment_strength: float = 1.0
+    warp_semitones: float = 0.0
     store_augmentations: tuple[str, ...] | None = None
     workers: int = 1
     use_multiprocessing: bool = False
@@ -85,7 +89,8 @@ class TrainConfig:
         """The fit-time augmentation this config asks for (``None``: off)."""
         if isinstance(self.augment, MelAugment):
             return self.augment
-        return MelAugment(strength=self.augment_strength) if self.augment else None
+        return (MelAugment(strength=self.augment_strength, warp_semitones=self.warp_semitones)
+                if self.augment else None)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

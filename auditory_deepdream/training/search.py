@@ -188,6 +188,9 @@ def _check_plan(log_dir: Path, plan: dict, n_trials: int) -> None:
     if plan_file.is_file():
         old = json.loads(plan_file.read_text())
         old.setdefault("parallel", 1)  # logs written before parallel searches existed
+        if isinstance(old.get("config"), dict):  # options added since the logs were written had their defaults
+            defaults = json.loads(json.dumps(TrainConfig().to_dict(), default=str))
+            old["config"] = {**{k: v for k, v in defaults.items() if k in plan["config"]}, **old["config"]}
         stale = [k for k in plan if old.get(k) != json.loads(json.dumps(plan[k], default=str))]
         if stale:
             raise ModelError(f"{log_dir} holds a different search (differs in {stale}). Use a new "
