@@ -238,6 +238,9 @@ class InstrumentSequence(keras.utils.PyDataset):
         Augment training batches with :func:`~auditory_deepdream.mel_augment.augment_mel`
         (level, spectral tilt, background noise, SpecAugment masks; ``True`` means
         ``MelAugment()``), drawn from ``(seed, epoch, batch)``, so reproducible.
+    label_smoothing : float
+        Serve ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes`` as the
+        labels (0: one-hot; for a training feed only, so validation losses stay comparable).
     workers, use_multiprocessing, max_queue_size
         Passed to :class:`keras.utils.PyDataset`.
 
@@ -249,7 +252,7 @@ class InstrumentSequence(keras.utils.PyDataset):
     def __init__(self, store: FeatureStore, index: pd.DataFrame, *, batch_size: int = 64,
                  target: str = "family", shuffle: bool = True, per_family: int | None = None,
                  seed: int = 0, sample_weight: bool = False, augment: bool | MelAugment = False,
-                 workers: int = 1,
+                 label_smoothing: float = 0.0, workers: int = 1,
                  use_multiprocessing: bool = False, max_queue_size: int = 10):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing,
                          max_queue_size=max_queue_size)
@@ -259,6 +262,8 @@ class InstrumentSequence(keras.utils.PyDataset):
             raise DatasetError("The index is empty; nothing to serve.")
         if batch_size < 1:
             raise DatasetError("batch_size must be at least 1.")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise DatasetError(f"label_smoothing must be in [0, 1), not {label_smoothing}.")
         self.store = store
         self.index = index
         self.batch_size = int(batch_size)
@@ -268,6 +273,8 @@ class InstrumentSequence(keras.utils.PyDataset):
         self.augment = MelAugment() if augment is True else (augment or None)
         self._rows = index["row"].to_numpy(dtype=np.int64)
         self._labels = np.stack(index[f"{target}_label"].to_list()).astype(np.float32)
+        self._served = (self._labels * (1.0 - label_smoothing) + label_smoothing / self._labels.shape[1]
+                        ).astype(np.float32) if label_smoothing else self._labels
         self._weights = None
         if sample_weight:
             codes = self._labels.argmax(axis=1)
@@ -312,8 +319,8 @@ class InstrumentSequence(keras.utils.PyDataset):
             x = augment_mel(x, seed=self._key(i), config=self.augment, db_floor=self.store.settings.db_floor,
                             band_hz=mel_centres(self.store.settings)).numpy()
         if self._weights is not None:
-            return x, self._labels[pos], self._weights[pos]
-        return x, self._labels[pos]
+            return x, self._served[pos], self._weights[pos]
+        return x, self._served[pos]
 
     def dataset(self):
         """The batches as a ``tf.data.Dataset`` that prefetches while the model trains.
@@ -344,7 +351,7 @@ class InstrumentSequence(keras.utils.PyDataset):
             for i in range(len(self)):
                 pos = order[i * self.batch_size:(i + 1) * self.batch_size]
                 w = self._weights[pos] if weighted else np.ones(len(pos), np.float32)
-                yield self.store.load(self._rows[pos], dtype=np.float16), self._labels[pos], w, self._key(i, epoch)
+                yield self.store.load(self._rows[pos], dtype=np.float16), self._served[pos], w, self._key(i, epoch)
 
         n_classes = self._labels.shape[1]
         signature = (tf.TensorSpec((None, n_mels, n_frames), tf.float16),

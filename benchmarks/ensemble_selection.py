@@ -34,7 +34,6 @@ from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.ensembles import average_models  # noqa: E402
-from auditory_deepdream.mel_augment import MelAugment  # noqa: E402
 from auditory_deepdream.models import load_model, save_model_dir  # noqa: E402
 from auditory_deepdream.training import TrainConfig, evaluate, train  # noqa: E402
 
@@ -72,15 +71,15 @@ def open_fold(args) -> tuple[FeatureStore, str, tuple[str, dict, float], dict]:
 
 
 def train_member(fold: FeatureStore, folder: Path, *, seed: int, builder: str, hp: dict, strength: float,
-                 budget: dict, augment: MelAugment | None = None) -> dict:
+                 budget: dict, options: dict | None = None) -> dict:
     """Train (or reload) the member of ``seed``; return its training facts.
 
-    ``augment`` replaces the fit-time augmentation of ``strength`` (e.g. with a warp)."""
+    ``options`` are more :class:`TrainConfig` fields (e.g. ``{"warp_semitones": 2.0}``)."""
     facts_file = folder / "facts.json"
     if facts_file.is_file():
         return json.loads(facts_file.read_text())
     started = time.perf_counter()
-    config = TrainConfig(**budget, seed=seed, augment=augment or True, augment_strength=strength, verbose=0)
+    config = TrainConfig(**budget, **(options or {}), seed=seed, augment=True, augment_strength=strength, verbose=0)
     result = train(fold, builder=builder, hp=hp, config=config)
     save_model_dir(result.model, folder, settings=result.settings,
                    card={"classes": result.classes, "builder": builder, "hyperparameters": result.hp, "seed": seed})

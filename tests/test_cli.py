@@ -111,11 +111,12 @@ def test_train_options_for_augmentation_and_the_selection_results(tiny_store, tm
     text = (tmp_path / "m1" / "card.md").read_text()
     assert "## Augmentation ablation" in text and "| none |" in text and "piano 0.30" in text
     run(capsys, *base, "--out", str(tmp_path / "m2"), "--augment-strength", "0.5", "--warp-semitones", "2",
+        "--label-smoothing", "0.1",
         "--log-dir", str(tmp_path / "logs2"))
     card = json.loads((tmp_path / "m2" / "card.json").read_text())
     assert card["training_data"]["fit_time_augmentation"]["strength"] == 0.5
     assert card["training_data"]["fit_time_augmentation"]["warp_semitones"] == 2.0
-    assert card["train_config"]["warp_semitones"] == 2.0
+    assert card["train_config"]["warp_semitones"] == 2.0 and card["train_config"]["label_smoothing"] == 0.1
 
 
 def test_search(tiny_store, tmp_path, capsys):

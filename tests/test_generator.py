@@ -173,6 +173,23 @@ def test_per_family_epochs_are_balanced_and_pitch_is_a_target(store):
     assert [PITCH_CLASSES[c] for c in y.argmax(axis=1)] == index["pitch_class"][:8].tolist()
 
 
+def test_label_smoothing_serves_smoothed_labels_in_both_feeds(store):
+    index = build_index(store, split="train")
+    plain = InstrumentSequence(store, index, batch_size=16, seed=4, per_family=8)
+    smooth = InstrumentSequence(store, index, batch_size=16, seed=4, per_family=8, label_smoothing=0.2)
+    (x0, y0), (x1, y1) = plain[0], smooth[0]
+    n = y0.shape[1]
+    np.testing.assert_array_equal(x1, x0)  # the same samples, in the same order
+    np.testing.assert_allclose(y1, 0.8 * y0 + 0.2 / n, rtol=1e-6)
+    np.testing.assert_allclose(y1.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(smooth.labels, plain.labels)  # `labels` stays one-hot
+    _, y_data = next(iter(smooth.dataset()))
+    np.testing.assert_array_equal(y_data.numpy(), y1)
+    for bad in (-0.1, 1.0):
+        with pytest.raises(DatasetError, match="label_smoothing"):
+            InstrumentSequence(store, index, label_smoothing=bad)
+
+
 @pytest.mark.parametrize("augment", [False, True])
 def test_dataset_serves_the_sequences_batches_epoch_after_epoch(store, augment):
     """Each pass over ``dataset()`` is one epoch: the batches equal ``seq[i]`` of that epoch

@@ -24,6 +24,8 @@ def _training_options(p, *, epochs: int):
     p.add_argument("--warp-semitones", type=float, default=0.0,
                    help="fit-time frequency warp: scale every frequency by up to this many semitones "
                         "either way (default: 0, off)")
+    p.add_argument("--label-smoothing", type=float, default=0.0,
+                   help="train on one-hot labels smoothed by this much (default: 0, off)")
     p.add_argument("--no-augment", action="store_true", help="train without fit-time augmentation")
 
 
@@ -51,7 +53,7 @@ def _train_config(args, **extra):
                        samples_per_family=args.samples_per_family, workers=args.workers,
                        min_audio_fraction=args.min_audio_fraction, max_seconds=args.time_limit,
                        augment=not args.no_augment, augment_strength=args.augment_strength,
-                       warp_semitones=args.warp_semitones, **extra)
+                       warp_semitones=args.warp_semitones, label_smoothing=args.label_smoothing, **extra)
 
 
 def _results(path, *, made_by: str) -> dict:

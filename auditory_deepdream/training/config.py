@@ -48,6 +48,9 @@ class TrainConfig:
     warp_semitones : float
         :class:`~auditory_deepdream.mel_augment.MelAugment`'s frequency warp (largest shift
         either way, in semitones; 0 = off) when ``augment`` is ``True``.
+    label_smoothing : float
+        Train on ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes`` (0: off);
+        validation and test scores use the one-hot labels.
     store_augmentations : tuple of str, optional
         Train only on these of the store's augmented segments (``'none'``, ``'stretch'``,
         ``'recording'``; see :func:`~auditory_deepdream.generator.build_index`); default all.
@@ -77,6 +80,7 @@ class TrainConfig:
     augment: bool | MelAugment = True
     augment_strength: float = 1.0
     warp_semitones: float = 0.0
+    label_smoothing: float = 0.0
     store_augmentations: tuple[str, ...] | None = None
     workers: int = 1
     use_multiprocessing: bool = False

@@ -53,7 +53,7 @@ def _sequences(store: FeatureStore, classes: list[str], config: TrainConfig):
     train_seq = InstrumentSequence(store, train_index, batch_size=config.batch_size, shuffle=True,
                                    per_family=config.samples_per_family, seed=config.seed,
                                    sample_weight=config.balance_weights and not config.samples_per_family,
-                                   augment=config.mel_augment(),
+                                   augment=config.mel_augment(), label_smoothing=config.label_smoothing,
                                    workers=config.workers,
                                    use_multiprocessing=config.use_multiprocessing)
     valid_seq = InstrumentSequence(store, valid_index, batch_size=max(config.batch_size, 128), shuffle=False)
