@@ -24,8 +24,8 @@ from numpy.lib.stride_tricks import as_strided
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 
-__all__ = ["mel_basis", "mel_centres", "hann_window", "hann_stft", "hann_istft", "stft", "istft", "power_to_db", "db_to_power",
-           "encode"]
+__all__ = ["mel_basis", "mel_centres", "hann_window", "hann_stft", "hann_istft", "stft", "istft", "power_to_db",
+           "db_to_power", "encode"]
 
 
 @functools.lru_cache(maxsize=16)
