@@ -271,6 +271,8 @@ class InstrumentSequence(keras.utils.PyDataset):
         self.seed = int(seed)
         self.target = target
         self.augment = MelAugment() if augment is True else (augment or None)
+        # the mel bands' centres, for a warp: computed once here, not per batch
+        self._band_hz = mel_centres(store.settings) if self.augment is not None else None
         self._rows = index["row"].to_numpy(dtype=np.int64)
         self._labels = np.stack(index[f"{target}_label"].to_list()).astype(np.float32)
         self._served = (self._labels * (1.0 - label_smoothing) + label_smoothing / self._labels.shape[1]
@@ -317,7 +319,7 @@ class InstrumentSequence(keras.utils.PyDataset):
         x = self.store.load(self._rows[pos])[..., np.newaxis]
         if self.augment is not None:
             x = augment_mel(x, seed=self._key(i), config=self.augment, db_floor=self.store.settings.db_floor,
-                            band_hz=mel_centres(self.store.settings)).numpy()
+                            band_hz=self._band_hz).numpy()
         if self._weights is not None:
             return x, self._served[pos], self._weights[pos]
         return x, self._served[pos]
@@ -357,7 +359,7 @@ class InstrumentSequence(keras.utils.PyDataset):
         signature = (tf.TensorSpec((None, n_mels, n_frames), tf.float16),
                      tf.TensorSpec((None, n_classes), tf.float32),
                      tf.TensorSpec((None,), tf.float32), tf.TensorSpec((2,), tf.int64))
-        config, floor, band_hz = self.augment, self.store.settings.db_floor, mel_centres(self.store.settings)
+        config, floor, band_hz = self.augment, self.store.settings.db_floor, self._band_hz
 
         def to_model(x, y, w, key):
             x = tf.cast(x, tf.float32)[..., tf.newaxis]

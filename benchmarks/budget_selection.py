@@ -43,12 +43,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, write_result  # noqa: E402
 from ensemble_selection import recipe  # noqa: E402
+from source_selection import left_out_scores, mean_scores  # noqa: E402
 
 from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
 from auditory_deepdream.models import load_model  # noqa: E402
-from auditory_deepdream.training import TrainConfig, evaluate, train  # noqa: E402
+from auditory_deepdream.training import TrainConfig, train  # noqa: E402
 
 
 class LeftOutCurve(keras.callbacks.Callback):
@@ -69,13 +70,10 @@ class LeftOutCurve(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        scored = evaluate(self.model, self.fold, settings=self.fold.settings, classes=self.fold.classes,
-                          split="test", min_audio_fraction=0.5)
         self.rows.append({
             "epoch": epoch + 1, "val_loss": float(logs["val_loss"]), "val_accuracy": float(logs["val_accuracy"]),
             "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-            "left_out": {"segments": scored["accuracy"], "note_vote": scored["note_accuracy"],
-                         "per_family_notes": {f: round(v, 4) for f, v in scored["per_class_note_accuracy"].items()}},
+            "left_out": left_out_scores(self.model, self.fold, settings=self.fold.settings, classes=self.fold.classes),
             "seconds": round(time.perf_counter() - self.started, 1)})
         write_json_atomic(self.path, {"seed": self.seed, "epochs": self.rows, "complete": False})
 
@@ -129,11 +127,7 @@ def main():
     for e in range(1, longest + 1):
         got = {s: delivered(c, e) for s, c in curves.items()}
         table.append({"epochs": e, "best_epochs": {str(s): r["epoch"] for s, r in got.items()},
-                      "note_vote": float(np.mean([r["left_out"]["note_vote"] for r in got.values()])),
-                      "segments": float(np.mean([r["left_out"]["segments"] for r in got.values()])),
-                      "per_family_notes": {f: round(float(np.mean([r["left_out"]["per_family_notes"][f]
-                                                                   for r in got.values()])), 4)
-                                           for f in next(iter(got.values()))["left_out"]["per_family_notes"]}})
+                      **mean_scores([r["left_out"] for r in got.values()])})
     write_result(args.result, {
         "question": "how many epochs should the bundled recipe train, judged on a SoundFont left out of training?",
         "store": str(Path(args.store)), "fold": fold.meta["left_out"],

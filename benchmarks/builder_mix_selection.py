@@ -35,11 +35,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, write_result  # noqa: E402
-from ensemble_selection import add_fold_options, open_fold, train_member  # noqa: E402
-from source_selection import left_out_scores  # noqa: E402
+from ensemble_selection import add_fold_options, open_fold  # noqa: E402
+from source_selection import left_out_scores, scored_member  # noqa: E402
 
 from auditory_deepdream.ensembles import average_models  # noqa: E402
-from auditory_deepdream.models import load_model  # noqa: E402
 
 SEARCH_KEYS = ("model_id", "loss", "accuracy", "val_accuracy", "best_epoch", "epochs_run", "seconds", "builder",
                "n_classes", "augment_strength")
@@ -71,16 +70,13 @@ def main():
     for builder, (prefix, hp, strength) in plans.items():
         for seed in range(args.seeds):
             folder = Path(args.members_dir) / left / f"{prefix}{seed}"
-            facts = train_member(fold, folder, seed=seed, builder=builder, hp=hp, strength=strength, budget=budget)
-            model, settings, member_card = load_model(folder)
             key = f"{builder} seed{seed}"
-            models[key] = model
-            singles[key] = {**facts, "left_out": left_out_scores(model, fold, settings=settings,
-                                                                 classes=member_card["classes"])}
+            models[key], singles[key] = scored_member(fold, folder, score_on=fold, seed=seed, builder=builder,
+                                                      hp=hp, strength=strength, budget=budget)
 
     def averaged(keys):
         return {"members": list(keys), "left_out": left_out_scores(average_models([models[k] for k in keys]), fold,
-                                                                   settings=settings, classes=member_card["classes"])}
+                                                                   settings=fold.settings, classes=fold.classes)}
 
     firsts = [k for k in models if k.startswith(first_builder)]
     seconds = [k for k in models if k.startswith(args.second)]

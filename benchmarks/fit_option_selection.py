@@ -38,11 +38,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, write_result  # noqa: E402
-from ensemble_selection import add_fold_options, open_fold, train_member  # noqa: E402
-from source_selection import left_out_scores, mean_scores  # noqa: E402
+from ensemble_selection import add_fold_options, open_fold  # noqa: E402
+from source_selection import left_out_scores, mean_scores, scored_member  # noqa: E402
 
 from auditory_deepdream.ensembles import average_models  # noqa: E402
-from auditory_deepdream.models import load_model  # noqa: E402
 
 
 # TrainConfig field -> (member folder prefix, default result name, what it is)
@@ -66,16 +65,13 @@ def main():
         members, models = [], []
         for seed in range(args.seeds):
             folder = Path(args.members_dir) / left / f"{prefix}-seed{seed}"
-            facts = train_member(fold, folder, seed=seed, builder=builder, hp=hp, strength=strength,
-                                 budget=budget, options=options)
-            model, settings, member_card = load_model(folder)
+            model, member = scored_member(fold, folder, score_on=fold, seed=seed, builder=builder, hp=hp,
+                                          strength=strength, budget=budget, options=options)
             models.append(model)
-            members.append({**facts, "left_out": left_out_scores(model, fold, settings=settings,
-                                                                 classes=member_card["classes"])})
+            members.append(member)
         results[f"{value:g}"] = {
             "members": members, "mean": mean_scores([m["left_out"] for m in members]),
-            "average": left_out_scores(average_models(models), fold, settings=settings,
-                                       classes=member_card["classes"])}
+            "average": left_out_scores(average_models(models), fold, settings=fold.settings, classes=fold.classes)}
     write_result(args.result or result, {
         "question": f"does {question} help the bundled recipe on a SoundFont left out of training?",
         "option": args.option,

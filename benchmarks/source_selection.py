@@ -83,6 +83,14 @@ def left_out_scores(model, store: FeatureStore, *, settings, classes: list[str])
             "per_family_notes": {f: round(v, 4) for f, v in result["per_class_note_accuracy"].items()}}
 
 
+def scored_member(store: FeatureStore, folder: Path, *, score_on: FeatureStore, **train) -> tuple:
+    """Train (or reload) one member on ``store`` (:func:`ensemble_selection.train_member` with ``train``)
+    and score it on ``score_on``'s left-out SoundFont; return ``(model, its facts with "left_out")``."""
+    facts = train_member(store, folder, **train)
+    model, settings, card = load_model(folder)
+    return model, {**facts, "left_out": left_out_scores(model, score_on, settings=settings, classes=card["classes"])}
+
+
 def mean_scores(scores: list[dict]) -> dict:
     """The mean of several members' :func:`left_out_scores` (segments, note vote, per family)."""
     return {"segments": float(np.mean([x["segments"] for x in scores])),
@@ -141,11 +149,8 @@ def main():
         members = []
         for seed in range(args.seeds):
             folder = Path(args.members_dir) / Path(fold.meta["left_out"]).stem / f"{source.name}-{arm}-seed{seed}"
-            facts = train_member(folds[arm], folder, seed=seed, builder=builder, hp=hp, strength=strength,
-                                 budget=budget)
-            model, member_settings, member_card = load_model(folder)
-            members.append({**facts, "left_out": left_out_scores(model, fold, settings=member_settings,
-                                                                 classes=member_card["classes"])})
+            members.append(scored_member(folds[arm], folder, score_on=fold, seed=seed, builder=builder, hp=hp,
+                                         strength=strength, budget=budget)[1])
         left = [m["left_out"] for m in members]
         arms[arm] = {"training_notes": int(train["note_id"].nunique()), "training_segments": int(len(train)),
                      "members": members,
