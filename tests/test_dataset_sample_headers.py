@@ -1,22 +1,9 @@
-import struct
-
 import pytest
 
 from auditory_deepdream.dataset import pip_soundfont, sample_names, shared_sample_names
+from auditory_deepdream.dataset.sample_headers import presets
 from auditory_deepdream.errors import AuditoryDeepDreamError, DatasetError
-
-
-def _chunk(cid: bytes, body: bytes) -> bytes:
-    return cid + struct.pack("<I", len(body)) + body + (b"\0" if len(body) % 2 else b"")
-
-
-def _soundfont(path, names):
-    """A minimal SF2: an INFO list, then pdta holding a phdr and the sample headers (with EOS)."""
-    records = b"".join(n.encode("latin-1").ljust(20, b"\0")[:20] + bytes(26) for n in [*names, "EOS"])
-    pdta = _chunk(b"LIST", b"pdta" + _chunk(b"phdr", bytes(38)) + _chunk(b"shdr", records))
-    info = _chunk(b"LIST", b"INFO" + _chunk(b"ifil", struct.pack("<HH", 2, 1)))
-    path.write_bytes(_chunk(b"RIFF", b"sfbk" + info + pdta))
-    return path
+from soundfont_files import write_soundfont as _soundfont
 
 
 def test_sample_names_are_read_from_the_sample_headers_without_the_terminal_record(tmp_path):
@@ -49,3 +36,21 @@ def test_files_that_are_not_soundfonts_get_a_clear_error(tmp_path):
     (tmp_path / "cut.sf2").write_bytes(whole[: len(whole) - 60])  # the sample headers cut off
     with pytest.raises(AuditoryDeepDreamError, match="no readable sample headers"):
         sample_names(tmp_path / "cut.sf2")
+
+
+def test_an_odd_chunk_without_its_pad_byte_is_read_as_its_writer_meant(tmp_path):
+    # Debian's FluidR3Mono_GM.sf3 and MuseScore_General_Lite.sf3 leave out the pad byte after the odd
+    # sdta list; the padded position then reads the next header one byte late ("IST~", "ISTZ")
+    for smpl in (5, 6):  # odd: an unpadded sample chunk and list; even: nothing to pad
+        for pad in (True, False):
+            font = _soundfont(tmp_path / f"{smpl}{pad}.sf2", ["Piano C4", "Oboe E4"], programs=(0, 68),
+                              sdta_bytes=smpl, pad=pad)
+            assert sample_names(font) == ["Piano C4", "Oboe E4"]
+            assert presets(font) == [(0, 0, "Preset 0"), (0, 68, "Preset 68")]
+
+
+def test_presets_give_bank_program_and_name():
+    found = presets(pip_soundfont())
+    assert (0, 73, "Flute TB") in found and "EOP" not in {name for *_, name in found}
+    assert {program for bank, program, _ in found if bank == 0} == set(range(128))  # a whole GM set
+    assert any(bank == 128 for bank, *_ in found)  # and drum kits

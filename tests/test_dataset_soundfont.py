@@ -15,13 +15,11 @@ from auditory_deepdream.dataset import (
     NSYNTH_FAMILIES,
     RENDER_PRESETS,
     RenderConfig,
-    default_soundfonts,
     find_soundfonts,
     gm_programs,
     load_soundfont,
     pip_soundfont,
     render_soundfont,
-    soundfont,
     synths,
 )
 from auditory_deepdream.dataset.soundfont import note_velocities
@@ -161,16 +159,6 @@ def test_notes_are_sorted_and_numbered(rendered):
     assert examples.note_str.is_monotonic_increasing and examples.note.tolist() == list(range(len(examples)))
     assert set(examples.instrument) == {40, 73} and set(examples.soundfont) == {"TimGM6mb.sf2"}
     assert set(examples.renderer) == {"tinysoundfont"}
-
-
-def test_soundfont_discovery_skips_duplicates():
-    fonts = find_soundfonts()
-    assert pip_soundfont() in fonts
-    assert len({p.resolve() for p in fonts}) == len(fonts)
-    assert all(p.name != "MuseScore_General_Full.sf3" and p.name != "default-GM.sf2" for p in fonts)
-    train, held = default_soundfonts()
-    assert train and not set(train) & set(held)
-    assert pip_soundfont() in train
 
 
 def test_bad_inputs(tmp_path):
@@ -342,17 +330,3 @@ def test_render_uses_the_drawn_velocities(tmp_path):
     for ex in examples.itertuples():
         assert ex.note_str == f"flute_acoustic_073-{ex.pitch:03d}-{ex.velocity:03d}"
         assert (tmp_path / "audio" / f"{ex.note_str}.wav").is_file()
-
-
-# ------------------------------------------------------------------ discovery
-def test_system_timgm6mb_gives_way_to_pips(tmp_path, monkeypatch):
-    system = tmp_path / "sf2"
-    system.mkdir()
-    (system / "TimGM6mb.sf2").write_bytes(b"RIFF fake")
-    (system / "Other_GM.sf2").write_bytes(b"RIFF fake")
-    (system / "default-GM.sf2").symlink_to(system / "TimGM6mb.sf2")  # as Debian links it
-    monkeypatch.setattr(soundfont, "_SYSTEM_DIRS", (str(system),))
-    fonts = find_soundfonts()
-    assert [p.name for p in fonts] == ["Other_GM.sf2", "TimGM6mb.sf2"]
-    assert fonts[-1] == pip_soundfont()
-    assert default_soundfonts() == (fonts, [])  # one spare SoundFont is not enough to hold one out

@@ -14,11 +14,10 @@ from ..dataset import (
     build_dataset,
     build_default_dataset,
     default_render_config,
-    default_soundfonts,
-    find_soundfonts,
     pip_soundfont,
     render_soundfont,
     summarize,
+    survey_soundfonts,
 )
 from ..dataset.soundfont import RENDERERS
 from ..errors import DatasetError
@@ -69,9 +68,9 @@ def add_render_soundfont(sub):
 
 def _run_render_soundfont(args):
     if args.list:
-        _, held = default_soundfonts(args.soundfont)
-        for path in find_soundfonts(args.soundfont):
-            print(f"{path}  ({'held out of the default training set' if path in held else 'training'})")
+        for found in survey_soundfonts(args.soundfont):
+            role = "held out of the default training set" if found.role == "held out" else found.role
+            print(f"{found.path}  ({role}{': ' + found.reason if found.role == 'skipped' else ''})")
         return
     if not args.out:
         raise DatasetError("render-soundfont needs --out FOLDER (or --list).")

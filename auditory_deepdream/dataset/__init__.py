@@ -24,6 +24,8 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
                :func:`without_rows` drops a training source from every split
 ``summary``    counts per family and source, before and after augmentation, and plots
 ``soundfont``  :func:`render_soundfont`, NSynth-layout notes from General MIDI SoundFonts
+``discovery``  :func:`survey_soundfonts`: which installed SoundFonts a default build trains on,
+               holds out or skips (variants of the held-out one, copies), and why
 ``sample_headers`` :func:`sample_names` of a SoundFont and the names two SoundFonts share
                (:func:`shared_sample_names`): has a "never heard" SoundFont been heard in part?
 ``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
@@ -76,13 +78,12 @@ from .soundfont import (
     NSYNTH_SOURCES,
     RENDER_PRESETS,
     RenderConfig,
-    default_soundfonts,
-    find_soundfonts,
     gm_programs,
     load_soundfont,
     pip_soundfont,
     render_soundfont,
 )
+from .discovery import FoundSoundFont, default_soundfonts, find_soundfonts, survey_soundfonts
 from .sample_headers import sample_names, shared_sample_names
 from .store import STORE_DTYPE, FeatureStore, StoreWriter
 from .summary import distribution, plot_distribution, plot_summary, summarize
@@ -101,6 +102,7 @@ __all__ = [
     "DatasetConfig",
     "EncodedChunk",
     "FeatureStore",
+    "FoundSoundFont",
     "RecordingAugmentation",
     "RenderConfig",
     "StoreWriter",
@@ -144,6 +146,7 @@ __all__ = [
     "sample_names",
     "sample_instruments",
     "summarize",
+    "survey_soundfonts",
     "soundfont_position",
     "shared_sample_names",
     "sustained_note",

@@ -34,11 +34,11 @@ from .plan import (
     assign_splits,
     plan_augmentation,
 )
+from .discovery import default_soundfonts
 from .readers import read_durations, read_sources, sample_folders
 from .soundfont import (
     RENDER_PRESETS,
     RenderConfig,
-    default_soundfonts,
     gm_programs,
     pip_soundfont,
     render_soundfont,

@@ -49,8 +49,6 @@ __all__ = [
     "RENDERERS",
     "RENDER_PRESETS",
     "RenderConfig",
-    "default_soundfonts",
-    "find_soundfonts",
     "gm_programs",
     "load_soundfont",
     "note_velocities",
@@ -64,9 +62,6 @@ NSYNTH_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "or
                    "string", "synth_lead", "vocal")
 NSYNTH_SOURCES = ("acoustic", "electronic", "synthetic")
 _SILENT_PEAK = 1e-4  # a note whose rendered peak is below this has no sample in the SoundFont
-_SYSTEM_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3")
-_SKIPPED_NAMES = ("MuseScore_General_Full.sf3",)  # a larger duplicate of MuseScore_General
-_HELDOUT_PREFERENCE = ("MuseScore_General",)  # SoundFonts kept out of the default training set
 # the loudest of 4,317 velocity-127 notes (TimGM6mb, FluidR3_GM, MuseScore_General) peaks at 0.41
 
 
@@ -178,53 +173,6 @@ def pip_soundfont() -> Path:
     if not path.is_file():
         raise DatasetError(f"{path} is missing; reinstall pretty_midi (pip install --force-reinstall pretty_midi).")
     return path
-
-
-def find_soundfonts(extra=()) -> list[Path]:
-    """Available SoundFonts: pretty_midi's TimGM6mb, system SF2/SF3 files and ``extra`` paths.
-
-    Symlinks to a file already listed (``default-GM.sf2``), ``MuseScore_General_Full.sf3``
-    (a larger copy of MuseScore_General) and a system ``TimGM6mb.sf2`` (Debian's packaging
-    of the SoundFont pip's ``pretty_midi`` ships) are left out; the list is sorted by name with
-    TimGM6mb last.
-
-    Parameters
-    ----------
-    extra : iterable of path-like
-        User SoundFonts (listed even if they are duplicates by name).
-    """
-    found: dict[Path, Path] = {}
-    for user in extra:
-        user = Path(user)
-        if not user.is_file():
-            raise DatasetError(f"SoundFont {user} does not exist; pass the path of an .sf2 or .sf3 file.")
-        found.setdefault(user.resolve(), user)
-    system = [p for folder in _SYSTEM_DIRS if Path(folder).is_dir()
-              for p in sorted(Path(folder).glob("*.sf[23]")) if p.name not in _SKIPPED_NAMES]
-    # a file reached through several names is listed once, under its own (non "default-") name
-    # Debian's timgm6mb-soundfont is another packaging of the sample set pip's pretty_midi ships:
-    # listing both would count one sample set twice, so the system copy gives way
-    pip = pip_soundfont()
-    for path in sorted(system, key=lambda p: (p.name.startswith("default-"), p.name)):
-        if path.resolve().name != pip.name:
-            found.setdefault(path.resolve(), path)
-    found.setdefault(pip.resolve(), pip)
-    return sorted(found.values(), key=lambda p: (p.name == "TimGM6mb.sf2", p.name))
-
-
-def default_soundfonts(extra=()) -> tuple[list[Path], list[Path]]:
-    """Split the available SoundFonts into (training, held-out).
-
-    MuseScore_General is held out when present; otherwise the last of two or more
-    non-TimGM6mb SoundFonts is. With TimGM6mb alone nothing is held out here (the caller
-    then holds out GM programs instead, see ``gm_programs().heldout_program``).
-    """
-    fonts = find_soundfonts(extra)
-    held = [p for p in fonts if p.stem in _HELDOUT_PREFERENCE]
-    if not held:
-        others = [p for p in fonts if p.name != "TimGM6mb.sf2"]
-        held = others[-1:] if len(others) >= 2 else []
-    return [p for p in fonts if p not in held], held
 
 
 def _pitches(low: int, high: int, config: RenderConfig) -> tuple[int, ...]:
