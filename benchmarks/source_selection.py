@@ -43,6 +43,7 @@ from ensemble_selection import recipe, train_member  # noqa: E402
 
 from auditory_deepdream.dataset import (  # noqa: E402
     FeatureStore, default_soundfonts, sample_names, shared_sample_names)
+from auditory_deepdream.dataset.timidity import is_patch_set  # noqa: E402
 from auditory_deepdream.dataset.folds import (  # noqa: E402
     derive_once, sample_folder_rows, soundfont_fold, soundfont_position, without_rows)
 from auditory_deepdream.models import load_model  # noqa: E402
@@ -63,10 +64,12 @@ def from_soundfont(index, store: FeatureStore, name: str) -> np.ndarray:
     return (soundfont_position(index) == stems.index(Path(name).stem)).to_numpy()
 
 
-def shared_with(soundfont: Path, left_out: str) -> dict:
+def shared_with(soundfont: Path, left_out: str) -> dict | None:
     """How many sample names ``soundfont`` shares with the left-out SoundFont and each held-out one found
     on this machine (:func:`auditory_deepdream.dataset.shared_sample_names`): a source that holds the
     left-out SoundFont's samples makes its fold score partly heard notes."""
+    if is_patch_set(soundfont):
+        return None  # a TiMidity++ patch set has no SoundFont sample headers to compare
     training, held = default_soundfonts([soundfont])
     others = [p for p in training if p.name == left_out] + held
     return {"of_source": len(set(sample_names(soundfont))),

@@ -29,6 +29,7 @@ The pipeline of the dissertation's sections 3.1-3.4, as functions on a *notes ta
 ``sample_headers`` :func:`sample_names` of a SoundFont and the names two SoundFonts share
                (:func:`shared_sample_names`): has a "never heard" SoundFont been heard in part?
 ``synths``     the two synthesizers a render can use (tinysoundfont, FluidSynth)
+``timidity``   GUS patch sets (Debian's freepats) played by TiMidity++, named by their ``.cfg``
 ``pieces``     long demonstration pieces (:func:`bach_prelude`, :func:`break_beat`) and
                single held notes (:func:`sustained_note`), mono or stereo
 ``workers``    the process pool the renders and encodes run in

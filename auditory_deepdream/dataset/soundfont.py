@@ -38,6 +38,7 @@ from .synths import (  # noqa: F401 (RENDERERS and load_soundfont are re-exporte
     cached_soundfont,
     load_soundfont,
     play_note,
+    renderer_for,
     require_renderer,
     select_program,
 )
@@ -227,8 +228,9 @@ def note_velocities(config: RenderConfig, *, soundfont: str, program: int, pitch
 def _render_program(task: _ProgramTask) -> list[dict]:
     """Render every note of one program of one SoundFont; write wavs; return example rows."""
     config = task.config
-    synth, sfid = cached_soundfont(task.soundfont, config.sample_rate, config.renderer)
-    if not select_program(synth, sfid, task.program, config.renderer):
+    renderer = renderer_for(task.soundfont, config.renderer)
+    synth, sfid = cached_soundfont(task.soundfont, config.sample_rate, renderer)
+    if not select_program(synth, sfid, task.program, renderer):
         log.warning("%s has no GM program %d; skipped", Path(task.soundfont).name, task.program)
         return []
     preset = synth.sfpreset_name(sfid, 0, task.program) or ""
@@ -238,7 +240,7 @@ def _render_program(task: _ProgramTask) -> list[dict]:
     rows = []
     for pitch in task.pitches:
         for velocity in task.velocities(pitch):
-            y = play_note(synth, renderer=config.renderer, pitch=pitch, velocity=velocity, held=held,
+            y = play_note(synth, renderer=renderer, pitch=pitch, velocity=velocity, held=held,
                           release=release)
             peak = float(np.max(np.abs(y)))
             if peak < _SILENT_PEAK:
@@ -259,7 +261,7 @@ def _render_program(task: _ProgramTask) -> list[dict]:
                 "instrument_source": NSYNTH_SOURCES.index(task.source),
                 "instrument_source_str": task.source,
                 "soundfont": Path(task.soundfont).name,
-                "renderer": config.renderer,
+                "renderer": renderer,
                 "program": task.program,
                 "program_name": task.name,
                 "preset_name": preset,
@@ -296,8 +298,9 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     out_dir : path-like
         Output folder; gets ``examples.json``, ``render.json`` and ``audio/<note_str>.wav``.
     soundfonts : sequence of path-like
-        SF2/SF3 files. Instrument numbers are ``128 * position + program``, so the
-        same program in two SoundFonts is two instruments.
+        SF2/SF3 files, or TiMidity++ ``.cfg`` patch sets (played by ``timidity``; see
+        :mod:`~auditory_deepdream.dataset.timidity`). Instrument numbers are
+        ``128 * position + program``, so the same program in two SoundFonts is two instruments.
     config : RenderConfig
     families : iterable of str, optional
         NSynth families to render (default: all in the program table).
@@ -323,8 +326,9 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     """
     if heldout_programs not in ("include", "exclude", "only"):
         raise DatasetError("heldout_programs must be 'include', 'exclude' or 'only'.")
-    require_renderer(config.renderer)  # say what to install here, not from inside every worker
     soundfonts = [Path(p) for p in soundfonts]
+    for renderer in {renderer_for(p, config.renderer) for p in soundfonts}:
+        require_renderer(renderer)  # say what to install here, not from inside every worker
     if not soundfonts:
         raise DatasetError("No SoundFonts given; pass at least one .sf2/.sf3 path.")
     for path in soundfonts:

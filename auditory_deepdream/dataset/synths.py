@@ -1,11 +1,13 @@
-"""The synthesizers that render SoundFont notes: tinysoundfont, or FluidSynth.
+"""The synthesizers that render SoundFont notes: tinysoundfont, or FluidSynth (and TiMidity++ for patch sets).
 
 :func:`load_soundfont` loads one SF2/SF3 file into either synthesizer, :func:`select_program`
 picks a General MIDI program and :func:`play_note` renders one held note and its release.
 :func:`cached_soundfont` keeps one loaded SoundFont per worker process. The renderer is
 chosen with :class:`~auditory_deepdream.dataset.RenderConfig`'s ``renderer``;
 :mod:`~auditory_deepdream.dataset.soundfont` does the rest of a render (which notes, files,
-``examples.json``).
+``examples.json``). A TiMidity++ configuration (``.cfg``, a GUS patch set such as freepats) is
+rendered by :mod:`~auditory_deepdream.dataset.timidity` whatever the configured renderer, since
+neither SoundFont synthesizer reads it (:func:`renderer_for`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ import functools
 import numpy as np
 
 from ..errors import DatasetError
+from .timidity import PatchSet, is_patch_set, play_patch_note, require_timidity
 
-__all__ = ["RENDERERS", "cached_soundfont", "load_soundfont", "play_note", "require_renderer", "select_program"]
+__all__ = ["RENDERERS", "cached_soundfont", "load_soundfont", "play_note", "renderer_for", "require_renderer",
+           "select_program"]
 
 RENDERERS = ("tinysoundfont", "fluidsynth")
 _FLUIDSYNTH_GAIN = 0.5
 _FLUIDSYNTH_BLOCK = 64  # FluidSynth renders, and applies MIDI events, in blocks of this many samples
 _FLUIDSYNTH_HINT = ("apt-get install fluidsynth (the libfluidsynth library) and pip install pyfluidsynth "
                     "(or pip install -e '.[fluidsynth]')")
+
+
+def renderer_for(path, renderer: str) -> str:
+    """The renderer that plays ``path``: ``"timidity"`` for a TiMidity++ ``.cfg``, else ``renderer``."""
+    return "timidity" if is_patch_set(path) else renderer
 
 
 def load_soundfont(path, *, sample_rate: int, renderer: str = "tinysoundfont") -> tuple:
@@ -35,12 +44,12 @@ def load_soundfont(path, *, sample_rate: int, renderer: str = "tinysoundfont") -
         An SF2/SF3 file.
     sample_rate : int
         Output sample rate in Hz.
-    renderer : {'tinysoundfont', 'fluidsynth'}
-        See :class:`RenderConfig`.
+    renderer : {'tinysoundfont', 'fluidsynth', 'timidity'}
+        See :class:`RenderConfig`; ``'timidity'`` (a ``.cfg`` patch set) comes from :func:`renderer_for`.
 
     Returns
     -------
-    synth : tinysoundfont.Synth or fluidsynth.Synth
+    synth : tinysoundfont.Synth or fluidsynth.Synth or PatchSet
         Renders stereo float32 at ``sample_rate``; FluidSynth's without reverb or chorus.
     sfid : int
         The SoundFont's id in ``synth`` (for ``program_select``).
@@ -51,6 +60,11 @@ def load_soundfont(path, *, sample_rate: int, renderer: str = "tinysoundfont") -
         The renderer is not installed (the message says what to install), or the file is
         not a SoundFont it can read.
     """
+    if renderer == "timidity":
+        if not is_patch_set(path):
+            raise DatasetError(f"renderer 'timidity' plays TiMidity++ patch sets (.cfg), and {path} is not one; "
+                               f"render SF2/SF3 files with one of {RENDERERS}.")
+        return PatchSet(path, sample_rate=sample_rate), 0
     if renderer == "fluidsynth":
         fluidsynth = _import_fluidsynth()
         synth = fluidsynth.Synth(gain=_FLUIDSYNTH_GAIN, samplerate=float(sample_rate), **{
@@ -85,6 +99,8 @@ def require_renderer(renderer: str) -> None:
     """
     if renderer == "fluidsynth":
         _fluidsynth_write_float()
+    elif renderer == "timidity":
+        require_timidity()
 
 
 def _import_fluidsynth():
@@ -174,7 +190,11 @@ def _play_fluidsynth(synth, pitch: int, velocity: int, held: int, release: int) 
     return _play_fluidsynth_once(synth, pitch, velocity, held, release)
 
 
-_PLAY = {"tinysoundfont": _play_tinysoundfont, "fluidsynth": _play_fluidsynth}
+def _play_timidity(patches, pitch: int, velocity: int, held: int, release: int) -> np.ndarray:
+    return play_patch_note(patches, pitch=pitch, velocity=velocity, held=held, release=release)
+
+
+_PLAY = {"tinysoundfont": _play_tinysoundfont, "fluidsynth": _play_fluidsynth, "timidity": _play_timidity}
 
 
 def play_note(synth, *, renderer: str, pitch: int, velocity: int, held: int, release: int) -> np.ndarray:
