@@ -19,11 +19,11 @@ import pandas as pd
 
 from . import audio, models
 from .errors import AudioInputError, ModelError
+from .models.ensembles import LOG_FLOOR
 from .settings import AudioSettings
 
 __all__ = ["Classification", "classify", "note_log_probabilities"]
 
-LOG_FLOOR = 1e-7  # a segment sure a family is absent costs the vote log(1e-7), not -inf
 
 
 def note_log_probabilities(probs: np.ndarray, note_ids) -> pd.DataFrame:
@@ -111,10 +111,8 @@ def _resolve_model(model, settings: AudioSettings | None):
     elif isinstance(model, tuple) and len(model) == 3:
         keras_model, model_settings, card = model
     else:
-        # the dreamer package is heavy to import; only a Dreamer argument needs it
-        from .dreamer import Dreamer
-
-        if not isinstance(model, Dreamer):
+        # a Dreamer (or Ensemble) is recognised by what it carries: classify sits below the dreamer
+        if not all(hasattr(model, name) for name in ("model", "settings", "card")):
             raise ModelError(f"Cannot classify with a {type(model).__name__}. Pass a bundled model name "
                              "('default'), a model directory, the (model, settings, card) that "
                              "models.load_model returns, or a Dreamer.")

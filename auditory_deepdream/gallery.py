@@ -15,8 +15,7 @@ Two things are refused, before any page is written:
   :mod:`auditory_deepdream.players`.
 
 Links between notebooks (``[next](05_audition.ipynb#Section)``) are rewritten to the
-pages (``05_audition.html#Section``). Run it as ``auditory-deepdream gallery`` or
-``python -m auditory_deepdream.gallery``.
+pages (``05_audition.html#Section``). Run it as ``auditory-deepdream gallery``.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -340,9 +338,3 @@ def _index(title: str, entries: list[_Entry]) -> str:
         "<p class=\"lead\">The executed notebooks, with their outputs, players and widgets; "
         "nothing needs a kernel.</p>\n"
         "<ol>\n" + "\n".join(items) + "\n</ol>\n</body>\n</html>\n")
-
-
-if __name__ == "__main__":
-    from .cli import main
-
-    sys.exit(main(["gallery", *sys.argv[1:]]))

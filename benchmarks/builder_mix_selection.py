@@ -38,7 +38,7 @@ from _common import environment, write_result  # noqa: E402
 from ensemble_selection import add_fold_options, open_fold  # noqa: E402
 from source_selection import left_out_scores, scored_member  # noqa: E402
 
-from auditory_deepdream.ensembles import average_models  # noqa: E402
+from auditory_deepdream.models.ensembles import average_models  # noqa: E402
 
 SEARCH_KEYS = ("model_id", "loss", "accuracy", "val_accuracy", "best_epoch", "epochs_run", "seconds", "builder",
                "n_classes", "augment_strength")

@@ -33,7 +33,7 @@ from _common import environment, write_result  # noqa: E402
 from auditory_deepdream.atomic import write_json_atomic  # noqa: E402
 from auditory_deepdream.dataset import FeatureStore  # noqa: E402
 from auditory_deepdream.dataset.folds import soundfont_fold  # noqa: E402
-from auditory_deepdream.ensembles import average_models  # noqa: E402
+from auditory_deepdream.models.ensembles import average_models  # noqa: E402
 from auditory_deepdream.models import load_model, save_model_dir  # noqa: E402
 from auditory_deepdream.training import TrainConfig, evaluate, train  # noqa: E402
 

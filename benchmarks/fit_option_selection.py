@@ -41,7 +41,7 @@ from _common import environment, write_result  # noqa: E402
 from ensemble_selection import add_fold_options, open_fold  # noqa: E402
 from source_selection import left_out_scores, mean_scores, scored_member  # noqa: E402
 
-from auditory_deepdream.ensembles import average_models  # noqa: E402
+from auditory_deepdream.models.ensembles import average_models  # noqa: E402
 
 
 # TrainConfig field -> (member folder prefix, default result name, what it is)

@@ -49,7 +49,7 @@ def test_the_default_classifier_names_the_family_of_each_bundled_clip(clip, fami
 
 def test_the_bundled_classifier_is_three_seeds_averaged_under_5_mb_with_dreamable_layers():
     from auditory_deepdream.dreamer import Dreamer, Ensemble
-    from auditory_deepdream.ensembles import is_ensemble, member_folders
+    from auditory_deepdream.models.ensembles import is_ensemble, member_folders
     from auditory_deepdream.models import bundled_model_dir
 
     folder = bundled_model_dir("augmented")

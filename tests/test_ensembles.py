@@ -8,7 +8,7 @@ import pytest
 
 from auditory_deepdream import audio, models
 from auditory_deepdream.classify import LOG_FLOOR, classify
-from auditory_deepdream.ensembles import (
+from auditory_deepdream.models.ensembles import (
     average_models,
     is_ensemble,
     member_folders,

@@ -12,7 +12,6 @@ import base64
 import io
 import json
 import re
-import runpy
 import sys
 from pathlib import Path
 
@@ -202,16 +201,6 @@ def test_cli_error_is_one_line_and_exit_code_2(tiny, tmp_path, capsys):
     assert cli.main(["gallery", "--notebooks", str(tiny), "--out", str(tmp_path / "docs")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: notebook ") and "00_fresh.ipynb" in err and err.count("\n") == 1
-
-
-@pytest.mark.filterwarnings("ignore:'auditory_deepdream.gallery' found in sys.modules")
-def test_python_dash_m(tiny, tmp_path, monkeypatch, capsys):
-    out = tmp_path / "docs"
-    monkeypatch.setattr(sys, "argv", ["gallery", "--notebooks", str(tiny), "--out", str(out)])
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_module("auditory_deepdream.gallery", run_name="__main__")
-    assert exit_.value.code == 0
-    assert (out / "index.html").exists() and "wrote" in capsys.readouterr().out
 
 
 # Every <audio> of the page loaded afresh: load() first (a player may say preload="none"), then wait

@@ -22,7 +22,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from .. import models
-from ..ensembles import ENSEMBLE_FILE, is_ensemble, member_folders, write_ensemble_file
+from ..models.ensembles import ENSEMBLE_FILE, is_ensemble, member_folders, write_ensemble_file
 from ..errors import ModelError
 from .activations import Dreamer
 from .objectives import LOGITS

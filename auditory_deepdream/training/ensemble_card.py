@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..atomic import write_json_atomic, write_text_atomic
 from ..dataset import FeatureStore
-from ..ensembles import member_folders, write_ensemble_file
+from ..models.ensembles import member_folders, write_ensemble_file
 from ..errors import ModelError
 from ..models import load_model, read_card
 from .card import _TEST_KEYS, _data_description, card_markdown

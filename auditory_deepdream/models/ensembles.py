@@ -25,15 +25,15 @@ from pathlib import Path
 
 import keras
 
-from .atomic import write_json_atomic
-from .classify import LOG_FLOOR
-from .errors import ModelError
-from .models import model_dir
+from ..atomic import write_json_atomic
+from ..errors import ModelError
+from .paths import model_dir
 
-__all__ = ["ENSEMBLE_FILE", "MeanLogProbability", "average_models", "is_ensemble", "member_folders",
+__all__ = ["ENSEMBLE_FILE", "LOG_FLOOR", "MeanLogProbability", "average_models", "is_ensemble", "member_folders",
            "write_ensemble_file"]
 
 ENSEMBLE_FILE = "ensemble.json"
+LOG_FLOOR = 1e-7  # a segment sure a family is absent costs the vote log(1e-7), not -inf
 
 
 def is_ensemble(name_or_path) -> bool:
