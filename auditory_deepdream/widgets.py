@@ -25,8 +25,9 @@ import numpy as np
 
 from . import audio, models
 from .display import figure_png, plot_before_after
-from .dreamer import OBJECTIVE_KINDS, SOUND_PATHS, Dreamer, DreamResult, audition_layer, dream, make_objective
+from .dreamer import OBJECTIVE_KINDS, Dreamer, DreamResult, audition_layer, dream, make_objective
 from .errors import AuditoryDeepDreamError
+from .options import SOUND_PATHS, DreamOptions
 from .players import compressed_audio
 
 __all__ = ["AuditionState", "Auditioner"]
@@ -59,13 +60,18 @@ class Auditioner:
     dreamer : Dreamer
     layer : str, optional
         Initial layer (default: the first convolution).
+    options : DreamOptions, optional
+        How to dream; the sliders and buttons set its ``steps``, ``step_size``, ``seed`` and
+        sound path (default ``DreamOptions()``, the free mel ascent).
+    steps, step_size : optional
+        The sliders' starting values (default: those of ``options``).
     prefetch_filters : int
         Layers with at most this many filters are dreamed whole (one batched run) on the
         first filter request; larger layers are dreamed one filter at a time.
     """
 
-    def __init__(self, y, *, dreamer: Dreamer, layer: str | None = None, steps: int = 10,
-                 step_size: float = 1.0, prefetch_filters: int = 64):
+    def __init__(self, y, *, dreamer: Dreamer, layer: str | None = None, options: DreamOptions | None = None,
+                 steps: int | None = None, step_size: float | None = None, prefetch_filters: int = 64):
         self.y = audio.check_audio(y)
         self.dreamer = dreamer
         every = list(dreamer.info.layer_filters)
@@ -79,7 +85,10 @@ class Auditioner:
         dreamer.info.filters(start)
         if start not in self.layers:  # a layer asked for by name is offered too
             self.layers.append(start)
-        self.state = AuditionState(layer=start, steps=int(steps), step_size=float(step_size))
+        self.options = options if options is not None else DreamOptions()
+        self.state = AuditionState(layer=start, steps=int(self.options.steps if steps is None else steps),
+                                   step_size=float(self.options.step_size if step_size is None else step_size),
+                                   seed=self.options.seed)
         self.prefetch_filters = int(prefetch_filters)
         self.cache: dict = {}
         self.runs = 0  # dream() calls made; a cached result costs none
@@ -123,11 +132,11 @@ class Auditioner:
         key = self._key(state)
         if key in self.cache:
             return self.cache[key]
-        options = dict(steps=state.steps, step_size=state.step_size, seed=state.seed, progress=False,
-                       **SOUND_PATHS[state.sound_path])
+        options = self.options.replace(steps=state.steps, step_size=state.step_size, seed=state.seed,
+                                       **SOUND_PATHS[state.sound_path])
         n = self.dreamer.info.filters(state.layer)
         if state.objective == "filter" and n <= self.prefetch_filters:
-            batch = audition_layer(self.y, model=self.dreamer, layer=state.layer, **options)
+            batch = audition_layer(self.y, model=self.dreamer, layer=state.layer, options=options, progress=False)
             self.runs += 1
             for k in range(n):
                 self.cache[replace(key, filter=k)] = _item(batch, k)
@@ -135,7 +144,7 @@ class Auditioner:
         index = state.family if state.objective == "class" else state.filter
         objective = make_objective(state.objective, layer=state.layer, index=index,
                                      classes=self.dreamer.info.classes)
-        self.cache[key] = dream(self.y, model=self.dreamer, objective=objective, **options)
+        self.cache[key] = dream(self.y, model=self.dreamer, objective=objective, options=options, progress=False)
         self.runs += 1
         return self.cache[key]
 

@@ -12,7 +12,8 @@ from auditory_deepdream.dreamer import (
     layer_objective,
     spectral_change,
 )
-from auditory_deepdream.dreamer.sonification import match_loudness, sonify
+from auditory_deepdream.audio.loudness import match_rms
+from auditory_deepdream.dreamer.sonification import sonify
 from auditory_deepdream.errors import DreamError
 
 OBJECTIVE = layer_objective("stage2_conv1")
@@ -41,7 +42,7 @@ def test_steps_raise_the_objective_of_what_is_heard(dreamer, short, settings, ma
     assert np.mean(np.diff(history[:, 0])) > 0 and history[-1, 0] > history[0, 0]
     np.testing.assert_allclose(history[0], before, rtol=1e-4)  # the first value is the input's
     # the climbed spectrogram is the sound's: sonify the gain, match the level, encode again
-    sound = match_loudness(sonify(short[None], gain, settings=settings, max_gain_db=max_gain_db), short[None])
+    sound = match_rms(sonify(short[None], gain, settings=settings, max_gain_db=max_gain_db), short[None])
     encoded = audio.encode(sound, settings=settings)
     np.testing.assert_allclose(heard, encoded, atol=1e-2)
     np.testing.assert_allclose(dreamer.evaluate(heard, OBJECTIVE), dreamer.evaluate(encoded, OBJECTIVE), rtol=1e-4)

@@ -5,7 +5,8 @@ import pytest
 from dreamer_fixtures import snr_db
 
 from auditory_deepdream import audio
-from auditory_deepdream.dreamer import match_loudness, mel_gain_to_stft_db, soft_limit, sonify
+from auditory_deepdream.audio.loudness import match_rms, soft_limit
+from auditory_deepdream.dreamer import mel_gain_to_stft_db, sonify
 from auditory_deepdream.errors import DreamError
 
 
@@ -47,12 +48,12 @@ def test_unknown_sonification(clips, settings):
         sonify(clips, np.zeros((2, settings.n_mels, 44), np.float32), settings=settings, method="vocoder")
 
 
-def test_soft_limit_and_match_loudness():
+def test_soft_limit_and_match_rms():
     y = np.linspace(-3, 3, 1001, dtype=np.float32)
     limited = soft_limit(y)
     assert np.max(np.abs(limited)) < 1.0 and np.all(np.diff(limited) >= 0)
     np.testing.assert_array_equal(limited[np.abs(y) <= 0.9], y[np.abs(y) <= 0.9])
     quiet = np.sin(np.linspace(0, 60, 4000)).astype(np.float32) * 0.1
-    matched = match_loudness(quiet * 5, quiet)
+    matched = match_rms(quiet * 5, quiet)
     np.testing.assert_allclose(matched, quiet, atol=1e-6)
-    np.testing.assert_array_equal(match_loudness(np.zeros(10, np.float32), quiet[:10]), np.zeros(10))
+    np.testing.assert_array_equal(match_rms(np.zeros(10, np.float32), quiet[:10]), np.zeros(10))

@@ -10,8 +10,10 @@ from auditory_deepdream.dreamer import (
     PRESETS,
     ClassLogit,
     DreamPreset,
+    DreamOptions,
     get_preset,
     layer_objective,
+    preset_objective,
 )
 from auditory_deepdream.errors import DreamError
 
@@ -24,52 +26,53 @@ def _layer_of(objective) -> str:
 def test_the_presets_the_cli_shows():
     assert list(PRESETS) == ["subtle", "strong", "morph"]
     assert [PRESETS[name].objective for name in PRESETS] == ["layer", "layer", "class"]
-    assert PRESETS["subtle"].strength == 2.0 and PRESETS["strong"].strength == 8.0
-    assert PRESETS["morph"].strength == 10.0 and PRESETS["morph"].max_jump is None
+    assert PRESETS["subtle"].options.strength == 2.0 and PRESETS["strong"].options.strength == 8.0
+    assert PRESETS["morph"].options.strength == 10.0 and PRESETS["morph"].options.max_jump is None
+    assert all(p.options.consistent and p.options.steps == 0 for p in PRESETS.values())
     assert PRESETS["subtle"].depth < PRESETS["strong"].depth
     for name, preset in PRESETS.items():
         assert preset.name == name and get_preset(name) is preset and preset.description
-        assert preset.to_dict()["name"] == name and DreamPreset(**preset.to_dict()) == preset
+        assert preset.to_dict()["name"] == name and DreamPreset.from_dict(preset.to_dict()) == preset
         with pytest.raises(dataclasses.FrozenInstanceError):
-            preset.strength = 1.0
+            preset.options.strength = 1.0
 
 
 @pytest.mark.parametrize("n_layers, subtle, strong", [(1, 0, 0), (4, 1, 2), (7, 2, 4), (10, 3, 6)])
 def test_layer_presets_pick_the_layer_at_their_depth(n_layers, subtle, strong):
     conv = [f"conv{k}" for k in range(n_layers)]
     for name, index in (("subtle", subtle), ("strong", strong)):
-        objective = PRESETS[name].build_objective(conv)
+        objective = preset_objective(PRESETS[name], conv)
         assert _layer_of(objective) == conv[index], name
         assert objective.layers() == layer_objective(conv[index]).layers()
 
 
 def test_depth_zero_is_the_first_layer_and_one_the_last():
     conv = ["a", "b", "c", "d", "e"]
-    first = DreamPreset("first", "the first", "layer", 0.0, 1.0)
-    last = DreamPreset("last", "the last", "layer", 1.0, 1.0)
-    assert _layer_of(first.build_objective(conv)) == "a"
-    assert _layer_of(last.build_objective(conv)) == "e"
+    first = DreamPreset("first", "the first", "layer", 0.0, DreamOptions())
+    last = DreamPreset("last", "the last", "layer", 1.0, DreamOptions())
+    assert _layer_of(preset_objective(first, conv)) == "a"
+    assert _layer_of(preset_objective(last, conv)) == "e"
     with pytest.raises(DreamError, match="no convolution layers"):
-        first.build_objective([])
+        preset_objective(first, [])
 
 
 def test_presets_build_objectives_that_fit_a_real_model(dreamer):
     conv = models.conv_layer_names(dreamer.model)
     assert conv == ["stage1_conv1", "stage2_conv1", "stage3_conv1", "stage4_conv1"]
-    subtle = get_preset("subtle").build_objective(conv)
-    strong = get_preset("strong").build_objective(conv)
+    subtle = preset_objective(get_preset("subtle"), conv)
+    strong = preset_objective(get_preset("strong"), conv)
     assert _layer_of(subtle) == "stage2_conv1" and _layer_of(strong) == "stage3_conv1"
-    morph = get_preset("morph").build_objective(conv, classes=dreamer.info.classes, target="string")
+    morph = preset_objective(get_preset("morph"), conv, classes=dreamer.info.classes, target="string")
     assert morph == ClassLogit(2, "string")
     for objective in (subtle, strong, morph):
         dreamer.check(objective)  # raises if it does not fit
-    by_index = get_preset("morph").build_objective(conv, classes=CLASSES, target=1)
+    by_index = preset_objective(get_preset("morph"), conv, classes=CLASSES, target=1)
     assert by_index == ClassLogit(1, "keyboard")
 
 
 def test_morph_without_a_target_names_the_classes():
     with pytest.raises(DreamError, match="class") as info:
-        get_preset("morph").build_objective(["c0"], classes=CLASSES)
+        preset_objective(get_preset("morph"), ["c0"], classes=CLASSES)
     message = str(info.value)
     assert "'morph'" in message and "--class" in message
     for name in CLASSES:

@@ -7,6 +7,9 @@ clipping: :func:`match_loudness` scales to the target's integrated loudness
 click-free look-ahead limiter that keeps the true (inter-sample) peak
 (:func:`true_peak_db`) under a ceiling.
 
+:func:`rms_db`, :func:`match_rms` and :func:`soft_limit` are the plain RMS level the dreamer
+holds clips at while it climbs, and the soft clip it keeps them under 1 with.
+
 Arrays are mono ``(n_samples,)`` or channels first ``(channels, n_samples)``, as
 everywhere in the package; the same gain goes on every channel, so the stereo image stays.
 """
@@ -23,7 +26,8 @@ from scipy.signal import resample_poly
 from ..errors import AudioInputError
 from .io import check_channels
 
-__all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_loudness", "true_peak_db"]
+__all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_loudness", "true_peak_db",
+           "rms_db", "match_rms", "soft_limit"]
 
 BLOCK_SECONDS = 0.400  # BS.1770 gating block
 MAX_CHANNELS = 5  # BS.1770 channel weights cover L, R, C, Ls, Rs
@@ -348,3 +352,55 @@ def parse_loudness(value) -> Literal["match", "keep"] | float:
             f"--loudness must be 'match', 'keep' or a target in LUFS between {low:g} and {high:g} "
             f"(such as -14); got {value!r}.")
     return lufs
+
+
+# Plain RMS level, for batches of clips inside the ascent (not BS.1770 loudness).
+
+
+def rms_db(y) -> np.ndarray:
+    """RMS level in dBFS of each waveform, ``(..., n_samples) -> (...)``."""
+    return (10 * np.log10(np.mean(np.square(y, dtype=np.float64), axis=-1) + 1e-20)).astype(np.float32)
+
+
+def soft_limit(y, *, knee: float = 0.9, ceiling: float = 0.999) -> np.ndarray:
+    """Compress samples beyond ``knee`` smoothly (tanh) to stay within ``ceiling`` (< 1).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)]
+    knee, ceiling : float
+
+    Returns
+    -------
+    y_limited : np.ndarray [shape=(..., n_samples)]; samples within ``knee`` are untouched
+    """
+    y = np.asarray(y, dtype=np.float32)
+    a = np.abs(y)
+    over = a > knee
+    if not over.any():
+        return y
+    out = y.copy()
+    room = ceiling - knee
+    out[over] = np.sign(y[over]) * (knee + room * np.tanh((a[over] - knee) / room))
+    return out
+
+
+def match_rms(y, reference) -> np.ndarray:
+    """Scale each waveform to the RMS (not the BS.1770 loudness) of its reference, then soft-limit.
+
+    What the ascent holds a clip at while it climbs: cheap, per item of a batch, and blind
+    to frequency weighting, unlike :func:`match_loudness`, which a finished recording gets.
+
+    Parameters
+    ----------
+    y, reference : np.ndarray [shape=(..., n_samples)]
+
+    Returns
+    -------
+    y_matched : np.ndarray [shape=(..., n_samples)], peak below 1
+    """
+    y = np.asarray(y, dtype=np.float32)
+    ref_rms = np.sqrt(np.mean(np.square(reference, dtype=np.float64), axis=-1, keepdims=True))
+    rms = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True))
+    scale = np.divide(ref_rms, rms, out=np.ones_like(rms), where=rms > 1e-12)
+    return soft_limit((y * scale).astype(np.float32))

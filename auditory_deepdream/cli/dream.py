@@ -80,14 +80,37 @@ def add_dream(sub):
     p.set_defaults(func=_run_dream)
 
 
+def dream_options(args, preset) -> "DreamOptions":
+    """The :class:`~auditory_deepdream.options.DreamOptions` the ``dream`` arguments ask for (no TensorFlow)."""
+    from ..errors import DreamError
+    from ..options import SOUND_PATHS
+
+    if args.free and args.steps is None:
+        raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
+    o = preset.options
+    changes = {"consistent": not args.free, "octaves": args.octaves, "max_steps": args.max_steps, "seed": args.seed,
+               "loudness": args.loudness, **SOUND_PATHS[args.phase]}
+    if args.steps is not None:
+        changes.update(steps=args.steps, strength=None)
+    elif args.strength is not None:
+        changes["strength"] = args.strength
+    if args.step_size is not None:
+        changes["step_size"] = args.step_size
+    if args.jitter is not None:
+        changes["jitter"] = args.jitter
+    changes["band_shift"] = 0 if args.phase == "waveform" else (o.band_shift if args.band_shift is None
+                                                                 else args.band_shift)
+    return o.replace(**changes)
+
+
 def _run_dream(args):
     from .. import audio, models
-    from ..dreamer import SOUND_PATHS, Dreamer, dream_file, get_preset, make_objective
-    from ..errors import DreamError
+    from ..dreamer import Dreamer, dream_file, get_preset, make_objective, preset_objective
 
-    loudness = audio.parse_loudness(args.loudness)
+    args.loudness = audio.parse_loudness(args.loudness)
     kind = args.objective or ("filter" if args.filter is not None else None)
     preset = get_preset(args.preset or ("morph" if kind == "class" else "strong"))
+    options = dream_options(args, preset)
     d = Dreamer.load(args.model)
     conv = models.conv_layer_names(d.model)
     family = None
@@ -97,24 +120,13 @@ def _run_dream(args):
         if args.layer and preset.objective == "layer":
             objective = make_objective("layer", layer=args.layer)
         else:
-            objective = preset.build_objective(conv, classes=d.info.classes, target=family)
+            objective = preset_objective(preset, conv, classes=d.info.classes, target=family)
     elif kind == "class":
-        objective = get_preset("morph").build_objective(conv, classes=d.info.classes, target=family)
+        objective = preset_objective(get_preset("morph"), conv, classes=d.info.classes, target=family)
     else:
         layer = args.layer or preset.layer(conv)
         objective = make_objective(kind, layer=layer, index=args.filter or 0)
-    if args.free and args.steps is None:
-        raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
-    strength = None if args.steps is not None else (args.strength or preset.strength)
-    path, result = dream_file(
-        args.input, args.output, model=d, objective=objective, steps=args.steps or 0,
-        step_size=preset.step_size if args.step_size is None else args.step_size,
-        strength=strength, max_steps=args.max_steps, consistent=not args.free, octaves=args.octaves,
-        jitter=preset.jitter if args.jitter is None else args.jitter,
-        band_shift=0 if args.phase == "waveform" else (preset.band_shift if args.band_shift is None
-                                                       else args.band_shift),
-        smooth=preset.smooth, max_jump=preset.max_jump, loudness=loudness, seed=args.seed,
-        **SOUND_PATHS[args.phase])
+    path, result = dream_file(args.input, args.output, model=d, objective=objective, options=options)
     s = result.summary()
     survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
     channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]

@@ -3,37 +3,41 @@
 A dream is *encode → ascend → sonify*, each a function of its own:
 
 1. :func:`auditory_deepdream.audio.encode` turns the clip into a log-mel spectrogram (dB);
-2. :func:`ascend_mel` changes that spectrogram by normalised gradient ascent on an
-   :class:`Objective` (compiled, batched, with :class:`Octaves` and transforms such as
-   :class:`Jitter`), or :func:`ascend_waveform` changes the samples themselves through
-   the TensorFlow twin of the encoder;
+2. :func:`render` ascends on an :class:`Objective`, by the one loop its
+   :class:`DreamOptions` call for: a mel-band gain climbed through the sonification
+   (:func:`ascend_gain`), free log-mel values (:func:`ascend_mel`, with :class:`Octaves`),
+   or the samples themselves (:func:`ascend_waveform`), with transforms such as :class:`Jitter`;
 3. :func:`sonify` turns a mel change back into sound, as a gain on the original STFT
    (zero steps give back the input exactly) or with Griffin-Lim (the dissertation's path).
 
-:func:`dream` is the one-call entry point (``domain=`` and ``sonify=`` pick the path;
-:data:`SOUND_PATHS` names the three); :func:`amplify_filter`, :func:`dream_layer`,
-:func:`audition_layer` are the common recipes and :func:`dream_full_rate` /
-:func:`dream_file` keep audio at its own rate. Every result carries a *survival*
-measure: the output is re-encoded and the objective evaluated again, so you see how
-much of the activation gain the listener actually gets.
+How to dream is one frozen :class:`DreamOptions` (presets hold one each); what to dream
+toward is the objective. :func:`dream` is the one-call entry point at the model's rate;
+:func:`amplify_filter`, :func:`dream_layer`, :func:`audition_layer` are its recipes, and
+:func:`dream_full_rate` / :func:`dream_channels` / :func:`dream_file` keep recordings at
+their own rate, channels and loudness. Every result carries a *survival* measure: the
+output is re-encoded and the objective evaluated again, so you see how much of the
+activation gain the listener actually gets.
 
 ``objectives``    what to maximise (Lucid-style, combinable)
-``activations``   :class:`Dreamer`: the model wrapper, activations and objective values
-``ensemble``      :class:`Ensemble`: several models dreamed as one (class dreams that transfer)
-``transforms``    jitter, octaves: what any ascent loop may apply
-``ascent``        the shared step and the two loops (log-mel, waveform)
-``sonification``  mel change to sound, loudness matching
-``result``        :class:`DreamResult` and the survival measure
-``recipes``       :func:`dream` and its recipes
-``full_rate``     dreaming at the audio's own rate, and files
-``quality``       measures no dreaming path passes by construction: damage, transfer
+``activations``   :class:`Dreamer` (the model wrapper) and :class:`Ensemble` (several as one)
+``transforms``    jitter, band shifts, random gain, octaves: what any ascent loop may apply
+``ascent``        the shared step and the free loops (log-mel, waveform)
+``gain``          the consistent loop: a gain climbed through the sonification
+``sonification``  mel change to sound
+``result``        :class:`Rendered`, :class:`DreamResult` and the survival measure
+``render``        the ascent stage: the loop the options call for, then sonification
+``recipes``       :func:`dream` and its recipes, at the model's rate
+``rates``         between a recording's rate and the model's
+``full_rate``     whole recordings: any rate, any channels, their loudness, files
+``quality``       measures of the sound no dreaming path passes by construction
+``judges``        transfer: models that took no part hear the target, or not
 """
 
-from .activations import Dreamer
-from .ensemble import Ensemble, save_ensemble
+from ..options import DOMAINS, SONIFICATIONS, SOUND_PATHS, DreamOptions
+from .activations import Dreamer, Ensemble, save_ensemble
 from .ascent import ascend_mel, ascend_waveform
 from .gain import ascend_gain
-from .full_rate import crossover_weights, dream_channels, dream_file, dream_full_rate, finish_loudness, gain_at_rate
+from .full_rate import dream_channels, dream_file, dream_full_rate, finish_loudness
 from .objectives import (
     OBJECTIVE_KINDS,
     Batched,
@@ -50,30 +54,35 @@ from .objectives import (
     layer_objective,
     layers_objective,
     make_objective,
+    preset_objective,
 )
-from .quality import (
+from .judges import (
     JUDGES,
-    DreamQuality,
     class_log_probability,
-    concentration_increase,
     control_for,
-    energy_concentration,
     judge_log_probabilities,
     load_judges,
+    other_class_margins,
+    phase_randomised,
+    transfer_margins,
+    transfer_table,
+)
+from .quality import (
+    DreamQuality,
+    concentration_increase,
+    energy_concentration,
     log_spectral_distance,
     max_jump_ratio,
     measure_dream,
-    other_class_margins,
-    phase_randomised,
     pitch_shift_cents,
-    transfer_margins,
-    transfer_table,
     transient_collapse,
 )
-from .recipes import DOMAINS, SOUND_PATHS, amplify_filter, audition_layer, dream, dream_layer
+from .rates import crossover_weights, gain_at_rate
+from .recipes import amplify_filter, audition_layer, dream, dream_layer
+from .render import render
 from ..presets import PRESETS, DreamPreset, get_preset
-from .result import DreamResult, spectral_change, survival
-from .sonification import SONIFICATIONS, match_loudness, mel_gain_to_stft_db, soft_limit, sonify
+from .result import DreamResult, Rendered, spectral_change, survival
+from .sonification import mel_gain_to_stft_db, sonify
 from .transforms import BandShift, Jitter, Octaves, RandomGain, compose
 
 __all__ = [
@@ -93,6 +102,10 @@ __all__ = [
     "class_objective",
     "audition_objective",
     "make_objective",
+    "preset_objective",
+    "DreamOptions",
+    "render",
+    "Rendered",
     "OBJECTIVE_KINDS",
     "Dreamer",
     "Jitter",
@@ -105,8 +118,6 @@ __all__ = [
     "SOUND_PATHS",
     "sonify",
     "mel_gain_to_stft_db",
-    "match_loudness",
-    "soft_limit",
     "DreamResult",
     "survival",
     "dream",

@@ -4,11 +4,20 @@
 traceable function of the log-mel input, with a shortcut that makes auditioning every
 filter of a layer cheap, and caches the compiled functions built on it (by
 :mod:`~auditory_deepdream.dreamer.ascent` and :meth:`Dreamer.evaluate`).
+
+:class:`Ensemble` is several models dreamed as one. A class dream climbed on one model
+finds what *that* model takes for a flute; much of it is that model's own quirk. Climbing
+the mean log-probability of several models trained apart keeps what they agree on, the way
+an ensemble makes an adversarial example transfer. Layer and filter objectives read its
+*lead* member (the first). An ensemble folder (:mod:`auditory_deepdream.models.ensembles`)
+loads as an :class:`Ensemble` through :meth:`Dreamer.load`, so ``auditory-deepdream dream
+--model FOLDER`` dreams with it.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -17,10 +26,13 @@ import tensorflow as tf
 from .. import models
 from ..errors import DreamError, ModelError, SettingsMismatchError
 from ..graph_loop import compile_graph
+from ..models.ensembles import member_folders, write_ensemble_file
 from ..settings import AudioSettings
 from .objectives import LOGITS, Batched, FilterObjective, ModelInfo, Objective, crop_borders
 
-__all__ = ["Dreamer", "as_dreamer", "run_compiled"]
+__all__ = ["Dreamer", "Ensemble", "save_ensemble", "as_dreamer", "run_compiled"]
+
+LOGIT_LAYERS = ("family", "tags")  # the pre-softmax (or pre-sigmoid) Dense layer, by the names builders give it
 
 
 class Dreamer:
@@ -52,7 +64,7 @@ class Dreamer:
         self.card = dict(card or {})
         table = models.list_layers(model)
         dense = [l for l in model.layers if type(l).__name__ == "Dense"]
-        self._logit_layer = next((l for l in dense if l.name == "family"), dense[-1] if dense else None)
+        self._logit_layer = next((l for l in dense if l.name in LOGIT_LAYERS), dense[-1] if dense else None)
         n_classes = None if self._logit_layer is None else int(self._logit_layer.units)
         self.info = ModelInfo(dict(zip(table["name"], (int(f) for f in table["filters"]))) if len(table) else {},
                               n_classes, tuple(self.card.get("classes", ())))
@@ -63,12 +75,9 @@ class Dreamer:
     def load(cls, name_or_path="default", *, settings: AudioSettings | None = None) -> Dreamer:
         """Load a model directory (or a bundled model by name) as a :class:`Dreamer`.
 
-        A folder holding ``ensemble.json`` loads as an
-        :class:`~auditory_deepdream.dreamer.ensemble.Ensemble`.
+        A folder holding ``ensemble.json`` loads as an :class:`Ensemble`.
         """
-        from .ensemble import Ensemble, is_ensemble
-
-        if is_ensemble(name_or_path):
+        if models.is_ensemble(name_or_path):
             ensemble = Ensemble.load(name_or_path)
             if settings is not None:
                 ensemble.settings.check_compatible(settings, mine="model", theirs="audio settings")
@@ -194,6 +203,91 @@ class Dreamer:
                 or len(layer._inbound_nodes) != 1):
             return None
         return layer, [t.index for t in items], items[0].crop
+
+
+class Ensemble(Dreamer):
+    """Models dreamed together: class objectives climb the members' mean log-probability.
+
+    Parameters
+    ----------
+    members : sequence of Dreamer
+        Two or more models with the same audio settings and the same classes in the same
+        order. The first is the *lead*: layer and filter objectives read its layers.
+
+    Attributes
+    ----------
+    members : tuple of Dreamer
+
+    Raises
+    ------
+    ModelError
+        Fewer than two members, a member without class outputs, or members whose classes
+        differ.
+    SettingsMismatchError
+        Members trained with different audio settings.
+    """
+
+    def __init__(self, members):
+        members = tuple(members)
+        if len(members) < 2:
+            raise ModelError(f"An ensemble needs at least two models, got {len(members)}.")
+        lead = members[0]
+        for m in members[1:]:
+            lead.settings.check_compatible(m.settings, mine="lead member", theirs="member")
+            if m.info.n_classes != lead.info.n_classes or tuple(m.info.classes) != tuple(lead.info.classes):
+                raise ModelError(f"The ensemble's members have different classes: {list(lead.info.classes)} "
+                                 f"and {list(m.info.classes)}; train them on the same store.")
+        if lead.info.n_classes is None:
+            raise ModelError("The ensemble's members have no class outputs to average.")
+        super().__init__(lead.model, settings=lead.settings, card=lead.card)
+        self.members = members
+
+    @classmethod
+    def load(cls, name_or_path) -> Ensemble:
+        """Load an ensemble folder (or a bundled one by name); its own ``card.json`` if it has one."""
+        ensemble = cls([Dreamer.load(folder) for folder in member_folders(name_or_path)])
+        ensemble.card = models.read_card(models.model_dir(name_or_path)) or ensemble.card
+        return ensemble
+
+    def activations(self, names: frozenset):
+        """As :meth:`Dreamer.activations`, with ``LOGITS`` the members' mean log-softmax."""
+        names = frozenset(names)
+        lead_names = names - {LOGITS}
+        lead = super().activations(lead_names) if lead_names else None
+        if LOGITS not in names:
+            return lead
+        members = [m.activations(frozenset([LOGITS])) for m in self.members]
+
+        def activations(x):
+            acts = dict(lead(x)) if lead is not None else {}
+            acts[LOGITS] = tf.add_n([tf.nn.log_softmax(f(x)[LOGITS]) for f in members]) / len(members)
+            return acts
+
+        return activations
+
+
+def save_ensemble(folder, members: dict, *, note: str = "") -> Path:
+    """Write an ensemble folder: each member's model folder plus :data:`ENSEMBLE_FILE`.
+
+    Parameters
+    ----------
+    folder : path-like
+    members : dict of str to Dreamer
+        Member folder name to model, lead first.
+    note : str
+        Where the members come from (kept in the file).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, d in members.items():
+        models.save_model_dir(d.model, folder / name, settings=d.settings, card=d.card)
+    write_ensemble_file(folder, list(members), note=note)
+    return folder
 
 
 def as_dreamer(model, settings: AudioSettings | None = None) -> Dreamer:

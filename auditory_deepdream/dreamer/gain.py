@@ -21,8 +21,8 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from ..audio.tf_spectral import tf_spectral
-from ..errors import DreamError
 from ..graph_loop import compile_graph, repeat
+from ..options import DreamOptions, resolve_options
 from .activations import Dreamer, run_compiled
 from .ascent import EPS, _check_finite, ascent_step
 from .objectives import Objective, match_batch
@@ -107,9 +107,8 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
     return prepare, ascent, measure
 
 
-def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, step_size: float = 1.0,
-                strength: float | None = None, max_steps: int = 40, transforms=(), seed: int = 0,
-                max_gain_db: float = 24.0, balance: bool = False, smooth: int = 0, progress: bool | None = None):
+def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOptions | None = None, transforms=(),
+                max_gain_db: float = 24.0, balance: bool = False, progress: bool | None = None, **overrides):
     """Gradient ascent on a mel-band gain applied to the clip's own STFT, through sonification.
 
     Parameters
@@ -118,32 +117,27 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
     y : np.ndarray [shape=(batch, n_samples) or (n_samples,)]
         Audio at the model's rate; one clip is copied to every item of a batched objective.
     objective : Objective
-    steps : int
-        Ascent steps when ``strength`` is None.
-    step_size : float
-        dB (RMS over the gain) per step.
-    strength : float, optional
-        Target spectral change in dB (:func:`spectral_change` of the heard dream): the
-        ascent runs until every item reaches it (at most ``max_steps``), then each item's
-        gain is scaled back to land on it.
-    max_steps : int
-        Cap on the steps of a ``strength`` dream.
+    options : DreamOptions, optional
+        Read here: ``steps`` (when ``strength`` is None), ``step_size`` (dB, RMS over the
+        gain, per step), ``strength`` (target spectral change in dB of the heard dream: the
+        ascent runs until every item reaches it, at most ``max_steps``, then each item's
+        gain is scaled back to land on it), ``seed`` and ``smooth`` (after every step, smooth
+        the gain over this many frames with a Hann window, 0 or 1: none; a smoothness prior
+        that takes out frame-sized bursts of gain, heard as clicks at onsets). Default
+        ``DreamOptions(consistent=True)``.
     transforms : tuple of transforms
         Applied to the heard log-mel at every step (:class:`~.transforms.Jitter`,
         :class:`~.transforms.BandShift`, :class:`~.transforms.RandomGain`).
-    seed : int
     max_gain_db : float
         Largest boost or cut of any STFT bin.
     balance : bool
         After every step, take out the gain's overall tilt across the mel bands (the
         slope of its time average), so a dream cannot score by brightening or dulling
         the whole clip and must reshape what is there.
-    smooth : int
-        After every step, smooth the gain over this many frames (a Hann window; 0 or 1:
-        none), a smoothness prior: the dream changes the sound gradually, frame-sized
-        bursts of gain (heard as clicks at onsets) are taken out.
     progress : bool, optional
         Show a bar (default: for long jobs).
+    **overrides
+        Fields of :class:`DreamOptions` that replace those of ``options``.
 
     Returns
     -------
@@ -160,12 +154,10 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, steps: int = 10, s
         Non-finite gradients, a negative step count or strength, or a batch that does
         not match a batched objective.
     """
+    o = resolve_options(options, overrides, default=DreamOptions(consistent=True))
+    steps, step_size, strength, max_steps, seed, smooth = o.steps, o.step_size, o.strength, o.max_steps, o.seed, o.smooth
     dreamer.check(objective)
     y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
-    if int(steps) < 0 or int(max_steps) < 1:
-        raise DreamError(f"steps must be >= 0 and max_steps >= 1, got {steps} and {max_steps}.")
-    if strength is not None and not strength > 0:
-        raise DreamError(f"strength is a spectral change in dB and must be > 0, got {strength}.")
     transforms = tuple(transforms)
     key = ("gain", objective, transforms, bool(balance), int(smooth))
     prepare, ascent, measure = dreamer.compiled(key, lambda: _compile_gain(dreamer, objective, *key[2:]))

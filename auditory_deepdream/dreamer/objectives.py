@@ -17,6 +17,7 @@ import tensorflow as tf
 from ..errors import DreamError, ModelError
 
 __all__ = [
+    "preset_objective",
     "Objective",
     "FilterObjective",
     "LayerObjective",
@@ -302,6 +303,32 @@ def make_objective(kind: str, *, layer: str | None = None, index: int = 0, crop:
     if kind == "class":
         return class_objective(index, classes=classes)
     raise ModelError(f"Unknown objective kind {kind!r}; choose one of {list(OBJECTIVE_KINDS)}.")
+
+
+def preset_objective(preset, conv_layers, *, classes=None, target=None) -> Objective:
+    """What a :class:`~auditory_deepdream.presets.DreamPreset` amplifies, on a model.
+
+    Parameters
+    ----------
+    preset : DreamPreset
+    conv_layers : sequence of str
+        The model's convolution layer names, input to output.
+    classes : sequence of str, optional
+        The model's classes (class presets).
+    target : str or int, optional
+        The class to dream toward (class presets; required there).
+
+    Returns
+    -------
+    Objective
+        The class logit of ``target``, or the layer at the preset's depth.
+    """
+    if preset.objective == "class":
+        if target is None:
+            raise DreamError(f"The {preset.name!r} preset dreams toward a class; name one with --class "
+                             f"(one of {list(classes or [])}).")
+        return class_objective(target, classes=classes)
+    return layer_objective(preset.layer(conv_layers))
 
 
 def match_batch(x: np.ndarray, objective: Objective, *, what: str = "clips") -> np.ndarray:

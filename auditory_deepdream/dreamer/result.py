@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import audio
+from ..audio.loudness import rms_db
+from ..options import DreamOptions
 from .activations import Dreamer
 from .objectives import Objective
 
-__all__ = ["DreamResult", "survival", "spectral_change", "build_result"]
+__all__ = ["DreamResult", "Rendered", "survival", "spectral_change", "build_result"]
 
 # bins this far below the input's loudest band count as silence when measuring change
 CHANGE_FLOOR_DB = 80.0
@@ -42,6 +44,34 @@ def spectral_change(mel_before, mel_after, *, floor_db: float = CHANGE_FLOOR_DB)
     diff = np.abs(np.maximum(b, floor) - np.maximum(a, floor))
     return (np.sum(diff * heard, axis=(-2, -1)) / np.maximum(np.sum(heard, axis=(-2, -1)), 1)).astype(np.float32)
 
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the ascent made of some clips, at the model's rate (:func:`~.render.render`).
+
+    Attributes
+    ----------
+    y : np.ndarray [shape=(batch, n_samples)]
+        The clips, copied to every item of a batched objective.
+    mel, dreamed : np.ndarray [shape=(batch, n_mels, n_frames)]
+        Their log-mel, and the log-mel the ascent reached (for a consistent dream, what
+        it heard at the clip's level).
+    sound : np.ndarray [shape=(batch, n_samples)]
+        The dream as audio, not yet loudness-matched.
+    history : np.ndarray [shape=(n_steps, batch)]
+        Objective before each step.
+    gain : np.ndarray [shape=(batch, n_mels, n_frames)] or None
+        The mel-band gain of a consistent mel dream, for callers that apply it at another
+        rate or to other channels (None otherwise).
+    """
+
+    y: np.ndarray
+    mel: np.ndarray
+    dreamed: np.ndarray
+    sound: np.ndarray
+    history: np.ndarray
+    gain: np.ndarray | None = None
 
 
 @dataclass
@@ -82,6 +112,8 @@ class DreamResult:
     lufs_in, lufs_out, true_peak_dbtp : float, optional
         Integrated loudness (BS.1770) of input and output and the output's true peak, for
         dreams of whole recordings (:func:`~.full_rate.dream_channels`); None otherwise.
+    options : DreamOptions, optional
+        The options the dream was made with (save them with ``options.save(path)``).
     """
 
     audio: np.ndarray
@@ -106,6 +138,7 @@ class DreamResult:
     lufs_in: float | None = None
     lufs_out: float | None = None
     true_peak_dbtp: float | None = None
+    options: DreamOptions | None = None
 
     def summary(self) -> dict:
         """Scalar summary (means over the batch) for printing or JSON."""
@@ -145,32 +178,24 @@ def survival(before, dreamed, after) -> np.ndarray:
         return np.where(np.abs(gain) > 1e-6, (np.asarray(after) - before) / gain, np.nan).astype(np.float32)
 
 
-def rms_db(y) -> np.ndarray:
-    """RMS level in dBFS of each waveform, ``(..., n_samples) -> (...)``."""
-    return (10 * np.log10(np.mean(np.square(y, dtype=np.float64), axis=-1) + 1e-20)).astype(np.float32)
-
-
-def build_result(dreamer: Dreamer, objective: Objective, *, audio_in, audio_out, sample_rate: int, mel, dreamed,
-                 heard, sonified, history, domain: str, sonify: str | None, seed: int, single: bool,
-                 measure: bool) -> DreamResult:
+def build_result(dreamer: Dreamer, objective: Objective, rendered: Rendered, *, audio_in, audio_out,
+                 sample_rate: int, heard, options: DreamOptions, single: bool, measure: bool) -> DreamResult:
     """Measure a dream and gather it in a :class:`DreamResult`.
 
     Parameters
     ----------
     dreamer : Dreamer
     objective : Objective
+    rendered : Rendered
+        What the ascent made, at the model's rate: the input and dreamed log-mel, the
+        sound before loudness matching, the history.
     audio_in, audio_out : np.ndarray [shape=(batch, n_samples)]
         Input and final output, at ``sample_rate``.
     sample_rate : int
-    mel, dreamed : np.ndarray [shape=(batch, n_mels, n_frames)]
-        Input log-mel and the dreamed log-mel.
     heard : np.ndarray [shape=(batch, n_model_samples)]
         The output at the model's rate (re-encoded as ``mel_after``).
-    sonified : np.ndarray [shape=(batch, n_model_samples)]
-        The sound before loudness matching, at the model's rate.
-    history : np.ndarray [shape=(n_steps, batch)]
-    domain, sonify, seed
-        Recorded as given.
+    options : DreamOptions
+        Recorded as given (``domain``, ``sonify`` resolved, ``seed``).
     single : bool
         Return ``audio`` and ``input_audio`` without the batch axis.
     measure : bool
@@ -181,12 +206,13 @@ def build_result(dreamer: Dreamer, objective: Objective, *, audio_in, audio_out,
     DreamResult
     """
     s = dreamer.settings
+    mel, dreamed = rendered.mel, rendered.dreamed
     if measure:
         mel_after = audio.encode(heard, settings=s)
         before = dreamer.evaluate(mel, objective)
         at_dream = dreamer.evaluate(dreamed, objective)
         after = dreamer.evaluate(mel_after, objective)
-        kept = survival(before, at_dream, dreamer.evaluate(audio.encode(sonified, settings=s), objective))
+        kept = survival(before, at_dream, dreamer.evaluate(audio.encode(rendered.sound, settings=s), objective))
         change = spectral_change(mel, mel_after)
     else:  # the sound alone: no re-encoding, no objective evaluations
         mel_after = None
@@ -194,7 +220,8 @@ def build_result(dreamer: Dreamer, objective: Objective, *, audio_in, audio_out,
     squeeze = (lambda a: a[0]) if single else (lambda a: a)
     return DreamResult(
         audio=squeeze(audio_out), input_audio=squeeze(audio_in), sample_rate=int(sample_rate),
-        objective=objective, domain=domain, sonify=sonify, seed=int(seed), mel_before=mel, mel_dreamed=dreamed,
-        mel_after=mel_after, objective_before=before, objective_dreamed=at_dream, objective_after=after,
-        survival=survival(before, at_dream, after), survival_sonified=kept, spectral_change_db=change,
-        loudness_in_db=rms_db(audio_in), loudness_out_db=rms_db(audio_out), history=history)
+        objective=objective, domain=options.domain, sonify=options.sonification, seed=int(options.seed),
+        mel_before=mel, mel_dreamed=dreamed, mel_after=mel_after, objective_before=before,
+        objective_dreamed=at_dream, objective_after=after, survival=survival(before, at_dream, after),
+        survival_sonified=kept, spectral_change_db=change, loudness_in_db=rms_db(audio_in),
+        loudness_out_db=rms_db(audio_out), history=rendered.history, options=options)

@@ -12,12 +12,12 @@ import numpy as np
 
 from .. import audio
 from ..errors import DreamError
+from ..options import SONIFICATIONS
 from ..settings import AudioSettings
 from .activations import run_compiled
 
-__all__ = ["SONIFICATIONS", "sonify", "mel_gain_to_stft_db", "match_loudness", "soft_limit"]
+__all__ = ["SONIFICATIONS", "sonify", "mel_gain_to_stft_db"]
 
-SONIFICATIONS = ("original", "griffin-lim")
 
 
 def _bin_weights(settings: AudioSettings) -> np.ndarray:
@@ -88,44 +88,3 @@ def sonify(y, delta_db, *, settings: AudioSettings, method: str = "original", n_
         return audio.istft(spec * gain, settings=settings, length=y.shape[-1])
     return run_compiled(audio.griffin_lim, np.abs(spec) * gain, settings=settings, n_iter=n_iter, seed=seed,
                         length=y.shape[-1])
-
-
-def soft_limit(y, *, knee: float = 0.9, ceiling: float = 0.999) -> np.ndarray:
-    """Compress samples beyond ``knee`` smoothly (tanh) to stay within ``ceiling`` (< 1).
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(..., n_samples)]
-    knee, ceiling : float
-
-    Returns
-    -------
-    y_limited : np.ndarray [shape=(..., n_samples)]; samples within ``knee`` are untouched
-    """
-    y = np.asarray(y, dtype=np.float32)
-    a = np.abs(y)
-    over = a > knee
-    if not over.any():
-        return y
-    out = y.copy()
-    room = ceiling - knee
-    out[over] = np.sign(y[over]) * (knee + room * np.tanh((a[over] - knee) / room))
-    return out
-
-
-def match_loudness(y, reference) -> np.ndarray:
-    """Scale each waveform to the RMS of its reference, then soft-limit so nothing clips.
-
-    Parameters
-    ----------
-    y, reference : np.ndarray [shape=(..., n_samples)]
-
-    Returns
-    -------
-    y_matched : np.ndarray [shape=(..., n_samples)], peak below 1
-    """
-    y = np.asarray(y, dtype=np.float32)
-    ref_rms = np.sqrt(np.mean(np.square(reference, dtype=np.float64), axis=-1, keepdims=True))
-    rms = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True))
-    scale = np.divide(ref_rms, rms, out=np.ones_like(rms), where=rms > 1e-12)
-    return soft_limit((y * scale).astype(np.float32))
