@@ -105,7 +105,7 @@ class AudioSettings:
     # ------------------------------------------------------------------ presets / io
     @classmethod
     def preset(cls, name: str) -> "AudioSettings":
-        """Return a named preset: ``default``, ``dissertation``, ``full_rate_44k``, ``full_rate_48k``."""
+        """Return a named preset: ``default``, ``dissertation``, ``full_rate_44k``, ``full_rate_48k``, ``musicnn``."""
         try:
             return PRESETS[name]
         except KeyError:
@@ -181,5 +181,11 @@ PRESETS: dict[str, AudioSettings] = {
     ),
     "full_rate_48k": AudioSettings(
         sample_rate=48_000, n_fft=4096, hop_length=1024, win_length=4096, n_mels=128,
+    ),
+    # musicnn's front end (librosa.feature.melspectrogram's defaults at 16 kHz: Slaney mels
+    # from 0 Hz to Nyquist, power 2); 2.976 s segments are its 187-frame, 3-s patches
+    "musicnn": AudioSettings(
+        sample_rate=16_000, segment_seconds=2.976, n_fft=512, hop_length=256, win_length=512, n_mels=96,
+        fmin=0.0, fmax=None,
     ),
 }

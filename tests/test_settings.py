@@ -42,3 +42,20 @@ def test_unknown_preset_and_missing_file(tmp_path):
         AudioSettings.preset("nope")
     with pytest.raises(SettingsMismatchError, match="settings.json"):
         AudioSettings.load(tmp_path / "settings.json")
+
+
+def test_musicnn_preset_encodes_librosas_melspectrogram_as_musicnn_calls_it():
+    import librosa
+    import numpy as np
+
+    from auditory_deepdream.audio import db_to_power, encode, example_clip, load_audio
+
+    s = AudioSettings.preset("musicnn")
+    assert s.n_frames == 187  # musicnn's 3-s patch: librosa.time_to_frames(3) + 1
+    y = load_audio(example_clip("flute_A4"), settings=s)
+    expected = librosa.feature.melspectrogram(y=y, sr=16000, hop_length=256, n_fft=512, n_mels=96)
+    got = db_to_power(encode(y, settings=s), settings=s)
+    above = expected > s.amin
+    assert above.mean() > 0.9
+    np.testing.assert_allclose(got[above], expected[above], rtol=2e-5)
+    np.testing.assert_allclose(got[~above], s.amin, rtol=1e-5)  # the floor, through float32 dB

@@ -4,6 +4,7 @@
 ``paths``      where models are: bundled names, model directories, cards (no TensorFlow)
 ``ensembles``  several models averaged into one, and the folder they are kept in
 ``storage``    saving and loading model directories (plain or ensemble)
+``musicnn``    musicnn's pre-trained music taggers in Keras 3 (``musicnn_weights``: their checkpoints)
 """
 
 from .builders import (
@@ -29,6 +30,7 @@ from .ensembles import (
     member_folders,
     write_ensemble_file,
 )
+from .musicnn import PRETRAINED, load_pretrained, tag, taggram
 from .paths import bundled_model_dir, model_dir, read_card
 from .storage import load_model, save_model_dir
 
@@ -57,4 +59,8 @@ __all__ = [
     "is_ensemble",
     "member_folders",
     "write_ensemble_file",
+    "PRETRAINED",
+    "load_pretrained",
+    "taggram",
+    "tag",
 ]

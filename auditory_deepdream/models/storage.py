@@ -3,7 +3,8 @@
 A *model directory* holds ``model.keras``, ``settings.json`` and ``card.json``;
 :func:`save_model_dir` writes one and :func:`load_model` reads one by path, by the name
 of a bundled model (``"default"``, ``"augmented"``), or as an ensemble folder
-(:mod:`.ensembles`: the members' averaged probabilities as one model).
+(:mod:`.ensembles`: the members' averaged probabilities as one model). The names of
+musicnn's pre-trained taggers (``"musicnn-mtt"`` ...) load from :mod:`.musicnn`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..atomic import save_keras_atomic, write_json_atomic
 from ..errors import ModelError
 from ..settings import AudioSettings
 from .ensembles import average_models, is_ensemble, member_folders
+from .musicnn import PRETRAINED, load_pretrained
 from .paths import model_dir, read_card
 
 __all__ = ["save_model_dir", "load_model"]
@@ -42,8 +44,11 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     ----------
     name_or_path : str or path-like
         ``"default"`` (the bundled model), a model directory, a ``.keras`` file with a
-        ``settings.json`` beside it, or an ensemble folder (:mod:`auditory_deepdream.ensembles`:
-        the model is then the members' averaged probabilities, the card the ensemble's).
+        ``settings.json`` beside it, an ensemble folder (:mod:`auditory_deepdream.ensembles`:
+        the model is then the members' averaged probabilities, the card the ensemble's), or
+        a musicnn tagger's name (:data:`~auditory_deepdream.models.musicnn.PRETRAINED`:
+        ``"musicnn-mtt"``, ``"musicnn-msd"``, ``"vgg-mtt"``, ``"vgg-msd"``; its card's
+        ``kind`` is ``"tagger"``, sigmoid outputs).
     settings : AudioSettings, optional
         If given, must equal the model's settings (:class:`SettingsMismatchError`).
 
@@ -54,6 +59,8 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     card : dict
         The model card (``classes``, data, accuracy ...).
     """
+    if str(name_or_path) in PRETRAINED and not Path(name_or_path).exists():
+        return load_pretrained(str(name_or_path), settings=settings)
     if is_ensemble(name_or_path):
         return _load_ensemble(name_or_path, settings=settings)
     path = model_dir(name_or_path)
