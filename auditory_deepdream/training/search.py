@@ -171,14 +171,13 @@ def read_logs(log_dir) -> pd.DataFrame:
 
 
 def _run_trial(store_path: str, *, model_id: int, builder: str, hp: dict, config: TrainConfig, log_dir: str,
-               experiment: str, strategy=None, callbacks=None) -> tuple[dict, float]:
+               experiment: str, callbacks=None) -> tuple[dict, float]:
     """Train trial ``model_id`` (in this process or on a cluster worker) and return its hp and score."""
     options = {k: hp[k] for k in TRAIN_PARAMS if k in hp}
     model_hps = {k: v for k, v in hp.items() if k not in options}
     result = train(FeatureStore(store_path), builder=builder, hp=model_hps,
                    config=dataclasses.replace(config, **options), log_dir=log_dir,
-                   model_id=model_id, experiment=experiment, strategy=strategy,
-                   callbacks=callbacks(model_id) if callbacks else ())
+                   model_id=model_id, experiment=experiment, callbacks=callbacks(model_id) if callbacks else ())
     return {**result.hp, **options}, result.test_accuracy
 
 
@@ -200,8 +199,7 @@ def _check_plan(log_dir: Path, plan: dict, n_trials: int) -> None:
 
 def search(store: FeatureStore, *, builder: str, log_dir, n_trials: int = 10, init_points: int = 3,
            bounds: dict | None = None, fixed: dict | None = None, config: TrainConfig = TrainConfig(),
-           acquisition: str = "ucb", experiment: str | None = None, strategy=None,
-           callbacks=None, parallel: int = 1, client=None) -> pd.DataFrame:
+           acquisition: str = "ucb", callbacks=None, parallel: int = 1, client=None) -> pd.DataFrame:
     """Run (or resume) a Bayesian search, one trial at a time or ``parallel`` at once.
 
     Parameters
@@ -226,10 +224,6 @@ def search(store: FeatureStore, *, builder: str, log_dir, n_trials: int = 10, in
     config : TrainConfig
         Training settings; trial ``k`` uses seed ``config.seed + k``.
     acquisition : {'ucb', 'ei', 'poi'}
-    experiment : str, optional
-        Aim experiment name (default ``search-<builder>``).
-    strategy : tf.distribute.Strategy, optional
-        Passed to :func:`~auditory_deepdream.training.train` (serial searches only).
     callbacks : callable, optional
         ``callbacks(model_id) -> list of keras callbacks`` added to each trial's ``fit``
         (pickled to the workers of a parallel search).
@@ -261,9 +255,6 @@ def search(store: FeatureStore, *, builder: str, log_dir, n_trials: int = 10, in
                          f"{sorted(SEARCH_BOUNDS)}.")
     if init_points < 1 or n_trials < 1 or parallel < 1:
         raise ModelError("n_trials, init_points and parallel must be at least 1.")
-    if strategy is not None and parallel > 1:
-        raise ModelError("A distribution strategy trains one trial over several devices; use it with "
-                         "parallel=1, or run parallel trials without it.")
     _acquisition(acquisition)
     model_hp(builder, fixed, len(store.classes))  # rejects an unknown builder before any work
     log_dir = Path(log_dir)
@@ -278,8 +269,7 @@ def search(store: FeatureStore, *, builder: str, log_dir, n_trials: int = 10, in
         int(row["model_id"]): (hp_to_params(row, bounds), float(row["accuracy"]))
         for _, row in read_logs(log_dir).iterrows()}
     trial = functools.partial(_run_trial, str(store.path), builder=builder, config=config,
-                              log_dir=str(log_dir), experiment=experiment or f"search-{builder}",
-                              strategy=strategy, callbacks=callbacks)
+                              log_dir=str(log_dir), experiment=f"search-{builder}", callbacks=callbacks)
     with contextlib.ExitStack() as stack:
         if client is None and parallel == 1:
             run_round = _serial_round
