@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def add_quickstart(sub):
     p = sub.add_parser(
@@ -36,30 +38,37 @@ def _preset_names() -> list:
 
 def add_dream(sub):
     p = sub.add_parser(
-        "dream", help="dream an audio file: amplify a layer, a filter or a class of a model",
+        "dream", help="dream an audio file: amplify a layer, a filter, a class or a tag of a model",
         description="Dream IN with a model and write OUT with IN's channels, sample rate, length and "
-                    "sample format, at IN's integrated loudness (LUFS) under a -1 dBTP true-peak ceiling. "
+                    "sample format, at IN's integrated loudness (LUFS) under a -1 dBTP true-peak ceiling, and "
+                    "OUT's options beside it (OUT's name + .dream.json). "
                     "The mid signal is dreamed at the model's rate as a gain on its own spectrogram that the "
                     "ascent climbs through the sonification, so what the network heard is what you hear; the "
                     "gain is applied to every channel and the band above the model's is kept from IN. "
                     "Choose an effect with --preset (presets: " + _preset_help() + "), or set the objective "
-                    "and --strength yourself; --steps gives the dissertation's fixed step count instead.")
-    p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3 ...)")
-    p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg); IN's format is kept "
-                                                 "when the suffix matches")
+                    "and --strength yourself; --steps gives the dissertation's fixed step count instead. "
+                    "Arguments, files and names are checked before the model loads.")
+    p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3, aiff, m4a)")
+    p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg, .aiff, .aif, .mp3); IN's "
+                                                 "sample format is kept when the suffix matches")
     p.add_argument("--model", default="default",
-                   help="bundled model name, model directory, or ensemble folder (several models dreamed as one, "
-                        "see dreamer.Ensemble; default: default)")
-    p.add_argument("--preset", choices=_preset_names(),
-                   help="the effect (default: strong; morph with --objective class)")
+                   help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
+                        "vgg-msd), model directory, or ensemble folder (default: default)")
+    p.add_argument("--preset", type=str.lower, choices=_preset_names(),
+                   help="the effect (default: strong; morph with --class or --tag)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
-                   help="what to amplify (default: the preset's)")
+                   help="what to amplify (default: the preset's; class with --class or --tag)")
     p.add_argument("--layer", help="layer name for --objective layer/filter (default: the preset's; see `layers`)")
     p.add_argument("--filter", type=int,
                    help="filter index: amplify this filter of --layer (implies --objective filter)")
-    p.add_argument("--class", dest="family", help="class name or index to dream toward (--preset morph)")
+    p.add_argument("--class", dest="family",
+                   help="class name or index to dream toward (implies --objective class and, without --preset, "
+                        "the morph preset); any case")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG[=WEIGHT]",
+                   help="a tagger's tag to dream toward (musicnn-mtt: piano, choir, techno ...); repeat for "
+                        "several, with weights such as --tag piano --tag strings=0.5")
     p.add_argument("--strength", type=float,
-                   help="spectral change to reach, dB (mean over audible bins; default: the preset's)")
+                   help="spectral change to reach, dB, above 0 (mean over audible bins; default: the preset's)")
     p.add_argument("--steps", type=int, help="a fixed number of ascent steps instead of --strength (experts)")
     p.add_argument("--max-steps", type=int, default=40, help="most steps a --strength dream takes (default 40)")
     p.add_argument("--step-size", type=float, help="dB per step, RMS (default: the preset's, 3.0)")
@@ -77,6 +86,7 @@ def add_dream(sub):
                         "when it becomes sound)")
     p.add_argument("--octaves", type=int, default=1, help="time scales, coarse to fine, with --free (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--plot", metavar="PNG", help="also write the before/after log-mel spectrograms to this PNG")
     p.set_defaults(func=_run_dream)
 
 
@@ -103,37 +113,122 @@ def dream_options(args, preset) -> "DreamOptions":
     return o.replace(**changes)
 
 
-def _run_dream(args):
-    from .. import audio, models
-    from ..dreamer import Dreamer, dream_file, get_preset, make_objective, preset_objective
+def _what_to_dream(args, about: dict):
+    """``(objective kind or None, preset, {class or tag: weight} or None)`` from the arguments, checked."""
+    from ..errors import DreamError
+    from ..presets import get_preset
+    from .checks import match_name, parse_tags
 
-    args.loudness = audio.parse_loudness(args.loudness)
+    targets = None
+    if args.tag:
+        if about["kind"] != "tagger":
+            raise DreamError(f"--tag dreams toward a tagger's tags; {args.model!r} names classes: use --class "
+                             "(one of " + ", ".join(about["classes"]) + "), or --model musicnn-mtt.")
+        targets = parse_tags(args.tag, about["classes"])
+    if args.family is not None:
+        if targets is not None:
+            raise DreamError("Give --class or --tag, not both (a tagger's --class is one --tag).")
+        if args.family.lstrip("-").isdigit():
+            index = int(args.family)
+            if not 0 <= index < len(about["classes"]):
+                raise DreamError(f"--class {index}: the model has {len(about['classes'])} classes "
+                                 f"(0..{len(about['classes']) - 1}): {about['classes']}.")
+            targets = {index: 1.0}
+        else:
+            targets = {match_name(args.family, about["classes"], what="class", flag="--class"): 1.0}
     kind = args.objective or ("filter" if args.filter is not None else None)
+    if targets is not None:
+        if kind not in (None, "class"):
+            raise DreamError(f"--class and --tag dream toward a class, not a {kind}; leave out --objective "
+                             f"{kind}, --layer and --filter, or leave out --class/--tag.")
+        kind = "class"
     preset = get_preset(args.preset or ("morph" if kind == "class" else "strong"))
+    layers = [row["name"] for row in about["layers"]]
+    if args.layer is not None and layers:
+        args.layer = match_name(args.layer, layers, what="layer", flag="--layer")
+    return kind, preset, targets
+
+
+def _run_dream(args):
+    from .. import audio
+    from ..atomic import write_json_atomic
+    from .checks import model_description, readable_audio, writable_output
+
+    src = readable_audio(args.input)
+    out = writable_output(args.output, like_input=src)
+    plot = None if args.plot is None else _png_path(args.plot)
+    args.loudness = audio.parse_loudness(args.loudness)
+    about = model_description(args.model)
+    kind, preset, targets = _what_to_dream(args, about)
     options = dream_options(args, preset)
+
+    from .. import models  # TensorFlow loads from here on
+    from ..dreamer import Dreamer, class_objective, dream_file, make_objective, preset_objective
+
     d = Dreamer.load(args.model)
     conv = models.conv_layer_names(d.model)
-    family = None
-    if args.family is not None:
-        family = int(args.family) if args.family.lstrip("-").isdigit() else args.family
     if kind is None:
         if args.layer and preset.objective == "layer":
             objective = make_objective("layer", layer=args.layer)
         else:
-            objective = preset_objective(preset, conv, classes=d.info.classes, target=family)
+            objective = preset_objective(preset, conv, classes=d.info.classes)
     elif kind == "class":
-        objective = preset_objective(get_preset("morph"), conv, classes=d.info.classes, target=family)
+        if targets is None:
+            objective = preset_objective(get_preset_morph(), conv, classes=d.info.classes)
+        else:
+            terms = [w * class_objective(t, classes=d.info.classes) if w != 1.0 else class_objective(
+                t, classes=d.info.classes) for t, w in targets.items()]
+            objective = sum(terms[1:], terms[0])
     else:
         layer = args.layer or preset.layer(conv)
         objective = make_objective(kind, layer=layer, index=args.filter or 0)
-    path, result = dream_file(args.input, args.output, model=d, objective=objective, options=options)
+    path, result = dream_file(src, out, model=d, objective=objective, options=options)
+    record = write_json_atomic(path.with_name(path.stem + ".dream.json"), {
+        "input": str(src), "output": str(path), "model": str(args.model), "objective": str(objective),
+        "options": options.to_dict(), "result": result.summary()})
+    if plot is not None:
+        from ..display import save_before_after
+
+        save_before_after(plot, result.mel_before[0], result.mel_after[0], settings=d.settings,
+                          title=f"{Path(src).name}: {objective}")
+    _report(path, record, plot, result, objective, options)
+
+
+def get_preset_morph():
+    from ..presets import get_preset
+
+    return get_preset("morph")
+
+
+def _png_path(value) -> Path:
+    from ..errors import AudioInputError
+
+    path = Path(value)
+    if path.suffix.lower() != ".png":
+        raise AudioInputError(f"--plot {value!r}: the picture is written as PNG; give a name ending in .png.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise AudioInputError(f"--plot {value!r}: the folder {folder} does not exist; create it first.")
+    return path
+
+
+def _report(path, record, plot, result, objective, options):
+    """What the dream did, one quantity a line, each with its unit."""
+    from ..dreamer import ClassLogit, Sum
+
     s = result.summary()
-    survival = "n/a" if s["survival"] is None else f"{100 * s['survival']:.0f} %"
+    unit = "logit" if isinstance(objective, (ClassLogit, Sum)) and "class" in str(objective) else "mean activation"
     channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]
-    print(f"wrote {path}: {objective}, objective {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
-          f"(heard {s['objective_after']:.4g}, survival {survival}), spectral change "
-          f"{s['spectral_change_db']:.2f} dB, {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, "
-          f"{result.true_peak_dbtp:.1f} dBTP, {channels} ch, {result.sample_rate} Hz")
+    target = f"target {options.strength:g} dB" if options.strength is not None else f"{len(result.history)} steps"
+    survival = ("n/a (nothing was gained)" if s["survival"] is None
+                else f"{100 * s['survival']:.0f} % of the gain the network climbed is in the audio it hears")
+    print(f"wrote {path} ({channels} ch, {result.sample_rate} Hz), {record.name}"
+          + (f" and {plot}" if plot is not None else ""))
+    print(f"  change     spectral change {s['spectral_change_db']:.2f} dB, mean over audible bins ({target})")
+    print(f"  objective  {objective} ({unit}): {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
+          f"as dreamed, {s['objective_after']:.4g} as heard")
+    print(f"  survival   {survival}")
+    print(f"  loudness   {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, true peak {result.true_peak_dbtp:.1f} dBTP")
 
 
 def add_layers(sub):

@@ -5,62 +5,57 @@
 ``ensembles``  several models averaged into one, and the folder they are kept in
 ``storage``    saving and loading model directories (plain or ensemble)
 ``musicnn``    musicnn's pre-trained music taggers in Keras 3 (``musicnn_weights``: their checkpoints)
+
+The names below load their submodule on first use, so the TensorFlow-free part
+(:mod:`.paths`: bundled names, model folders and cards) imports without Keras, and the
+CLI can check its arguments before TensorFlow loads.
 """
 
-from .builders import (
-    BN_MOMENTUM,
-    BUILDERS,
-    DEFAULT_HYPERPARAMETERS,
-    MeanOverTime,
-    build_conv_blocks,
-    build_freq_preserving,
-    build_inception_on_mel,
-    build_model,
-    build_timbre,
-    build_vgg_like,
-    conv_layer_names,
-    list_layers,
-)
-from .ensembles import (
-    ENSEMBLE_FILE,
-    LOG_FLOOR,
-    MeanLogProbability,
-    average_models,
-    is_ensemble,
-    member_folders,
-    write_ensemble_file,
-)
-from .musicnn import PRETRAINED, load_pretrained, tag, taggram
-from .paths import bundled_model_dir, model_dir, read_card
-from .storage import load_model, save_model_dir
+import importlib
 
-__all__ = [
-    "BN_MOMENTUM",
-    "BUILDERS",
-    "DEFAULT_HYPERPARAMETERS",
-    "build_model",
-    "build_conv_blocks",
-    "build_vgg_like",
-    "build_timbre",
-    "build_freq_preserving",
-    "build_inception_on_mel",
-    "MeanOverTime",
-    "list_layers",
-    "conv_layer_names",
-    "bundled_model_dir",
-    "model_dir",
-    "read_card",
-    "save_model_dir",
-    "load_model",
-    "ENSEMBLE_FILE",
-    "LOG_FLOOR",
-    "MeanLogProbability",
-    "average_models",
-    "is_ensemble",
-    "member_folders",
-    "write_ensemble_file",
-    "PRETRAINED",
-    "load_pretrained",
-    "taggram",
-    "tag",
-]
+_EXPORTS = {  # name -> the submodule that defines it
+    "BN_MOMENTUM": "builders",
+    "BUILDERS": "builders",
+    "DEFAULT_HYPERPARAMETERS": "builders",
+    "build_model": "builders",
+    "build_conv_blocks": "builders",
+    "build_vgg_like": "builders",
+    "build_timbre": "builders",
+    "build_freq_preserving": "builders",
+    "build_inception_on_mel": "builders",
+    "MeanOverTime": "builders",
+    "list_layers": "builders",
+    "conv_layer_names": "builders",
+    "bundled_model_dir": "paths",
+    "model_dir": "paths",
+    "read_card": "paths",
+    "save_model_dir": "storage",
+    "load_model": "storage",
+    "ENSEMBLE_FILE": "ensembles",
+    "LOG_FLOOR": "ensembles",
+    "MeanLogProbability": "ensembles",
+    "average_models": "ensembles",
+    "is_ensemble": "ensembles",
+    "member_folders": "ensembles",
+    "write_ensemble_file": "ensembles",
+    "PRETRAINED": "paths",
+    "describe": "paths",
+    "model_names": "paths",
+    "load_pretrained": "musicnn",
+    "taggram": "musicnn",
+    "tag": "musicnn",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

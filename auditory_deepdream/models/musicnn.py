@@ -46,6 +46,7 @@ from keras import layers, ops
 
 from ..errors import AudioInputError, ModelError
 from ..settings import AudioSettings
+from .paths import PRETRAINED
 
 __all__ = ["PRETRAINED", "SETTINGS", "MusicnnInput", "MaxMeanOverTime", "AdjacentStepMean", "build_musicnn",
            "build_vgg", "load_pretrained", "patches", "taggram", "tag"]
@@ -53,13 +54,6 @@ __all__ = ["PRETRAINED", "SETTINGS", "MusicnnInput", "MaxMeanOverTime", "Adjacen
 SETTINGS = AudioSettings.preset("musicnn")
 _BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization's default
 
-PRETRAINED = {
-    "musicnn-mtt": {"network": "MTT_musicnn", "architecture": "musicnn", "dataset": "MagnaTagATune"},
-    "musicnn-msd": {"network": "MSD_musicnn", "architecture": "musicnn", "dataset": "Million Song Dataset"},
-    "vgg-mtt": {"network": "MTT_vgg", "architecture": "vgg", "dataset": "MagnaTagATune"},
-    "vgg-msd": {"network": "MSD_vgg", "architecture": "vgg", "dataset": "Million Song Dataset"},
-}
-"""The pre-trained networks by name: musicnn's checkpoint, architecture and training data."""
 
 _CACHE: dict[str, keras.Model] = {}
 

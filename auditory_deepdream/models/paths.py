@@ -1,12 +1,26 @@
-"""Where models are: bundled model names, model directories and their cards (no TensorFlow)."""
+"""Where models are: bundled model names, model directories and their cards (no TensorFlow).
+
+:func:`describe` tells what a model name or folder holds (its classes, its layers, its
+kind) from the files alone, so the CLI can check a class, tag or layer name in a second,
+before TensorFlow loads.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["bundled_model_dir", "model_dir", "read_card"]
+__all__ = ["PRETRAINED", "bundled_model_dir", "model_dir", "read_card", "describe", "model_names"]
+
+PRETRAINED = {
+    "musicnn-mtt": {"network": "MTT_musicnn", "architecture": "musicnn", "dataset": "MagnaTagATune"},
+    "musicnn-msd": {"network": "MSD_musicnn", "architecture": "musicnn", "dataset": "Million Song Dataset"},
+    "vgg-mtt": {"network": "MTT_vgg", "architecture": "vgg", "dataset": "MagnaTagATune"},
+    "vgg-msd": {"network": "MSD_vgg", "architecture": "vgg", "dataset": "Million Song Dataset"},
+}
+"""musicnn's pre-trained taggers by name: their checkpoint, architecture and training data."""
 
 
 def bundled_model_dir(name: str) -> Path:
@@ -26,3 +40,45 @@ def read_card(folder) -> dict | None:
     """The ``card.json`` of a model (or ensemble) folder, or ``None`` if it has none."""
     card_file = Path(folder) / "card.json"
     return json.loads(card_file.read_text()) if card_file.is_file() else None
+
+
+def model_names() -> list[str]:
+    """Every model loadable by name: the bundled ones, then musicnn's taggers."""
+    root = bundled_model_dir("")
+    bundled = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    return bundled + list(PRETRAINED)
+
+
+def describe(name_or_path) -> dict | None:
+    """What a model holds, read from its files without TensorFlow.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A bundled model or musicnn tagger name, a model directory, or an ensemble folder.
+
+    Returns
+    -------
+    dict or None
+        ``kind`` (``"classifier"`` or ``"tagger"``), ``classes`` (output names, in order) and
+        ``layers`` (``[{"name", "type", "filters", "bands"}, ...]``, those a dream can
+        target; empty when the card does not list them); an ensemble's are its lead
+        member's layers. None when nothing is there to describe.
+    """
+    if str(name_or_path) in PRETRAINED and not Path(name_or_path).exists():
+        labels = importlib.import_module("musicnn.configuration")  # plain Python: tag lists, no TensorFlow
+        key = "MTT_LABELS" if PRETRAINED[str(name_or_path)]["dataset"] == "MagnaTagATune" else "MSD_LABELS"
+        return {"kind": "tagger", "classes": list(getattr(labels, key)), "layers": []}
+    folder = model_dir(name_or_path)
+    card = read_card(folder) if folder.is_dir() else read_card(folder.parent)
+    if card is None:
+        return None
+    layers = card.get("layers") or []
+    ensemble = folder / "ensemble.json"
+    if not layers and ensemble.is_file():
+        try:
+            lead = json.loads(ensemble.read_text())["members"][0]
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+            lead = None
+        layers = ((read_card(folder / str(lead)) or {}).get("layers") or []) if lead else []
+    return {"kind": card.get("kind", "classifier"), "classes": list(card.get("classes") or []), "layers": layers}

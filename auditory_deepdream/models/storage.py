@@ -16,9 +16,10 @@ import keras
 from ..atomic import save_keras_atomic, write_json_atomic
 from ..errors import ModelError
 from ..settings import AudioSettings
+from . import builders  # noqa: F401  registers MeanOverTime with Keras before a model file loads
 from .ensembles import average_models, is_ensemble, member_folders
-from .musicnn import PRETRAINED, load_pretrained
-from .paths import model_dir, read_card
+from .musicnn import load_pretrained
+from .paths import PRETRAINED, model_dir, read_card
 
 __all__ = ["save_model_dir", "load_model"]
 
@@ -31,6 +32,8 @@ def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: d
     if "classes" not in card:
         raise ModelError("The model card needs 'classes' (family names in output order).")
     path = Path(path)
+    table = builders.list_layers(model)
+    card = {**card, "layers": table[["name", "type", "filters", "bands"]].to_dict("records") if len(table) else []}
     save_keras_atomic(model, path / "model.keras")
     settings.save(path / "settings.json")
     write_json_atomic(path / "card.json", card)
