@@ -30,6 +30,7 @@ from .errors import (
     DreamError,
     GalleryError,
     ModelError,
+    OutputError,
     SettingsMismatchError,
 )
 from .settings import PRESETS, AudioSettings
@@ -47,4 +48,5 @@ __all__ = [
     "DreamError",
     "ClusterError",
     "GalleryError",
+    "OutputError",
 ]

@@ -3,6 +3,11 @@
 Every error that a user can cause (a bad file, a wrong layer name, settings that do not
 match) is an :class:`AuditoryDeepDreamError`. Catch that one class to handle them all;
 the message always says what was wrong and what to do about it.
+
+:class:`OutputError` is the one raised for the machine's own refusals to store a result (a
+read-only or full disk, a folder without write permission, an output path that is a
+folder): every file the package writes goes through :mod:`auditory_deepdream.atomic`,
+which turns those into it and leaves nothing half-written behind.
 """
 
 __all__ = [
@@ -14,6 +19,7 @@ __all__ = [
     "DreamError",
     "ClusterError",
     "GalleryError",
+    "OutputError",
 ]
 
 
@@ -50,3 +56,9 @@ class ClusterError(AuditoryDeepDreamError):
 class GalleryError(AuditoryDeepDreamError):
     """The notebook gallery cannot be built: a notebook is not executed, embeds WAV audio or
     cannot be read, the notebook folder is missing or empty, or nbconvert is not installed."""
+
+
+class OutputError(AuditoryDeepDreamError, OSError):
+    """A result file cannot be written: its folder is read-only or not writable, the disk is
+    full, or the path is an existing folder. Nothing is left behind: neither part of the file
+    nor a temporary one. It is an OSError too, for callers that catch those."""

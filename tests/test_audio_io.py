@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
+from filesystem_faults import tmpfs, unprivileged, unwritable_folder
 
-from auditory_deepdream import AudioInputError, AuditoryDeepDreamError
+from auditory_deepdream import AudioInputError, AuditoryDeepDreamError, OutputError
 from auditory_deepdream.audio import (
     EXAMPLE_CLIPS,
     AudioFormat,
@@ -70,6 +71,21 @@ def test_not_audio(tmp_path):
         load_audio(tmp_path / "notes.wav")
 
 
+@pytest.mark.parametrize("name, content", [
+    ("notes.txt", b"these are not the samples you are looking for\n" * 20),
+    ("noise.wav", np.random.default_rng(5).integers(0, 256, 8000, dtype=np.uint8).tobytes()),
+])
+def test_a_file_that_is_not_audio_is_refused_quietly_with_the_reason(tmp_path, capfd, recwarn, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    for reader in (load_audio, read_audio):
+        with pytest.raises(AudioInputError, match="not an audio file.*no decoder here recognises") as err:
+            reader(path)
+        assert str(path) in str(err.value) and "Format not recognised" in str(err.value)
+    assert [str(w.message) for w in recwarn] == []  # librosa's and audioread's warnings stay inside the reader
+    assert capfd.readouterr().err == ""
+
+
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(AudioInputError, match="folder"):
         load_audio(tmp_path)
@@ -111,6 +127,53 @@ def test_save_audio_is_atomic_and_readable(tmp_path, cello, settings):
     y, sr = sf.read(path)
     assert sr == settings.sample_rate and np.allclose(y, cello, atol=1e-6)
     assert [p.name for p in path.parent.iterdir()] == ["x.wav"]
+
+
+# ------------------------------------------------------------------------------ write faults
+def _noise(seconds=1.0, sr=44_100):
+    """Stereo noise: incompressible, so any encoding of a second of it overflows the 64 KiB disk."""
+    return (0.1 * np.random.default_rng(0).standard_normal((2, int(seconds * sr)))).astype(np.float32)
+
+
+def test_a_read_only_disk_is_one_error_naming_path_cause_and_remedy(tmp_path):
+    with tmpfs(tmp_path / "disk", read_only=True) as disk:
+        for path in (disk / "dream.wav", disk / "new" / "dream.flac"):
+            with pytest.raises(OutputError) as err:
+                write_audio(path, _noise(), sample_rate=44_100)
+            assert str(err.value) == (f"Cannot write {path}: {disk} is on a read-only file system. Nothing was "
+                                      "written; write to a folder on a writable disk, or remount that one read-write.")
+        assert list(disk.iterdir()) == []
+
+
+def test_a_full_disk_is_one_error_and_keeps_the_old_file(tmp_path, cello):
+    with tmpfs(tmp_path / "disk") as disk:
+        old = write_audio(disk / "dream.wav", cello[:2000], sample_rate=22_050)
+        before = old.read_bytes()
+        for path in (disk / "dream.wav", disk / "dream.flac", disk / "dream.aiff"):
+            with pytest.raises(OutputError, match=f"Cannot write {re.escape(str(path))}: the disk holding "
+                                                  f"{re.escape(str(disk))} is full.*free some space"):
+                write_audio(path, _noise(), sample_rate=44_100, like=AudioFormat(44_100, 2, "PCM_16", "FLAC"))
+        with pytest.raises(OutputError, match="is full"):
+            save_audio(disk / "mono.wav", _noise()[0], sample_rate=44_100)
+        assert [p.name for p in disk.iterdir()] == ["dream.wav"] and old.read_bytes() == before
+
+
+def test_a_path_that_is_a_folder_is_one_error(tmp_path, cello):
+    (tmp_path / "dream.wav").mkdir()
+    with pytest.raises(OutputError, match="dream.wav: it is an existing folder, not a file"):
+        write_audio(tmp_path / "dream.wav", cello, sample_rate=22_050)
+    with pytest.raises(OutputError, match="existing folder"):
+        save_audio(tmp_path / "dream.wav", cello, sample_rate=22_050)
+    assert [p.name for p in tmp_path.iterdir()] == ["dream.wav"] and not any((tmp_path / "dream.wav").iterdir())
+
+
+def test_a_folder_without_write_permission_is_one_error(cello):
+    with unwritable_folder() as folder:
+        with unprivileged(), pytest.raises(OutputError) as err:
+            write_audio(folder / "dream.wav", cello, sample_rate=22_050)
+        assert str(err.value).startswith(f"Cannot write {folder / 'dream.wav'}: there is no permission to write "
+                                         f"in {folder}.")
+        assert list(folder.iterdir()) == []
 
 
 def test_example_clip_unknown():

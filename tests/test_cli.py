@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from filesystem_faults import tmpfs
 from training_fixtures import make_store
 
 from auditory_deepdream import cli
@@ -169,6 +170,28 @@ def test_classify_prints_the_top_three_families_per_file(tmp_path, capsys):
     assert cli.main(["classify", files[0], str(tmp_path / "missing.wav")]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: ") and "missing.wav" in err
+
+
+def test_classify_refuses_a_file_that_is_not_audio_in_one_quiet_line(tmp_path, capfd, recwarn):
+    import tensorflow  # noqa: F401  TensorFlow's own start-up lines are not the command's
+    capfd.readouterr()
+    bad = tmp_path / "notes.wav"
+    bad.write_text("these are not the samples you are looking for\n" * 20)
+    assert cli.main(["classify", str(bad)]) == 2
+    out, err = capfd.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"error: Could not read {bad} as audio: not an audio file")
+    assert [str(w.message) for w in recwarn] == []  # what a shell would have printed above the error
+
+
+def test_a_read_only_output_folder_is_one_error_line(tmp_path, capfd):
+    with tmpfs(tmp_path / "disk", read_only=True) as disk:
+        assert cli.main(["render-soundfont", "--out", str(disk), "--programs", "0", "--velocities", "100",
+                         "--jobs", "1"]) == 2
+        out, err = capfd.readouterr()
+        assert out == "" and err == (f"error: Cannot write {disk / '.lock'}: {disk} is on a read-only file "
+                                     "system. Nothing was written; write to a folder on a writable disk, or "
+                                     "remount that one read-write.\n")
 
 
 def test_quickstart(tmp_path, capsys):

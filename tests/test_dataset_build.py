@@ -1,7 +1,9 @@
 """Store builds from real-layout trees: contents, augmentation, resumption, the CLI, the default preset."""
 
 import logging
+import re
 import shutil
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from dataset_fixtures import CONFIG, built_store, source_trees, write_sample_folder
 
 from auditory_deepdream import cli
+from auditory_deepdream.atomic import atomic_path
 from auditory_deepdream.audio import encode, load_audio, n_segments
 from auditory_deepdream.dataset import (
     PITCH_CLASSES,
@@ -102,12 +105,20 @@ def test_resume_after_interruption_gives_identical_store(trees, store, tmp_path,
                       progress=False)
     assert not (tmp_path / "s" / "index.csv").exists()
     monkeypatch.setattr(StoreWriter, "write_chunk", original)
+    # a build killed outright (no exception to clean up on) leaves its writers' temporary files
+    killed = [atomic_path(tmp_path / "s" / "shards" / "shard-00002.npy", suffix=".npy"),
+              atomic_path(tmp_path / "s" / "shards" / "shard-00002.csv", suffix=".csv"),
+              atomic_path(tmp_path / "s" / "index.csv")]
+    orphans = [writer.__enter__() for writer in killed]
+    (tmp_path / "s" / "shards" / "notes.txt").write_text("the user's")
     # a partial store is resumed only by the same request
     with pytest.raises(DatasetError, match="partial store"):
         build_dataset(tmp_path / "s", nsynth=[trees[0]], philharmonia=[trees[1]],
                       config=replace(CONFIG, seed=1), progress=False)
     resumed = build_dataset(tmp_path / "s", nsynth=[trees[0]], philharmonia=[trees[1]], config=CONFIG,
                             progress=False)
+    assert not any(orphan.exists() for orphan in orphans)  # the resumed build cleared them ...
+    assert (tmp_path / "s" / "shards" / "notes.txt").read_text() == "the user's"  # ... and nothing else
     pd.testing.assert_frame_equal(resumed.index, store.index)
     np.testing.assert_array_equal(resumed.load(np.arange(len(resumed))), store.load(np.arange(len(store))))
     assert resumed.meta == store.meta
@@ -116,6 +127,48 @@ def test_resume_after_interruption_gives_identical_store(trees, store, tmp_path,
                              progress=False)) == len(store)
     with pytest.raises(DatasetError, match="overwrite"):
         build_dataset(tmp_path / "s", nsynth=[trees[0]], config=CONFIG, progress=False)
+
+
+def test_a_second_build_into_a_folder_being_built_is_refused_at_once(trees, store, tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    original = StoreWriter.write_chunk
+    first_chunk_written, go_on = threading.Event(), threading.Event()
+
+    def write_then_wait(self, chunk_id, features, index):
+        original(self, chunk_id, features, index)
+        first_chunk_written.set()
+        assert go_on.wait(300)
+
+    monkeypatch.setattr(StoreWriter, "write_chunk", write_then_wait)
+    first = {}
+
+    def build():
+        try:
+            first["store"] = build_dataset(out, nsynth=[trees[0]], philharmonia=[trees[1]], config=CONFIG,
+                                           progress=False)
+        except BaseException as exc:  # noqa: BLE001  reported below, in the test's own thread
+            first["error"] = exc
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    try:
+        assert first_chunk_written.wait(300)
+        # other options, or the same ones: either would write chunks into the store being written
+        for config in (replace(CONFIG, seed=1), CONFIG):
+            with pytest.raises(DatasetError, match=re.escape(f"Cannot build into {out}: another build or render is "
+                                                             f"writing there (it holds {out / '.lock'}). Wait for it")):
+                build_dataset(out, nsynth=[trees[0]], philharmonia=[trees[1]], config=config, progress=False)
+    finally:
+        go_on.set()
+        thread.join()
+    assert "error" not in first, first.get("error")
+    pd.testing.assert_frame_equal(first["store"].index, store.index)
+    np.testing.assert_array_equal(first["store"].load(np.arange(len(store))), store.load(np.arange(len(store))))
+    # once the first is done, the different options meet the finished store's refusal
+    monkeypatch.setattr(StoreWriter, "write_chunk", original)
+    with pytest.raises(DatasetError, match="finished store built from other inputs"):
+        build_dataset(out, nsynth=[trees[0]], philharmonia=[trees[1]], config=replace(CONFIG, seed=1),
+                      progress=False)
 
 
 def test_parallel_build_equals_serial(trees, store, tmp_path):

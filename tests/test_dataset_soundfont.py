@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import struct
 import sys
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from auditory_deepdream.atomic import atomic_path
 from auditory_deepdream.dataset import (
     NSYNTH_FAMILIES,
     RENDER_PRESETS,
@@ -22,6 +24,7 @@ from auditory_deepdream.dataset import (
     render_soundfont,
     synths,
 )
+from auditory_deepdream.dataset.locks import folder_lock
 from auditory_deepdream.dataset.soundfont import note_velocities
 from auditory_deepdream.errors import DatasetError
 
@@ -142,6 +145,32 @@ def test_render_is_deterministic_and_parallel_equals_serial(rendered, tmp_path):
     assert again.equals(examples)
     for name in examples.note_str:
         assert (tmp_path / "audio" / f"{name}.wav").read_bytes() == (out / "audio" / f"{name}.wav").read_bytes()
+
+
+def test_a_rerender_removes_what_a_killed_render_left_and_nothing_else(rendered, tmp_path):
+    out, examples = rendered
+    folder = shutil.copytree(out, tmp_path / "render")
+    # a render killed outright (no exception to clean up on) leaves its writers' temporary files
+    killed = [atomic_path(folder / "audio" / f"{examples.note_str[0]}.wav"), atomic_path(folder / "examples.json")]
+    orphans = [writer.__enter__() for writer in killed]
+    user_files = {folder / "audio" / ".my-take.wav": b"RIFF mine", folder / "notes.txt": b"mine"}
+    for path, content in user_files.items():
+        path.write_bytes(content)
+    again = render_soundfont(folder, soundfonts=[pip_soundfont()], config=FAST, progress=False)
+    assert not any(orphan.exists() for orphan in orphans)
+    assert all(path.read_bytes() == content for path, content in user_files.items())
+    assert again.equals(examples)
+    for name in examples.note_str:
+        assert (folder / "audio" / f"{name}.wav").read_bytes() == (out / "audio" / f"{name}.wav").read_bytes()
+    assert sorted(p.name for p in (folder / "audio").iterdir()) == sorted([".my-take.wav",
+                                                                          *(f"{n}.wav" for n in examples.note_str)])
+
+
+def test_a_render_into_a_folder_another_job_writes_is_refused(tmp_path):
+    with folder_lock(tmp_path, job="build"), pytest.raises(DatasetError, match=re.escape(
+            f"Cannot render into {tmp_path}: another build or render is writing there")):
+        render_soundfont(tmp_path, soundfonts=[pip_soundfont()], config=FAST, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
 
 
 def test_heldout_programs_are_disjoint(tmp_path):

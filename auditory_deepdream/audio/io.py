@@ -8,6 +8,7 @@ sample format (:class:`AudioFormat`), for stereo in, stereo out.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, lost_errno
 from ..errors import AudioInputError
 from ..settings import AudioSettings
 from .resampling import resample
@@ -27,6 +28,7 @@ __all__ = ["load_audio", "check_audio", "check_channels", "save_audio", "example
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a")
 EXAMPLE_CLIPS = ("cello_C3", "flute_A4", "piano_E4")
 SILENCE = 1e-7  # peak amplitude below which a clip counts as silent
+_SF_ERR_SYSTEM = 2  # libsndfile's code for "the operating system refused" (its errno is lost)
 
 
 def example_clip(name: str = "cello_C3") -> Path:
@@ -75,11 +77,8 @@ def load_audio(path: str | os.PathLike, *, settings: AudioSettings | None = None
     try:
         data, native_sr = sf.read(path, dtype="float32", always_2d=True)
         y = data.mean(axis=1)
-    except Exception:  # formats libsndfile cannot read go through audioread
-        try:
-            y, native_sr = librosa.load(path, sr=None, mono=True)
-        except Exception as exc:  # soundfile/audioread raise many unrelated types
-            raise _unreadable(path, exc) from None
+    except Exception as exc:  # formats libsndfile cannot read go through audioread
+        y, native_sr = _decode_fallback(path, exc, mono=True)
     y = check_audio(y, name=str(path))
     if sr is not None and native_sr != sr:
         y = resample(y, orig_sr=native_sr, target_sr=sr)
@@ -98,12 +97,40 @@ def _existing_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def _unreadable(path: Path, exc: Exception) -> AudioInputError:
-    """The error for a file neither soundfile nor librosa can read."""
+def _decode_fallback(path: Path, refusal: Exception, *, mono: bool) -> tuple[np.ndarray, int]:
+    """Decode a file libsndfile refused with librosa/audioread: ``(y, sample_rate)``.
+
+    Raises
+    ------
+    AudioInputError
+        Neither decoder reads it; the message gives both refusals.
+    """
+    try:
+        with warnings.catch_warnings():
+            # librosa warns that soundfile failed and that audioread is deprecated: expected here, noise to a user
+            warnings.simplefilter("ignore")
+            return librosa.load(path, sr=None, mono=mono)
+    except Exception as exc:  # noqa: BLE001  audioread and its backends raise many unrelated types
+        raise _unreadable(path, refusal, exc) from None
+
+
+def _unreadable(path: Path, refusal: Exception, exc: Exception) -> AudioInputError:
+    """The error for a file that libsndfile refused (``refusal``) and audioread too (``exc``)."""
+    first = refusal.error_string.rstrip(".") if isinstance(refusal, sf.LibsndfileError) else _reason(refusal)
+    if type(exc).__name__ == "NoBackendError":  # audioread's: none of its decoders recognises the file
+        return AudioInputError(
+            f"Could not read {path} as audio: not an audio file, or in a format that no decoder here "
+            f"recognises (libsndfile: {first}; no audioread backend decodes it either). "
+            f"Use a wav, flac, ogg or mp3 file; convert other formats first.")
     return AudioInputError(
-        f"Could not read {path} as audio ({type(exc).__name__}: {exc}). "
-        f"Use a wav, flac, ogg or mp3 file; convert other formats first."
-    )
+        f"Could not read {path} as audio (libsndfile: {first}; audioread: {_reason(exc)}). "
+        f"Use a wav, flac, ogg or mp3 file; convert other formats first.")
+
+
+def _reason(exc: Exception) -> str:
+    """``Type: message``, or the type alone when the message is empty."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def check_audio(y, *, name: str = "audio", allow_silent: bool = False) -> np.ndarray:
@@ -203,12 +230,32 @@ def save_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int) -> P
     Returns
     -------
     path : pathlib.Path
+
+    Raises
+    ------
+    OutputError
+        The system refused the file (read-only or full disk, no write permission, ``path`` a
+        folder); nothing is left behind.
     """
     path = Path(path)
     with atomic_path(path) as tmp:
-        sf.write(tmp, np.asarray(y, dtype=np.float32), sample_rate,
-                 subtype="FLOAT" if path.suffix.lower() == ".wav" else None)
+        _write_soundfile(tmp, np.asarray(y, dtype=np.float32), sample_rate,
+                         subtype="FLOAT" if path.suffix.lower() == ".wav" else None)
     return path
+
+
+def _write_soundfile(tmp: Path, data: np.ndarray, sample_rate: int, **options) -> None:
+    """``sf.write``, with libsndfile's bare "System error." turned back into the OSError behind it.
+
+    libsndfile drops the errno (:func:`~auditory_deepdream.atomic.lost_errno` recovers it);
+    :func:`atomic_path` turns the OSError into an :class:`~auditory_deepdream.errors.OutputError`.
+    """
+    try:
+        sf.write(tmp, data, sample_rate, **options)
+    except sf.LibsndfileError as exc:
+        if exc.code != _SF_ERR_SYSTEM:
+            raise
+        raise lost_errno(tmp.parent, needed=data.nbytes, detail=f"libsndfile: {exc.error_string}") from None
 
 
 # ------------------------------------------------------------------------------ multi-channel
@@ -274,11 +321,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, AudioFormat]:
         with sf.SoundFile(path) as f:
             y = f.read(dtype="float32", always_2d=True).T
             audio_format = AudioFormat(f.samplerate, f.channels, f.subtype, f.format)
-    except Exception:  # noqa: BLE001  formats libsndfile cannot read go through audioread
-        try:
-            y, native_sr = librosa.load(path, sr=None, mono=False)
-        except Exception as exc:  # noqa: BLE001  soundfile/audioread raise many unrelated types
-            raise _unreadable(path, exc) from None
+    except Exception as exc:  # noqa: BLE001  formats libsndfile cannot read go through audioread
+        y, native_sr = _decode_fallback(path, exc, mono=False)
         y = np.atleast_2d(y)
         audio_format = AudioFormat(int(native_sr), y.shape[0], None, None)
     check_audio(y.reshape(-1), name=str(path))  # empty, NaN, every channel silent
@@ -317,6 +361,10 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
     AudioInputError
         An unsupported suffix, mp3 without an encoder, a wrong shape, no samples or
         non-finite samples.
+    OutputError
+        The system refused the file: a read-only or full disk, a folder without write
+        permission, or ``path`` an existing folder. The message names the path, the cause
+        and what to do; no file or temporary file is left behind.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -340,5 +388,5 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
     if subtype not in _FLOAT_SUBTYPES:
         data = np.clip(data, -1.0, 1.0)
     with atomic_path(path) as tmp:
-        sf.write(tmp, data, sample_rate, subtype=subtype, format=fmt)
+        _write_soundfile(tmp, data, sample_rate, subtype=subtype, format=fmt)
     return path

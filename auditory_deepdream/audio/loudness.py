@@ -10,8 +10,10 @@ click-free look-ahead limiter that keeps the true (inter-sample) peak
 :func:`rms_db`, :func:`match_rms` and :func:`soft_limit` are the plain RMS level the dreamer
 holds clips at while it climbs, and the soft clip it keeps them under 1 with.
 
-Arrays are mono ``(n_samples,)`` or channels first ``(channels, n_samples)``, as
-everywhere in the package; the same gain goes on every channel, so the stereo image stays.
+Arrays are mono ``(n_samples,)`` or channels first ``(channels, n_samples)``, with any
+number of channels, as everywhere in the package; the same gain goes on every channel, so
+the stereo image stays. Loudness weights the channels as BS.1770-4 does for L, R, C, Ls, Rs
+and gives every channel beyond the fifth weight 1.0 (see :func:`integrated_loudness`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ __all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_lo
            "rms_db", "match_rms", "soft_limit"]
 
 BLOCK_SECONDS = 0.400  # BS.1770 gating block
-MAX_CHANNELS = 5  # BS.1770 channel weights cover L, R, C, Ls, Rs
+_BLOCK_STEP = 0.25  # blocks overlap by 75 %
+_ABSOLUTE_GATE = -70.0  # LUFS
+_SURROUND_WEIGHT = 1.41  # BS.1770-4's weight of Ls and Rs, the 4th and 5th channels
 LOUDNESS_RANGE = (-70.0, 0.0)  # LUFS targets parse_loudness accepts
 _TOLERANCE_LU = 0.1  # match_loudness stops within this of the target
 _ROUNDS = 4  # most gain-then-limit rounds in match_loudness
@@ -49,13 +53,44 @@ def _like(out: np.ndarray, y) -> np.ndarray:
     return out[0] if np.ndim(y) == 1 else out
 
 
+def _channel_weights(n_channels: int) -> np.ndarray:
+    """BS.1770 channel weights for ``n_channels`` channels in file order.
+
+    The first five get BS.1770-4's weights for L, R, C, Ls, Rs (1.0, 1.0, 1.0, 1.41, 1.41);
+    every channel beyond the fifth gets 1.0, the weight BS.1770-4 gives every channel outside
+    the ±60-120° surround zone (a file's channel order does not say which channel is where,
+    and no channel is treated as LFE).
+
+    Parameters
+    ----------
+    n_channels : int
+
+    Returns
+    -------
+    weights : np.ndarray [shape=(n_channels,), dtype=float64]
+    """
+    weights = np.ones(n_channels)
+    weights[3:5] = _SURROUND_WEIGHT
+    return weights
+
+
 def integrated_loudness(y, *, sample_rate: int) -> float:
-    """ITU-R BS.1770-4 integrated (gated) loudness, via :class:`pyloudnorm.Meter`.
+    """ITU-R BS.1770-4 integrated (gated) loudness, for any number of channels.
+
+    Each channel is K-weighted (the two-stage pre-filter, designed for the sample rate as
+    :mod:`pyloudnorm` designs it), its mean square taken over 400 ms blocks that overlap by
+    75 %, and the blocks' weighted sum over channels gated at -70 LUFS and then at 10 LU
+    under the mean of the blocks that pass; this is :class:`pyloudnorm.Meter`'s measurement,
+    to rounding, for up to five channels. Channel weights: the first five channels get
+    BS.1770-4's weights for L, R, C, Ls, Rs (1.0, 1.0, 1.0, 1.41, 1.41); every channel beyond
+    the fifth gets 1.0, the weight BS.1770-4 gives every channel outside the ±60-120° surround
+    zone (a file's channel order does not say which channel is where, and no channel is
+    treated as LFE).
 
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
-        Channels in BS.1770 order (L, R, C, Ls, Rs); at most 5.
+        Channels in BS.1770 order (L, R, C, Ls, Rs, then any others).
     sample_rate : int
         Hz.
 
@@ -74,14 +109,10 @@ def integrated_loudness(y, *, sample_rate: int) -> float:
     Raises
     ------
     AudioInputError
-        Wrong shape, no samples, non-finite samples or more than 5 channels.
+        Wrong shape, no samples or non-finite samples.
     """
     y2 = _channels(y)
     n_channels, n = y2.shape
-    if n_channels > MAX_CHANNELS:
-        raise AudioInputError(
-            f"BS.1770 loudness covers at most {MAX_CHANNELS} channels (L, R, C, Ls, Rs); got "
-            f"{n_channels}. Mix down first.")
     if not np.any(y2):
         return float("-inf")
     block = BLOCK_SECONDS
@@ -89,8 +120,33 @@ def integrated_loudness(y, *, sample_rate: int) -> float:
         block = n / sample_rate
         if block * sample_rate > n:  # rounding must not make the block longer than the clip
             block = np.nextafter(block, 0.0)
-    meter = pyloudnorm.Meter(sample_rate, block_size=block)
-    return float(meter.integrated_loudness(y2.T if n_channels > 1 else y2[0]))
+    for stage in _k_weighting(sample_rate):
+        y2 = stage.apply_filter(y2)  # along the last axis: each channel on its own
+    # the block bounds exactly as pyloudnorm.Meter computes them
+    n_blocks = int(np.round((n / sample_rate - block) / (block * _BLOCK_STEP))) + 1
+    starts = np.arange(n_blocks) * _BLOCK_STEP
+    lower = (block * starts * sample_rate).astype(int)
+    upper = (block * (starts + 1) * sample_rate).astype(int)
+    squares = np.square(y2)
+    mean_squares = (np.stack([squares[:, a:b].sum(axis=1) for a, b in zip(lower, upper)], axis=1)
+                    / (block * sample_rate))  # (channels, n_blocks)
+    power = _channel_weights(n_channels) @ mean_squares  # (n_blocks,): the weighted sum over channels
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10.0 * np.log10(power)
+    loud = levels >= _ABSOLUTE_GATE
+    if not loud.any():
+        return float("-inf")
+    relative_gate = -0.691 + 10.0 * np.log10(power[loud].mean()) - 10.0
+    kept = (levels > relative_gate) & (levels > _ABSOLUTE_GATE)
+    if not kept.any():
+        return float("-inf")
+    return float(-0.691 + 10.0 * np.log10(power[kept].mean()))
+
+
+def _k_weighting(sample_rate: int) -> tuple:
+    """BS.1770's K-weighting at ``sample_rate``: a high shelf, then a high pass (pyloudnorm's design)."""
+    return (pyloudnorm.IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf"),
+            pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass"))
 
 
 def true_peak_db(y, *, sample_rate: int | None = None, oversample: int = 4) -> float:
@@ -99,6 +155,7 @@ def true_peak_db(y, *, sample_rate: int | None = None, oversample: int = 4) -> f
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Any number of channels; the peak is over all of them.
     sample_rate : int, optional
         Not needed: the oversampling is relative to the rate. Accepted so callers can
         pass the same keywords as to the other functions here.
@@ -172,6 +229,7 @@ def limit_true_peak(y, *, sample_rate: int, ceiling_db: float = -1.0, lookahead_
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Any number of channels, all turned down by the same gain.
     sample_rate : int
         Hz.
     ceiling_db : float
@@ -256,9 +314,16 @@ def match_loudness(y, *, sample_rate: int, reference=None, target_lufs: float | 
     step from the last two rounds, aimed slightly past the target; a round that comes
     out too loud is simply turned down (exact, and it only lowers the peaks).
 
+    Loudness is :func:`integrated_loudness`'s, for any number of channels: the first five
+    channels get BS.1770-4's weights for L, R, C, Ls, Rs (1.0, 1.0, 1.0, 1.41, 1.41); every
+    channel beyond the fifth gets 1.0, the weight BS.1770-4 gives every channel outside the
+    ±60-120° surround zone (a file's channel order does not say which channel is where, and
+    no channel is treated as LFE). The limiter links all channels (one gain for all).
+
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Any number of channels.
     sample_rate : int
         Hz, of ``y`` and of ``reference``.
     reference : np.ndarray [shape=(m_samples,) or (channels, m_samples)], optional

@@ -35,6 +35,7 @@ from .plan import (
     plan_augmentation,
 )
 from .discovery import default_soundfonts
+from .locks import folder_lock
 from .readers import read_durations, read_sources, sample_folders
 from .soundfont import (
     RENDER_PRESETS,
@@ -63,7 +64,10 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
     ----------
     out_dir : path-like
         Store directory. An unfinished store there is resumed (same inputs and options
-        required); a finished one is returned as is unless ``overwrite``.
+        required), after removing the temporary files a killed build left; a finished one
+        is returned as is unless ``overwrite``. The folder is locked while the build writes
+        it (:func:`~auditory_deepdream.dataset.locks.folder_lock`): a second build into it is
+        refused at once, never interleaved.
     nsynth, philharmonia, soundfont : path-like or sequence of path-like
         Source folders: NSynth releases, Philharmonia trees, SoundFont renders.
     samples : sequence of (str, path-like), ``"FAMILY=DIR"`` or path-like
@@ -104,9 +108,13 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
     Raises
     ------
     DatasetError
-        Bad sources, unknown labels (with ``on_unknown='error'``), or a partial store
-        built from other inputs. Unreadable audio files are skipped and listed in
-        ``meta.json`` (``skipped``), never abort the build.
+        Bad sources, unknown labels (with ``on_unknown='error'``), a partial store
+        built from other inputs, or another build or render writing ``out_dir`` now
+        (it holds the folder's lock; wait for it or choose another folder). Unreadable
+        audio files are skipped and listed in ``meta.json`` (``skipped``), never abort
+        the build.
+    OutputError
+        The system refuses to write ``out_dir`` (read-only or full disk, no permission).
     """
     settings = settings or AudioSettings.preset("default")
     out_dir = Path(out_dir)
@@ -122,23 +130,27 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
     start = time.perf_counter()
     notes, plan = _planned_notes(sources, settings=settings, config=config, ontology=ontology)
     classes = _classes(notes, config=config)
-    with _connected(client, scheduler, progress=progress) as client:  # a bad address fails before any write
+    # a bad address fails before any write; the lock keeps a second build out until this one is done
+    with (_connected(client, scheduler, progress=progress) as client,
+          folder_lock(out_dir, job="build", clean=("shards",))):
+        if (out_dir / "index.csv").is_file() and not overwrite:  # a build that held the lock finished it
+            return _finished_store(out_dir, settings=settings, build_key=key)
         writer = StoreWriter(out_dir, settings=settings, overwrite=overwrite)
         _stamp_or_check_partial(out_dir, build_key=key, notes=notes)
         jobs = chunk_jobs(notes, settings=settings, classes=classes, notes_per_chunk=config.notes_per_chunk,
                           done=writer.done_chunks(), recording=config.recording)
         _encode_into(writer, jobs, n_notes=len(notes), workers=config.jobs, progress=progress, client=client)
-    skipped = sorted(set(notes["note_id"]) - _stored_note_ids(writer))
-    store = writer.finalize({
-        "classes": classes,
-        "sources": [{"kind": k, "path": str(p)} for k, p in sources],
-        "n_notes": len(notes) - len(skipped),
-        "skipped": skipped,
-        "config": asdict(config),
-        "augmentation_plan": plan.reset_index().to_dict(orient="records"),
-        "build_key": key,
-        **(extra_meta or {}),
-    })
+        skipped = sorted(set(notes["note_id"]) - _stored_note_ids(writer))
+        store = writer.finalize({
+            "classes": classes,
+            "sources": [{"kind": k, "path": str(p)} for k, p in sources],
+            "n_notes": len(notes) - len(skipped),
+            "skipped": skipped,
+            "config": asdict(config),
+            "augmentation_plan": plan.reset_index().to_dict(orient="records"),
+            "build_key": key,
+            **(extra_meta or {}),
+        })
     log.info("built %s: %d segments from %d notes in %.1f s", out_dir, len(store),
              len(notes) - len(skipped), time.perf_counter() - start)
     return store

@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pretty_midi
-import soundfile as sf
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_path, write_json_atomic
+from ..atomic import write_json_atomic
+from ..audio.io import AudioFormat, write_audio
 from ..errors import DatasetError
+from .locks import folder_lock
 from .synths import (  # noqa: F401 (RENDERERS and load_soundfont are re-exported)
     RENDERERS,
     cached_soundfont,
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 NSYNTH_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed",
                    "string", "synth_lead", "vocal")
 NSYNTH_SOURCES = ("acoustic", "electronic", "synthetic")
+_PCM_16_WAV = AudioFormat(sample_rate=0, channels=1, subtype="PCM_16", format="WAV")  # rate and channels unused
 _SILENT_PEAK = 1e-4  # a note whose rendered peak is below this has no sample in the SoundFont
 # the loudest of 4,317 velocity-127 notes (TimGM6mb, FluidR3_GM, MuseScore_General) peaks at 0.41
 
@@ -247,8 +249,8 @@ def _render_program(task: _ProgramTask) -> list[dict]:
                 log.info("%s program %d pitch %d is silent; skipped", task.soundfont, task.program, pitch)
                 continue
             note_str = f"{instrument_str}-{pitch:03d}-{velocity:03d}"
-            with atomic_path(Path(task.out_dir) / "audio" / f"{note_str}.wav") as tmp:
-                sf.write(tmp, np.clip(y, -1.0, 1.0), config.sample_rate, subtype="PCM_16")
+            write_audio(Path(task.out_dir) / "audio" / f"{note_str}.wav", y, sample_rate=config.sample_rate,
+                        like=_PCM_16_WAV)
             rows.append({
                 "note_str": note_str,
                 "pitch": pitch,
@@ -297,6 +299,9 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     ----------
     out_dir : path-like
         Output folder; gets ``examples.json``, ``render.json`` and ``audio/<note_str>.wav``.
+        It is locked while the render writes it
+        (:func:`~auditory_deepdream.dataset.locks.folder_lock`), and the temporary files a
+        killed render left there are removed first.
     soundfonts : sequence of path-like
         SF2/SF3 files, or TiMidity++ ``.cfg`` patch sets (played by ``timidity``; see
         :mod:`~auditory_deepdream.dataset.timidity`). Instrument numbers are
@@ -322,7 +327,7 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
     ------
     DatasetError
         Missing or unloadable SoundFonts, a renderer that is not installed, no programs left
-        to render, or every note silent.
+        to render, every note silent, or another render or build writing ``out_dir`` now.
     """
     if heldout_programs not in ("include", "exclude", "only"):
         raise DatasetError("heldout_programs must be 'include', 'exclude' or 'only'.")
@@ -336,7 +341,6 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
             raise DatasetError(f"SoundFont {path} does not exist.")
     table = _program_table(families=families, programs=config.programs, heldout_programs=heldout_programs)
     out_dir = Path(out_dir)
-    (out_dir / "audio").mkdir(parents=True, exist_ok=True)
     # ordered by SoundFont, so each worker mostly keeps one SoundFont loaded
     tasks = [_ProgramTask(soundfont=str(sf_path), program=int(r.program), name=r.name, family=r.family,
                           source=r.source, instrument=128 * i + int(r.program),
@@ -344,20 +348,22 @@ def render_soundfont(out_dir, *, soundfonts, config: RenderConfig = RenderConfig
                           out_dir=str(out_dir))
              for i, sf_path in enumerate(soundfonts) for r in table.itertuples()]
     rows: list[dict] = []
-    with tqdm(total=sum(t.n_notes for t in tasks), desc="render notes", unit="note",
-              disable=not progress) as bar:
-        for task, result in map_jobs(_render_program, tasks, jobs=config.jobs, client=client,
-                                     name="render", announce=tqdm.write if progress else None):
-            rows.extend(result)
-            bar.update(task.n_notes)
-    if not rows:
-        raise DatasetError("Every rendered note was silent; is the SoundFont a General MIDI one?")
-    examples = pd.DataFrame(rows).sort_values("note_str").reset_index(drop=True)
-    examples.insert(1, "note", np.arange(len(examples)))
-    # examples.json last: a folder without it is an unfinished render
-    write_json_atomic(out_dir / "examples.json",
-                      {r["note_str"]: r for r in examples.to_dict(orient="records")})
-    write_json_atomic(out_dir / "render.json", {
-        "soundfonts": [str(p) for p in soundfonts], "config": asdict(config),
-        "heldout_programs": heldout_programs, "n_notes": len(examples)})
+    with folder_lock(out_dir, job="render", clean=("audio",)):
+        (out_dir / "audio").mkdir(exist_ok=True)
+        with tqdm(total=sum(t.n_notes for t in tasks), desc="render notes", unit="note",
+                  disable=not progress) as bar:
+            for task, result in map_jobs(_render_program, tasks, jobs=config.jobs, client=client,
+                                         name="render", announce=tqdm.write if progress else None):
+                rows.extend(result)
+                bar.update(task.n_notes)
+        if not rows:
+            raise DatasetError("Every rendered note was silent; is the SoundFont a General MIDI one?")
+        examples = pd.DataFrame(rows).sort_values("note_str").reset_index(drop=True)
+        examples.insert(1, "note", np.arange(len(examples)))
+        # examples.json last: a folder without it is an unfinished render
+        write_json_atomic(out_dir / "examples.json",
+                          {r["note_str"]: r for r in examples.to_dict(orient="records")})
+        write_json_atomic(out_dir / "render.json", {
+            "soundfonts": [str(p) for p in soundfonts], "config": asdict(config),
+            "heldout_programs": heldout_programs, "n_notes": len(examples)})
     return examples

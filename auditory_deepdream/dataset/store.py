@@ -34,6 +34,7 @@ import pandas as pd
 from ..atomic import save_npy_atomic, write_csv_atomic, write_json_atomic
 from ..errors import DatasetError
 from ..settings import AudioSettings
+from .locks import LOCK_FILE
 
 __all__ = ["STORE_DTYPE", "FeatureStore", "StoreWriter"]
 
@@ -56,14 +57,21 @@ class StoreWriter:
         Settings the features are encoded with. An existing partial store with other
         settings is refused (:class:`~auditory_deepdream.errors.SettingsMismatchError`).
     overwrite : bool
-        Delete an existing store at ``path`` first instead of resuming it.
+        Delete an existing store at ``path`` first instead of resuming it (its lock file,
+        :data:`~auditory_deepdream.dataset.locks.LOCK_FILE`, stays).
     """
 
     def __init__(self, path, *, settings: AudioSettings, overwrite: bool = False):
         self.path = Path(path)
         self.settings = settings
         if overwrite and self.path.exists():
-            shutil.rmtree(self.path)
+            for part in self.path.iterdir():
+                if part.name == LOCK_FILE:  # deleting a held lock's file would let another build lock a new one
+                    continue
+                if part.is_dir() and not part.is_symlink():
+                    shutil.rmtree(part)
+                else:
+                    part.unlink()
         (self.path / "shards").mkdir(parents=True, exist_ok=True)
         settings_file = self.path / "settings.json"
         if settings_file.exists():
