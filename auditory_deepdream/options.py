@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_json_atomic
-from .errors import DreamError
+from .errors import AudioInputError, DreamError
 
-__all__ = ["DreamOptions", "DOMAINS", "SONIFICATIONS", "SOUND_PATHS", "resolve_options"]
+__all__ = ["DreamOptions", "DOMAINS", "SONIFICATIONS", "SOUND_PATHS", "LOUDNESS_RANGE", "parse_loudness",
+           "resolve_options"]
 
 DOMAINS = ("mel", "waveform")
 SONIFICATIONS = ("original", "griffin-lim")
@@ -30,6 +31,7 @@ SOUND_PATHS = {
     "griffin-lim": {"domain": "mel", "sonify": "griffin-lim"},
     "waveform": {"domain": "waveform", "sonify": None},
 }
+LOUDNESS_RANGE = (-70.0, 0.0)  # LUFS targets parse_loudness accepts
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ class DreamOptions:
             yield f"block_frames must be above 0 (or None), got {self.block_frames}"
         if isinstance(self.loudness, str) and self.loudness not in ("match", "keep"):
             yield f"loudness must be 'match', 'keep' or a number of LUFS, got {self.loudness!r}"
+        elif not isinstance(self.loudness, str) and not LOUDNESS_RANGE[0] <= self.loudness <= LOUDNESS_RANGE[1]:
+            yield f"loudness must be a target between {LOUDNESS_RANGE[0]:g} and {LOUDNESS_RANGE[1]:g} LUFS, got {self.loudness}"
         if len(self.crossover) != 2 or not 0 < self.crossover[0] < self.crossover[1] <= 1:
             yield f"crossover must be two fractions 0 < start < end <= 1 of the model's band, got {self.crossover}"
 
@@ -226,3 +230,36 @@ def resolve_options(options: DreamOptions | None, overrides: dict, *,
         raise DreamError(f"options must be a DreamOptions, got {type(options).__name__}.")
     base = options if options is not None else (default if default is not None else DreamOptions())
     return base.replace(**overrides) if overrides else base
+
+
+def parse_loudness(value) -> str | float:
+    """Read a ``--loudness`` option: ``match``, ``keep`` or a target in LUFS.
+
+    Parameters
+    ----------
+    value : str or float
+        ``"match"`` (the dream gets the input's loudness), ``"keep"`` (left as it
+        comes out) or a number of LUFS between -70 and 0, such as ``-14``.
+
+    Returns
+    -------
+    loudness : "match", "keep" or float
+
+    Raises
+    ------
+    AudioInputError
+        Anything else. It is a ValueError, so as an argparse ``type=`` its message is
+        replaced by argparse's own; call this on the parsed string to show it.
+    """
+    if isinstance(value, str) and value.strip().lower() in ("match", "keep"):
+        return value.strip().lower()
+    low, high = LOUDNESS_RANGE
+    try:
+        lufs = float(value)
+    except (TypeError, ValueError):
+        lufs = None
+    if lufs is None or not low <= lufs <= high:
+        raise AudioInputError(
+            f"--loudness must be 'match', 'keep' or a target in LUFS between {low:g} and {high:g} "
+            f"(such as -14); got {value!r}.")
+    return lufs

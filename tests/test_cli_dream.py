@@ -126,3 +126,75 @@ def test_an_ensemble_folder_dreams_as_one_model(src, dreamer, settings, tmp_path
     assert _dream(src, out, folder, "--objective", "class", "--class", "brass", "--steps", "2") == 0, \
         capsys.readouterr().err
     assert "class brass" in capsys.readouterr().out and sf.info(out).frames > 0
+
+
+# ---------------------------------------------------------------- checked before TensorFlow loads
+REFUSALS = {
+    "unknown suffix": (["OUT.xyz"], "suffix is not an audio format we write"),
+    "missing input": (["--input", "missing.wav"], "No file at"),
+    "zero strength": (["--strength", "0"], "must be above 0"),
+    "misspelt class": (["--class", "Flutee"], "Did you mean 'flute'"),
+    "misspelt layer": (["--layer", "stage3_conv"], "Did you mean 'stage3_conv1'"),
+    "tag on a classifier": (["--tag", "piano"], "--tag dreams toward a tagger's tags"),
+    "unknown model": (["--model", "nope"], "augmented"),
+    "missing output folder": (["OUT-in-missing-folder"], "does not exist"),
+    "class and filter": (["--class", "flute", "--filter", "3"], "not a filter"),
+    "plot not png": (["--plot", "picture.jpg"], "PNG"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_a_bad_argument_is_refused_before_tensorflow_loads(case, tmp_path):
+    """Each mistake gets one error line and exit code 2, in a process that never imported TensorFlow."""
+    import subprocess
+    import sys
+    import time
+
+    extra, message = REFUSALS[case]
+    src, out = str(audio.example_clip("cello_C3")), str(tmp_path / "out.wav")
+    if extra[:1] == ["--input"]:
+        src, extra = str(tmp_path / extra[1]), []
+    elif extra[:1] == ["OUT.xyz"]:
+        out, extra = str(tmp_path / "out.xyz"), []
+    elif extra[:1] == ["OUT-in-missing-folder"]:
+        out, extra = str(tmp_path / "missing" / "out.wav"), []
+    code = ("import sys; from auditory_deepdream.cli import main; rc = main(sys.argv[1:]); "
+            "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow'); sys.exit(rc)")
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", code, "dream", src, out, *extra], capture_output=True, text=True,
+                         cwd=tmp_path)
+    seconds = time.perf_counter() - start
+    assert run.returncode == 2, run.stderr
+    assert run.stdout.strip() == "no tensorflow"
+    err = run.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err
+    assert seconds < 3.0, f"refused after {seconds:.1f} s"
+    assert not any(tmp_path.glob("out*"))
+
+
+def test_class_names_ignore_case_and_imply_the_morph_preset(src, model_dir, tmp_path, capsys):
+    import re
+
+    out = tmp_path / "out.wav"
+    assert _dream(src, out, model_dir, "--class", "STRING") == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "class string" in printed and "logit" in printed
+    assert abs(float(re.search(r"spectral change ([0-9.]+) dB", printed).group(1)) - 10.0) < 1.0  # morph: 10 dB
+
+
+def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model_dir, tmp_path, capsys):
+    import json
+
+    from auditory_deepdream.options import DreamOptions
+    from auditory_deepdream.presets import PRESETS
+
+    out, png = tmp_path / "out.wav", tmp_path / "before_after.png"
+    assert _dream(src, out, model_dir, "--preset", "subtle", "--seed", "3", "--plot", str(png)) == 0, \
+        capsys.readouterr().err
+    record = json.loads((tmp_path / "out.dream.json").read_text())
+    assert DreamOptions.from_dict(record["options"]) == PRESETS["subtle"].options.replace(seed=3, sonify="original")
+    assert record["objective"] == "stage2_conv1" and record["result"]["spectral_change_db"] > 1.0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    printed = capsys.readouterr().out
+    for unit in ("dB", "LUFS", "dBTP", "mean activation", "% of the gain"):
+        assert unit in printed

@@ -16,58 +16,43 @@ a keyword-only ``settings`` argument.
 ``tf_spectral``  the TensorFlow twin of ``spectral`` (imported on its own: it loads TensorFlow)
 """
 
-from .frames import n_segments, segment, trim
-from .inverse import decode, griffin_lim, mel_to_magnitude
-from .io import (
-    AUDIO_SUFFIXES,
-    EXAMPLE_CLIPS,
-    WRITE_FORMATS,
-    AudioFormat,
-    check_audio,
-    check_channels,
-    example_clip,
-    load_audio,
-    read_audio,
-    save_audio,
-    write_audio,
-)
-from .loudness import integrated_loudness, limit_true_peak, match_loudness, parse_loudness, true_peak_db
-from .resampling import resample
-from .spectral import (db_to_power, encode, hann_istft, hann_stft, hann_window, istft, mel_basis, mel_centres,
-                       power_to_db, stft)
+from ..lazy import lazy_exports
 
-__all__ = [
-    "load_audio",
-    "check_audio",
-    "check_channels",
-    "trim",
-    "segment",
-    "n_segments",
-    "mel_basis",
-    "mel_centres",
-    "hann_window",
-    "stft",
-    "istft",
-    "hann_stft",
-    "hann_istft",
-    "resample",
-    "encode",
-    "power_to_db",
-    "db_to_power",
-    "mel_to_magnitude",
-    "griffin_lim",
-    "decode",
-    "save_audio",
-    "AUDIO_SUFFIXES",
-    "example_clip",
-    "EXAMPLE_CLIPS",
-    "AudioFormat",
-    "read_audio",
-    "write_audio",
-    "WRITE_FORMATS",
-    "integrated_loudness",
-    "true_peak_db",
-    "limit_true_peak",
-    "match_loudness",
-    "parse_loudness",
-]
+_EXPORTS = {  # name -> the submodule that defines it
+    "load_audio": "io",
+    "check_audio": "io",
+    "check_channels": "io",
+    "trim": "frames",
+    "segment": "frames",
+    "n_segments": "frames",
+    "mel_basis": "spectral",
+    "mel_centres": "spectral",
+    "hann_window": "spectral",
+    "stft": "spectral",
+    "istft": "spectral",
+    "hann_stft": "spectral",
+    "hann_istft": "spectral",
+    "resample": "resampling",
+    "encode": "spectral",
+    "power_to_db": "spectral",
+    "db_to_power": "spectral",
+    "mel_to_magnitude": "inverse",
+    "griffin_lim": "inverse",
+    "decode": "inverse",
+    "save_audio": "io",
+    "AUDIO_SUFFIXES": "io",
+    "example_clip": "io",
+    "EXAMPLE_CLIPS": "io",
+    "AudioFormat": "io",
+    "read_audio": "io",
+    "write_audio": "io",
+    "WRITE_FORMATS": "io",
+    "integrated_loudness": "loudness",
+    "true_peak_db": "loudness",
+    "limit_true_peak": "loudness",
+    "match_loudness": "loudness",
+    "parse_loudness": "loudness",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

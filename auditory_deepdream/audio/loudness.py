@@ -18,7 +18,6 @@ and gives every channel beyond the fifth weight 1.0 (see :func:`integrated_loudn
 
 from __future__ import annotations
 
-from typing import Literal
 
 import numpy as np
 import pyloudnorm
@@ -26,6 +25,7 @@ from scipy.ndimage import minimum_filter1d
 from scipy.signal import resample_poly
 
 from ..errors import AudioInputError
+from ..options import parse_loudness  # noqa: F401  (re-exported: the option is parsed with the others)
 from .io import check_channels
 
 __all__ = ["integrated_loudness", "limit_true_peak", "match_loudness", "parse_loudness", "true_peak_db",
@@ -35,7 +35,6 @@ BLOCK_SECONDS = 0.400  # BS.1770 gating block
 _BLOCK_STEP = 0.25  # blocks overlap by 75 %
 _ABSOLUTE_GATE = -70.0  # LUFS
 _SURROUND_WEIGHT = 1.41  # BS.1770-4's weight of Ls and Rs, the 4th and 5th channels
-LOUDNESS_RANGE = (-70.0, 0.0)  # LUFS targets parse_loudness accepts
 _TOLERANCE_LU = 0.1  # match_loudness stops within this of the target
 _ROUNDS = 4  # most gain-then-limit rounds in match_loudness
 _MAX_STEP_DB = 12.0  # largest extra gain one round of match_loudness adds
@@ -384,39 +383,6 @@ def match_loudness(y, *, sample_rate: int, reference=None, target_lufs: float | 
         step = (target - level) / slope * (_AIM_HIGH if round_ else 1.0)
         gain_db += min(step, _MAX_STEP_DB)
     return _like(best, y)
-
-
-def parse_loudness(value) -> Literal["match", "keep"] | float:
-    """Read a ``--loudness`` option: ``match``, ``keep`` or a target in LUFS.
-
-    Parameters
-    ----------
-    value : str or float
-        ``"match"`` (the dream gets the input's loudness), ``"keep"`` (left as it
-        comes out) or a number of LUFS between -70 and 0, such as ``-14``.
-
-    Returns
-    -------
-    loudness : "match", "keep" or float
-
-    Raises
-    ------
-    AudioInputError
-        Anything else. It is a ValueError, so as an argparse ``type=`` its message is
-        replaced by argparse's own; call this on the parsed string to show it.
-    """
-    if isinstance(value, str) and value.strip().lower() in ("match", "keep"):
-        return value.strip().lower()
-    low, high = LOUDNESS_RANGE
-    try:
-        lufs = float(value)
-    except (TypeError, ValueError):
-        lufs = None
-    if lufs is None or not low <= lufs <= high:
-        raise AudioInputError(
-            f"--loudness must be 'match', 'keep' or a target in LUFS between {low:g} and {high:g} "
-            f"(such as -14); got {value!r}.")
-    return lufs
 
 
 # Plain RMS level, for batches of clips inside the ascent (not BS.1770 loudness).

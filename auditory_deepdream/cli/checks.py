@@ -16,7 +16,7 @@ from ..errors import AudioInputError, DreamError, ModelError
 __all__ = ["match_name", "readable_audio", "writable_output", "model_description", "parse_tags"]
 
 
-def match_name(value: str, choices, *, what: str, flag: str) -> str:
+def match_name(value: str, choices, *, what: str, flag: str, plural: str | None = None) -> str:
     """The entry of ``choices`` that ``value`` names, ignoring case.
 
     Raises
@@ -30,8 +30,8 @@ def match_name(value: str, choices, *, what: str, flag: str) -> str:
         return hit
     close = difflib.get_close_matches(str(value).lower(), list(by_lower), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(by_lower[c]) for c in close)}?" if close else ""
-    raise DreamError(f"{flag} {value!r}: this model has no {what} of that name.{hint} Its {what}s are "
-                     f"{list(by_lower.values())}.")
+    raise DreamError(f"{flag} {value!r}: this model has no {what} of that name.{hint} Its "
+                     f"{plural or what + 's'} are {list(by_lower.values())}.")
 
 
 def readable_audio(path) -> Path:

@@ -7,19 +7,8 @@ import contextlib
 from dataclasses import replace
 from pathlib import Path
 
-from ..cluster import dask_client
-from ..dataset import (
-    DATASET_PRESETS,
-    RENDER_PRESETS,
-    build_dataset,
-    build_default_dataset,
-    default_render_config,
-    pip_soundfont,
-    render_soundfont,
-    summarize,
-    survey_soundfonts,
-)
-from ..dataset.soundfont import RENDERERS
+from ..dataset.plan import DATASET_PRESETS
+from ..dataset.soundfont import RENDER_PRESETS, RENDERERS
 from ..errors import DatasetError
 from ..settings import AudioSettings
 
@@ -67,6 +56,9 @@ def add_render_soundfont(sub):
 
 
 def _run_render_soundfont(args):
+    from ..cluster import dask_client
+    from ..dataset import default_render_config, pip_soundfont, render_soundfont, survey_soundfonts
+
     if args.list:
         for found in survey_soundfonts(args.soundfont):
             role = "held out of the default training set" if found.role == "held out" else found.role
@@ -159,6 +151,8 @@ def _recording(args, preset: str):
 
 
 def _run_build_dataset(args):
+    from ..dataset import build_dataset, build_default_dataset, summarize
+
     settings = (AudioSettings.load(args.settings) if Path(args.settings).suffix == ".json"
                 else AudioSettings.preset(args.settings))
     if args.nsynth or args.philharmonia or args.soundfont_dir:

@@ -130,12 +130,14 @@ def _what_to_dream(args, about: dict):
             raise DreamError("Give --class or --tag, not both (a tagger's --class is one --tag).")
         if args.family.lstrip("-").isdigit():
             index = int(args.family)
-            if not 0 <= index < len(about["classes"]):
+            if about["classes"] and not 0 <= index < len(about["classes"]):
                 raise DreamError(f"--class {index}: the model has {len(about['classes'])} classes "
                                  f"(0..{len(about['classes']) - 1}): {about['classes']}.")
             targets = {index: 1.0}
-        else:
-            targets = {match_name(args.family, about["classes"], what="class", flag="--class"): 1.0}
+        elif about["classes"]:
+            targets = {match_name(args.family, about["classes"], what="class", flag="--class", plural="classes"): 1.0}
+        else:  # a card without classes: the model's own check names what is wrong
+            targets = {args.family: 1.0}
     kind = args.objective or ("filter" if args.filter is not None else None)
     if targets is not None:
         if kind not in (None, "class"):
@@ -150,14 +152,15 @@ def _what_to_dream(args, about: dict):
 
 
 def _run_dream(args):
-    from .. import audio
     from ..atomic import write_json_atomic
+    from ..options import parse_loudness
+    from ..presets import get_preset
     from .checks import model_description, readable_audio, writable_output
 
     src = readable_audio(args.input)
     out = writable_output(args.output, like_input=src)
     plot = None if args.plot is None else _png_path(args.plot)
-    args.loudness = audio.parse_loudness(args.loudness)
+    args.loudness = parse_loudness(args.loudness)
     about = model_description(args.model)
     kind, preset, targets = _what_to_dream(args, about)
     options = dream_options(args, preset)
@@ -174,7 +177,7 @@ def _run_dream(args):
             objective = preset_objective(preset, conv, classes=d.info.classes)
     elif kind == "class":
         if targets is None:
-            objective = preset_objective(get_preset_morph(), conv, classes=d.info.classes)
+            objective = preset_objective(get_preset("morph"), conv, classes=d.info.classes)
         else:
             terms = [w * class_objective(t, classes=d.info.classes) if w != 1.0 else class_objective(
                 t, classes=d.info.classes) for t, w in targets.items()]
@@ -192,12 +195,6 @@ def _run_dream(args):
         save_before_after(plot, result.mel_before[0], result.mel_after[0], settings=d.settings,
                           title=f"{Path(src).name}: {objective}")
     _report(path, record, plot, result, objective, options)
-
-
-def get_preset_morph():
-    from ..presets import get_preset
-
-    return get_preset("morph")
 
 
 def _png_path(value) -> Path:

@@ -170,8 +170,12 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
     seed_pair = tf.constant([int(seed) % 2**31, 0], tf.int32)
     chunk = 4 if strength is not None else max(1, min(int(steps), 25))
     total = int(max_steps) if strength is not None else int(steps)
-    bar = tqdm(total=total, desc="dreaming", unit="step", leave=False,
-               disable=not (progress if progress is not None else y.size * total > 40_000_000))
+    show = progress if progress is not None else y.size * total > 40_000_000
+    if strength is not None:  # the bar fills with the change heard, toward the target, not with steps
+        bar = tqdm(total=float(strength), desc="dreaming", leave=False, disable=not show,
+                   bar_format="{desc}: {n:.1f} of {total:.1f} dB of change |{bar}| {elapsed}")
+    else:
+        bar = tqdm(total=total, desc="dreaming", unit="step", leave=False, disable=not show)
     histories, done = [], 0
     while done < total:
         n = min(chunk, total - done)
@@ -182,11 +186,14 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         gain = out.numpy()
         histories.append(history.numpy())
         done += n
-        bar.update(n)
-        if strength is not None:
-            _, change = run_compiled(measure, tf.constant(gain), *args, tf.constant(float(max_gain_db)))
-            if np.all(change.numpy() >= strength):
-                break
+        if strength is None:
+            bar.update(n)
+            continue
+        _, change = run_compiled(measure, tf.constant(gain), *args, tf.constant(float(max_gain_db)))
+        bar.n = float(min(np.min(change.numpy()), strength))  # the item furthest from the target
+        bar.refresh()
+        if np.all(change.numpy() >= strength):
+            break
     bar.close()
     if strength is not None:
         gain = _land_on(measure, gain, args, float(strength), float(max_gain_db))

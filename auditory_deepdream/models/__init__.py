@@ -11,7 +11,7 @@ The names below load their submodule on first use, so the TensorFlow-free part
 CLI can check its arguments before TensorFlow loads.
 """
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {  # name -> the submodule that defines it
     "BN_MOMENTUM": "builders",
@@ -47,15 +47,4 @@ _EXPORTS = {  # name -> the submodule that defines it
 }
 
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -69,16 +69,17 @@ def describe(name_or_path) -> dict | None:
         labels = importlib.import_module("musicnn.configuration")  # plain Python: tag lists, no TensorFlow
         key = "MTT_LABELS" if PRETRAINED[str(name_or_path)]["dataset"] == "MagnaTagATune" else "MSD_LABELS"
         return {"kind": "tagger", "classes": list(getattr(labels, key)), "layers": []}
-    folder = model_dir(name_or_path)
-    card = read_card(folder) if folder.is_dir() else read_card(folder.parent)
-    if card is None:
-        return None
-    layers = card.get("layers") or []
-    ensemble = folder / "ensemble.json"
-    if not layers and ensemble.is_file():
+    path = model_dir(name_or_path)
+    folder = path.parent if path.suffix == ".keras" else path
+    lead = None
+    if (folder / "ensemble.json").is_file():
         try:
-            lead = json.loads(ensemble.read_text())["members"][0]
+            lead = folder / str(json.loads((folder / "ensemble.json").read_text())["members"][0])
         except (json.JSONDecodeError, KeyError, IndexError, TypeError):
-            lead = None
-        layers = ((read_card(folder / str(lead)) or {}).get("layers") or []) if lead else []
-    return {"kind": card.get("kind", "classifier"), "classes": list(card.get("classes") or []), "layers": layers}
+            lead = None  # the loader names what is wrong with it
+    elif not (folder / "model.keras").is_file() and not path.is_file():
+        return None
+    lead_card = (read_card(lead) or {}) if lead is not None else {}
+    card = read_card(folder) or lead_card
+    return {"kind": card.get("kind", "classifier"), "classes": list(card.get("classes") or []),
+            "layers": card.get("layers") or lead_card.get("layers") or []}
