@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=(),
                   settings: AudioSettings | None = None, config: DatasetConfig = DATASET_PRESETS["full"],
                   ontology=None, overwrite: bool = False, extra_meta: dict | None = None,
-                  progress: bool = True, scheduler: str | None = None, client=None) -> FeatureStore:
+                  progress: bool = True, scheduler=None) -> FeatureStore:
     """Curate, augment and encode source folders into a feature store.
 
     Parameters
@@ -88,12 +88,10 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
         Extra entries for ``meta.json``.
     progress : bool
         Show a tqdm bar.
-    scheduler : str, optional
-        Address of a Dask scheduler to encode on (its workers must see the source
-        folders). Default: ``config.jobs`` local worker processes (a local Dask cluster),
-        or this process for one job.
-    client : distributed.Client, optional
-        An open Dask client to encode on, instead of ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        Where to encode: the address of a Dask scheduler (its workers must see the
+        source folders) or an open Dask client. Default: ``config.jobs`` local worker
+        processes (a local Dask cluster), or this process for one job.
 
     Returns
     -------
@@ -131,7 +129,7 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
     notes, plan = _planned_notes(sources, settings=settings, config=config, ontology=ontology)
     classes = _classes(notes, config=config)
     # a bad address fails before any write; the lock keeps a second build out until this one is done
-    with (_connected(client, scheduler, progress=progress) as client,
+    with (_connected(scheduler, progress=progress) as client,
           folder_lock(out_dir, job="build", clean=("shards",))):
         if (out_dir / "index.csv").is_file() and not overwrite:  # a build that held the lock finished it
             return _finished_store(out_dir, settings=settings, build_key=key)
@@ -157,11 +155,15 @@ def build_dataset(out_dir, *, nsynth=(), philharmonia=(), soundfont=(), samples=
 
 
 @contextlib.contextmanager
-def _connected(client, scheduler: str | None, *, progress: bool, n_workers: int = 0):
-    """``client`` itself; else a client on ``scheduler``, or on a local cluster of ``n_workers``
-    (more than one); else ``None`` (the jobs then run here)."""
-    if client is not None or not (scheduler or n_workers > 1):
-        yield client
+def _connected(scheduler, *, progress: bool, n_workers: int = 0):
+    """``scheduler`` itself when it is an open client; else a client on the address
+    ``scheduler``, or on a local cluster of ``n_workers`` (more than one); else ``None``
+    (the jobs then run here)."""
+    if not (scheduler is None or isinstance(scheduler, str)):
+        yield scheduler
+        return
+    if not (scheduler or n_workers > 1):
+        yield None
         return
     with dask_client(scheduler, n_workers=n_workers, announce=tqdm.write if progress else None) as client:
         yield client
@@ -293,7 +295,7 @@ def default_render_config(preset: str, *, sample_rate: int, jobs: int) -> Render
 _PRESET_RECORDING = object()  # "the preset's recording augmentation"
 
 
-def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, render_dir=None,
+def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None,
                           soundfonts=None, samples=(), renderer: str = "tinysoundfont",
                           recording=_PRESET_RECORDING,
                           settings: AudioSettings | None = None,
@@ -316,8 +318,6 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
         ``full``: every kept program, every semitone, one velocity per note drawn across 20-127.
     heldout_dir : path-like, optional
         Also build the held-out store here (all segments in split ``test``, same classes).
-    render_dir : path-like, optional
-        Where rendered wavs go (default ``<out_dir>-audio``).
     soundfonts : sequence of path-like, optional
         Extra user SoundFonts to train on (``full`` only).
     samples : sequence of (str, path-like)
@@ -349,7 +349,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
     settings = settings or AudioSettings.preset("default")
     render_cfg = replace(default_render_config(preset, sample_rate=settings.sample_rate, jobs=jobs),
                          renderer=renderer)
-    render_dir = Path(render_dir) if render_dir else out_dir.with_name(out_dir.name + "-audio")
+    render_dir = out_dir.with_name(out_dir.name + "-audio")  # the rendered notes, kept for a resumed build
     config = replace(DATASET_PRESETS[preset], jobs=jobs)
     if recording is not _PRESET_RECORDING:
         config = replace(config, recording=recording)
@@ -360,7 +360,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
              "heldout": _heldout_description(train_fonts=train_fonts, held_fonts=held_fonts),
              "render": asdict(render_cfg)}
     # one cluster (or none, for one job) renders and encodes both stores
-    with _connected(None, scheduler, progress=progress, n_workers=jobs) as client:
+    with _connected(scheduler, progress=progress, n_workers=jobs) as client:
         timings = {}
         with _stopwatch(timings, "render_train_s"):
             _render_once(render_dir / "train", soundfonts=train_fonts, config=render_cfg,
@@ -369,8 +369,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
         with _stopwatch(timings, "encode_train_s"):
             store = build_dataset(out_dir, soundfont=[render_dir / "train"], samples=samples, settings=settings,
                                   config=config,
-                                  overwrite=overwrite, extra_meta=extra, progress=progress,
-                                  client=client)
+                                  overwrite=overwrite, extra_meta=extra, progress=progress, scheduler=client)
         heldout = None
         if heldout_dir is not None:
             with _stopwatch(timings, "render_heldout_s"):
@@ -386,7 +385,7 @@ def build_default_dataset(out_dir, *, preset: str = "small", heldout_dir=None, r
                     heldout_dir, soundfont=[render_dir / "heldout"], settings=settings,
                     config=replace(config, split_fractions=(0.0, 0.0, 1.0), classes=tuple(store.classes)),
                     overwrite=overwrite, extra_meta={**extra, "role": "heldout", "train_store": str(out_dir)},
-                    progress=progress, client=client)
+                    progress=progress, scheduler=client)
     return {"store": store, "heldout": heldout, "timings": timings}
 
 
