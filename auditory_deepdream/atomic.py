@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import AuditoryDeepDreamError, OutputError
 
-__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "save_npy_atomic",
+__all__ = ["atomic_path", "scratch_path", "write_text_atomic", "write_json_atomic", "write_csv_atomic", "save_npy_atomic",
            "save_keras_atomic", "lost_errno", "output_error", "remove_stale_temps"]
 
 _TEMP_MARK = ".part-"
@@ -144,6 +144,36 @@ def atomic_path(path, *, suffix: str | None = None):
         if isinstance(exc, OSError) and exc.errno in _FAULTS and not isinstance(exc, AuditoryDeepDreamError):
             raise output_error(path, exc) from None
         raise
+
+
+@contextlib.contextmanager
+def scratch_path(path, *, suffix: str | None = None):
+    """Yield a temporary file in ``path``'s folder, named as :func:`atomic_path` names its own; always deleted.
+
+    For a long writer's intermediate data (a streamed dream's parts): on the disk the result
+    goes to, and left by a killed process under a name :func:`remove_stale_temps` knows.
+
+    Raises
+    ------
+    OutputError
+        The system refused the file (as :func:`atomic_path`).
+    """
+    path = Path(path)
+    _make_folder(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{_TEMP_MARK}",
+                                   suffix=path.suffix if suffix is None else suffix)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    os.close(fd)
+    try:
+        yield Path(tmp)
+    except OSError as exc:
+        if exc.errno in _FAULTS and not isinstance(exc, AuditoryDeepDreamError):
+            raise output_error(path, exc) from None
+        raise
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def remove_stale_temps(folder) -> list[Path]:

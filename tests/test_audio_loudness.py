@@ -211,7 +211,7 @@ def test_parse_loudness_refuses_with_the_choices(value):
 
 def test_true_peak_of_sparse_peaks_equals_the_full_oversampled_measure():
     """The fast path (oversampling only next to the loud samples) agrees with oversampling everything."""
-    from auditory_deepdream.audio.loudness import _channels, _peak_envelope
+    from auditory_deepdream.audio.peaks import _channels, _peak_envelope
 
     rng = np.random.default_rng(7)
     for k in range(60):
@@ -221,3 +221,31 @@ def test_true_peak_of_sparse_peaks_equals_the_full_oversampled_measure():
         y[:, 0] = 0.9 if k % 4 == 0 else y[:, 0]
         full = 20 * np.log10(np.max(_peak_envelope(_channels(y), 4)))
         assert true_peak_db(y) == pytest.approx(full, abs=1e-9)
+
+
+@pytest.mark.parametrize("rate", [44_100, 48_000, 11_025])
+def test_the_meter_fed_in_chunks_equals_the_whole_measurement(rate):
+    from auditory_deepdream.audio.loudness import LoudnessMeter
+
+    rng = np.random.default_rng(rate)
+    n = 6 * rate + 321
+    y = (rng.standard_normal((3, n)) * np.linspace(0.002, 0.3, n)).astype(np.float32)  # quiet blocks are gated
+    meter, start = LoudnessMeter(sample_rate=rate, channels=3), 0
+    for size in rng.integers(1, rate, 200):
+        meter.add(y[:, start:start + size])
+        start += size
+        if start >= n:
+            break
+    if start < n:
+        meter.add(y[:, start:])
+    assert meter.integrated() == pytest.approx(integrated_loudness(y, sample_rate=rate), abs=1e-9)
+
+
+def test_the_meter_refuses_other_channel_counts_and_reads_silence_as_minus_infinity():
+    from auditory_deepdream.audio.loudness import LoudnessMeter
+
+    meter = LoudnessMeter(sample_rate=SR, channels=2)
+    with pytest.raises(AudioInputError, match="2 channels"):
+        meter.add(np.zeros((3, SR), np.float32))
+    meter.add(np.zeros((2, SR), np.float32))
+    assert meter.integrated() == float("-inf")

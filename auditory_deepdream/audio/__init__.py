@@ -48,8 +48,8 @@ _EXPORTS = {  # name -> the submodule that defines it
     "write_audio": "io",
     "WRITE_FORMATS": "io",
     "integrated_loudness": "loudness",
-    "true_peak_db": "loudness",
-    "limit_true_peak": "loudness",
+    "true_peak_db": "peaks",
+    "limit_true_peak": "peaks",
     "match_loudness": "loudness",
     "parse_loudness": "loudness",
 }

@@ -367,6 +367,25 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
         and what to do; no file or temporary file is left behind.
     """
     path = Path(path)
+    fmt, subtype = sound_format(path, like=like)
+    y2 = check_channels(y, name=f"Audio for {path}")
+    data = np.asarray(y2.T, dtype=np.float32)
+    if subtype not in _FLOAT_SUBTYPES:
+        data = np.clip(data, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        _write_soundfile(tmp, data, sample_rate, subtype=subtype, format=fmt)
+    return path
+
+
+def sound_format(path, *, like: AudioFormat | None = None) -> tuple[str, str]:
+    """``(container, subtype)`` that :func:`write_audio` writes ``path`` in (see there).
+
+    Raises
+    ------
+    AudioInputError
+        An unsupported suffix, or mp3 without an encoder.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in WRITE_FORMATS:
         raise AudioInputError(
@@ -377,16 +396,9 @@ def write_audio(path: str | os.PathLike, y: np.ndarray, *, sample_rate: int,
         raise AudioInputError(
             f"Cannot write {path}: this libsndfile ({sf.__libsndfile_version__}) has no "
             f"{formats[0]} encoder. Write a .wav or .flac instead, or install libsndfile 1.1 or newer.")
-    y2 = check_channels(y, name=f"Audio for {path}")
     fmt, subtype = formats[0], ("FLOAT" if suffix == ".wav" else None)
     if like is not None:
         subtype = None
         if like.format in formats and like.subtype and sf.check_format(like.format, like.subtype):
             fmt, subtype = like.format, like.subtype
-    subtype = subtype or sf.default_subtype(fmt)
-    data = np.asarray(y2.T, dtype=np.float32)
-    if subtype not in _FLOAT_SUBTYPES:
-        data = np.clip(data, -1.0, 1.0)
-    with atomic_path(path) as tmp:
-        _write_soundfile(tmp, data, sample_rate, subtype=subtype, format=fmt)
-    return path
+    return fmt, subtype or sf.default_subtype(fmt)

@@ -28,7 +28,9 @@ activation gain the listener actually gets.
 ``render``        the ascent stage: the loop the options call for, then sonification
 ``recipes``       :func:`dream` and its recipes, at the model's rate
 ``rates``         between a recording's rate and the model's
-``full_rate``     whole recordings: any rate, any channels, their loudness, files
+``levels``        a recording's loudness stage: BS.1770 in the model's band, true-peak ceiling
+``full_rate``     whole recordings: any rate, any channels, their loudness
+``files``         dreaming files; long ones block by block, in bounded memory
 ``quality``       measures of the sound no dreaming path passes by construction
 ``judges``        transfer: models that took no part hear the target, or not
 """
@@ -37,7 +39,9 @@ from ..options import DOMAINS, SONIFICATIONS, SOUND_PATHS, DreamOptions
 from .activations import Dreamer, Ensemble, save_ensemble
 from .ascent import ascend_mel, ascend_waveform
 from .gain import ascend_gain
-from .full_rate import dream_channels, dream_file, dream_full_rate, finish_loudness
+from .files import dream_file, dream_stream
+from .full_rate import dream_channels, dream_full_rate
+from .levels import finish_loudness
 from .objectives import (
     OBJECTIVE_KINDS,
     Batched,
@@ -126,6 +130,7 @@ __all__ = [
     "audition_layer",
     "dream_full_rate",
     "dream_file",
+    "dream_stream",
     "dream_channels",
     "PRESETS",
     "DreamPreset",

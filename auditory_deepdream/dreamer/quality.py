@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 import librosa
 import numpy as np
 
-from ..audio.loudness import integrated_loudness, true_peak_db
+from ..audio.loudness import integrated_loudness
+from ..audio.peaks import true_peak_db
 from ..errors import AudioInputError
 
 __all__ = [

@@ -156,7 +156,7 @@ def to_model_rate(audio_in, *, sample_rate: int, settings: AudioSettings):
     AudioInputError
         Bad audio or sample rate.
     """
-    y = audio.check_channels(audio_in, name="Audio", max_channels=8).astype(np.float32, copy=False)
+    y = audio.check_channels(audio_in, name="Audio").astype(np.float32, copy=False)
     if int(sample_rate) <= 0:
         raise AudioInputError(f"sample_rate must be a positive number of Hz, got {sample_rate}.")
     mid = audio.check_audio(y.mean(axis=0), name="the mid (mean of the channels) signal")
