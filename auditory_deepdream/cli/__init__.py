@@ -20,6 +20,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 # then the notebook gallery.
 COMMANDS = (
     dream.add_quickstart,
+    dream.add_examples,
     data.add_render_soundfont,
     data.add_build_dataset,
     train.add_train,

@@ -35,12 +35,17 @@ def match_name(value: str, choices, *, what: str, flag: str, plural: str | None 
 
 
 def readable_audio(path) -> Path:
-    """``path`` if it is a non-empty file whose header a decoder reads (AudioInputError otherwise)."""
+    """``path`` if it is a non-empty file whose header a decoder reads (AudioInputError otherwise).
+
+    A bundled clip's name (``cello_C3``) that is not a file here stands for that clip.
+    """
     import soundfile as sf
 
-    from ..audio.io import AUDIO_SUFFIXES
+    from ..audio.io import AUDIO_SUFFIXES, EXAMPLE_CLIPS, example_clip
 
     path = Path(path)
+    if not path.exists() and str(path).lower() in {c.lower() for c in EXAMPLE_CLIPS}:
+        path = example_clip(next(c for c in EXAMPLE_CLIPS if c.lower() == str(path).lower()))
     if not path.exists():
         raise AudioInputError(f"No file at {path}. Check the path (bundled clips: auditory-deepdream clips).")
     if path.is_dir():

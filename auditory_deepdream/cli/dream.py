@@ -24,6 +24,38 @@ def _run_quickstart(args):
         print(f"{kind}: {path}")
 
 
+def add_examples(sub):
+    p = sub.add_parser("examples", help="list the bundled clips and the models you can name, with their paths",
+                       description="The instrument clips that ship with the package (real notes rendered from the "
+                                   "FluidR3 GM SoundFont), and every model --model takes by name: the bundled "
+                                   "classifiers and musicnn's taggers, with what each names.")
+    p.add_argument("--path", metavar="CLIP", help="print only this clip's path (for use in a shell command)")
+    p.set_defaults(func=_run_examples)
+
+
+def _run_examples(args):
+    import soundfile as sf
+
+    from ..audio.io import EXAMPLE_CLIPS, example_clip
+    from ..models.paths import describe, model_names
+    from .checks import match_name
+
+    if args.path is not None:
+        print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path")))
+        return
+    print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
+    for name in EXAMPLE_CLIPS:
+        path = example_clip(name)
+        info = sf.info(str(path))
+        print(f"  {name:<10} {info.duration:4.1f} s, {info.samplerate} Hz, {info.channels} ch  {path}")
+    print("models (--model NAME):")
+    for name in model_names():
+        about = describe(name) or {"kind": "?", "classes": []}
+        names = ", ".join(about["classes"][:8]) + (", ..." if len(about["classes"]) > 8 else "")
+        what = "tags" if about["kind"] == "tagger" else "classes"
+        print(f"  {name:<12} {about['kind']:<10} {len(about['classes'])} {what}: {names}")
+
+
 def _preset_help() -> str:
     from ..presets import PRESETS
 
@@ -48,7 +80,8 @@ def add_dream(sub):
                     "Choose an effect with --preset (presets: " + _preset_help() + "), or set the objective "
                     "and --strength yourself; --steps gives the dissertation's fixed step count instead. "
                     "Arguments, files and names are checked before the model loads.")
-    p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3, aiff, m4a)")
+    p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3, aiff, m4a), or a bundled clip's "
+                                               "name (cello_C3, flute_A4, piano_E4; see `examples`)")
     p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg, .aiff, .aif, .mp3); IN's "
                                                  "sample format is kept when the suffix matches")
     p.add_argument("--model", default="default",

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Long files: peak memory and speed of ``auditory-deepdream dream`` with its defaults on 1-, 10- and 60-minute
+stereo 44.1 kHz pieces, and a streamed against a one-pass dream of a 2-minute piece.
+
+Writes ``benchmarks/results/long_files.json``. The pieces are real music rendered from
+pip's TimGM6mb (a strings prelude, a piano prelude and a drum break, a minute each, joined
+in turn with different levels until the length is reached), written as 16-bit WAV. Each
+dream runs the CLI in a fresh process (``python -m auditory_deepdream.cli dream IN OUT``),
+whose peak resident memory is read from ``/usr/bin/time -v``; the time is wall-clock on
+this machine, as a ratio of the audio's duration. The 2-minute comparison dreams the same
+piece in one pass and in 30-s blocks (``dream_file(block_seconds=None | 30)``) and reports
+the two loudnesses and, at every block boundary, the largest sample step of each dream
+against the input's and the log-spectral distance between the two dreams.
+
+Usage: ``python benchmarks/long_files.py [--minutes 1 10 60] [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import RESULTS, environment  # noqa: E402
+
+RATE = 44_100
+
+
+def write_piece(path: Path, minutes: float) -> Path:
+    """A stereo 16-bit WAV of ``minutes`` of real music, written a minute at a time."""
+    from auditory_deepdream.dataset.pieces import bach_prelude, break_beat
+    from auditory_deepdream.dataset.soundfont import pip_soundfont
+    font = pip_soundfont()
+    minute = [bach_prelude(seconds=60.0, sample_rate=RATE, channels=2, strings=True, soundfont=font),
+              bach_prelude(seconds=60.0, sample_rate=RATE, channels=2, soundfont=font),
+              break_beat(seconds=60.0, sample_rate=RATE, channels=2)]
+    total = round(minutes * 60 * RATE)
+    with sf.SoundFile(path, "w", RATE, 2, subtype="PCM_16") as f:
+        k = 0
+        while k * 60 * RATE < total:
+            y = minute[k % 3][:, : total - k * 60 * RATE] * (0.6 + 0.1 * (k % 4))
+            f.write(np.clip(y, -1, 1).T)
+            k += 1
+    return path
+
+
+def cli_dream(src: Path, out: Path) -> dict:
+    """Peak RSS (MB) and seconds of the CLI's default dream of ``src``, in a fresh process."""
+    start = time.perf_counter()
+    run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "auditory_deepdream.cli", "dream",
+                          str(src), str(out)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr[-2000:])
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1))
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(rss_kb / 1024), "stdout": run.stdout.strip()}
+
+
+def compare_two_minutes(folder: Path) -> dict:
+    """One-pass against streamed dreams of a 2-minute piece: loudness and every seam."""
+    from auditory_deepdream import audio, models
+    from auditory_deepdream.dreamer import Dreamer, dream_file, log_spectral_distance, preset_objective
+    from auditory_deepdream.presets import PRESETS
+
+    src = write_piece(folder / "two.wav", 2.0)
+    d, preset = Dreamer.load("default"), PRESETS["strong"]
+    objective = preset_objective(preset, models.conv_layer_names(d.model))
+    dreams = {}
+    for name, block in (("one_pass", None), ("streamed", 30.0)):
+        path, result = dream_file(src, folder / f"{name}.wav", model=d, objective=objective, options=preset.options,
+                                  block_seconds=block, progress=False)
+        dreams[name] = (sf.read(path, dtype="float32", always_2d=True)[0], result)
+    x = sf.read(src, dtype="float32", always_2d=True)[0]
+    top = float(np.max(np.abs(np.diff(x, axis=0))))
+    seams = []
+    for k in range(1, 4):
+        w = slice((30 * k - 1) * RATE, (30 * k + 1) * RATE)
+        a, b = dreams["one_pass"][0][w], dreams["streamed"][0][w]
+        seams.append({"at_s": 30 * k,
+                      "largest_step_over_input_largest": {"input": float(np.max(np.abs(np.diff(x[w], axis=0)))) / top,
+                                                          "one_pass": float(np.max(np.abs(np.diff(a, axis=0)))) / top,
+                                                          "streamed": float(np.max(np.abs(np.diff(b, axis=0)))) / top},
+                      "log_spectral_distance_db": {
+                          "streamed_vs_one_pass": log_spectral_distance(a.mean(1), b.mean(1), sample_rate=RATE),
+                          "one_pass_vs_input": log_spectral_distance(x[w].mean(1), a.mean(1), sample_rate=RATE)}})
+    lufs = {name: audio.integrated_loudness(y.T, sample_rate=RATE) for name, (y, _) in dreams.items()}
+    return {"lufs_in": dreams["one_pass"][1].lufs_in, "lufs_out": lufs,
+            "lufs_difference": abs(lufs["one_pass"] - lufs["streamed"]), "seams": seams}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0, 60.0])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        comparison = compare_two_minutes(folder)
+        print(json.dumps(comparison, indent=1))
+        for minutes in args.minutes:
+            src = write_piece(folder / f"piece_{minutes:g}.wav", minutes)
+            row = cli_dream(src, folder / f"dream_{minutes:g}.wav")
+            row["real_time_ratio"] = round(row["seconds"] / (minutes * 60), 3)
+            rows[f"{minutes:g}_min"] = row
+            print(minutes, row)
+            src.unlink()
+    result = {"what": "auditory-deepdream dream IN OUT (defaults: preset strong, model default) on stereo 44.1 kHz "
+                      "16-bit pieces; peak RSS of the whole process; wall seconds including start-up",
+              "cli_defaults": rows, "two_minutes_streamed_vs_one_pass": comparison, "environment": environment(),
+              "command": "python benchmarks/long_files.py " + " ".join(sys.argv[1:])}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "long_files.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
