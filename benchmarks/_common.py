@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark scripts: timing and JSON output."""
+"""What the scenarios share: timing, the machine, result files, the dissertation's baseline, rendered notes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+BASELINE = Path("shared") / "bench" / "seed_baseline.py"
+#: GM programs of every family the ontology keeps, rendered by the dataset scenarios
+PROGRAMS = (0, 19, 24, 33, 40, 56, 65, 73, 80, 52, 42, 71)
 
 
 def timed(fn, *, repeats: int = 3, warmup: int = 1) -> dict:
@@ -35,12 +41,56 @@ def environment() -> dict:
             "machine": platform.machine()}
 
 
-def write_result(name: str, result: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=float))
-    os.replace(tmp, path)
-    print(json.dumps(result, indent=2, default=float))
-    print(f"wrote {path}")
-    return path
+def result_path(args, name: str) -> Path:
+    """``--out``/``name``.json; ``name``_quick.json under ``--quick``, so a smoke run never replaces a result."""
+    return Path(args.out) / f"{name}{'_quick' if args.quick else ''}.json"
+
+
+def write_result(path: Path, result: dict) -> Path:
+    """Write ``result`` as JSON, atomically (numpy scalars as floats)."""
+    from auditory_deepdream.atomic import write_text_atomic
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(result, indent=2, default=float))
+    print(f"wrote {path}", flush=True)
+    return Path(path)
+
+
+def baseline_path(given: str | None) -> Path:
+    """``seed_baseline.py``: ``given``, else ``shared/bench/`` in the first folder above the checkout that has it."""
+    if given:
+        return Path(given).resolve()
+    for folder in ROOT.parents:
+        if (folder / BASELINE).is_file():
+            return folder / BASELINE
+    raise SystemExit(f"No {BASELINE} in any folder above {ROOT}; pass --baseline PATH, or --no-baseline.")
+
+
+def run_baseline(path: Path, args: list[str], *, tmp: Path) -> dict:
+    """Run the dissertation's pipeline unmodified in a fresh process and return its JSON.
+
+    ``auditory_deepdream.models`` is imported first so that ``keras.models.load_model`` in
+    the baseline knows our registered layers (``MeanOverTime``) when it is given our model.
+    """
+    out = tmp / "baseline.json"
+    argv = [str(path), "--json", str(out), *args]
+    code = (f"import sys, runpy; import auditory_deepdream.models; sys.argv = {argv!r}; "
+            f"runpy.run_path({str(path)!r}, run_name='__main__')")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"the baseline failed ({' '.join(argv)}):\n{proc.stderr[-4000:]}")
+    return json.loads(out.read_text()) | {"command": "python " + " ".join(argv), "subprocess_wall_s": wall}
+
+
+def render_notes(folder: Path, *, max_pitches: int, **config) -> tuple[list, float, object]:
+    """Notes of :data:`PROGRAMS` rendered from pip's TimGM6mb.sf2: (examples, seconds, RenderConfig)."""
+    from auditory_deepdream.dataset import RenderConfig, pip_soundfont, render_soundfont
+
+    cfg = RenderConfig(**{"velocities": (64, 127), "max_pitches": max_pitches, "jobs": 2, "programs": PROGRAMS,
+                          **config})
+    t = time.perf_counter()
+    examples = render_soundfont(folder, soundfonts=[pip_soundfont()], config=cfg, progress=False)
+    return examples, time.perf_counter() - t, cfg

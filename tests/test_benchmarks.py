@@ -1,0 +1,70 @@
+"""The benchmark runner (benchmarks/run.py): its scenarios, their options, and the cheapest one end to end."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the benchmarks are not installed with the package: import them from the checkout
+
+from benchmarks import music, quality, run  # noqa: E402
+from benchmarks._common import RESULTS, result_path  # noqa: E402
+
+
+def _keys(d, prefix=""):
+    if not isinstance(d, dict):
+        return set()
+    return {f"{prefix}.{k}" for k in d} | {x for k, v in d.items() for x in _keys(v, f"{prefix}.{k}")}
+
+
+def test_runner_offers_every_scenario_with_the_shared_options():
+    parser = run.build_parser()
+    choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(choices) == {"speed", "music", "training", "scaling", "quality"}
+    args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
+    assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["speed", "--parts", "nonsense"])
+
+
+def test_quick_results_never_take_a_committed_name(tmp_path):
+    assert result_path(argparse.Namespace(out=tmp_path, quick=True), "dream") == tmp_path / "dream_quick.json"
+    assert result_path(argparse.Namespace(out=tmp_path, quick=False), "dream") == tmp_path / "dream.json"
+
+
+def test_every_quality_technique_is_valid_dream_options_or_a_recorded_skip():
+    from auditory_deepdream.dreamer import PRESETS, SOUND_PATHS, DreamOptions
+    from auditory_deepdream.errors import DreamError
+
+    for path in SOUND_PATHS:
+        for technique in quality.TECHNIQUES:
+            for kind in ("layer", "class"):
+                if quality.TECHNIQUES[technique]["waveform"] is None and path == "waveform":
+                    with pytest.raises(DreamError, match="not applicable|smooth and max_jump"):
+                        quality.technique_kwargs(path, technique, kind)
+                    continue
+                options = DreamOptions(**quality.technique_kwargs(path, technique, kind))
+                assert options.domain == SOUND_PATHS[path]["domain"]
+    morph = quality.technique_kwargs("original", "presets", "class")
+    assert morph["strength"] == PRESETS["morph"].options.strength and morph["max_jump"] is None
+
+
+def test_music_times_exactly_what_the_cli_passes(tmp_path):
+    from auditory_deepdream.dreamer import PRESETS
+
+    kwargs = music.cli_arguments(tmp_path / "in.wav", tmp_path / "out.wav")
+    assert set(kwargs) == {"objective", "options"}
+    assert kwargs["options"].strength == PRESETS["strong"].options.strength
+    assert kwargs["options"].loudness == "match"
+
+
+def test_cheapest_scenario_writes_the_committed_result_keys(tmp_path):
+    assert run.main(["speed", "--quick", "--parts", "frontend", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "frontend.json").exists()
+    result = json.loads((tmp_path / "frontend_quick.json").read_text())
+    assert _keys(result) == _keys(json.loads((RESULTS / "frontend.json").read_text()))
+    assert result["encode"]["segments"] == 16 and result["decode"]["segments"] == 2
+    assert result["encode"]["librosa_segments_per_s"] > 0 and result["decode"]["batched_over_per_segment"] > 0
