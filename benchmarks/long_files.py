@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Long files: peak memory and speed of ``auditory-deepdream dream`` with its defaults on 1-, 10- and 60-minute
 stereo 44.1 kHz pieces, and a streamed against a one-pass dream of a 2-minute piece.
 
@@ -12,13 +11,11 @@ piece in one pass and in 30-s blocks (``dream_file(block_seconds=None | 30)``) a
 the two loudnesses and, at every block boundary, the largest sample step of each dream
 against the input's and the log-spectral distance between the two dreams.
 
-Usage: ``python benchmarks/long_files.py [--minutes 1 10 60] [--out DIR]``
+Usage: ``python benchmarks/run.py long_files [--minutes 1 10 60]`` (``--quick``: 1 minute only).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import subprocess
 import sys
@@ -29,10 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks._common import RESULTS, environment  # noqa: E402
+from benchmarks._common import environment, result_path, write_result
 
 RATE = 44_100
 
@@ -99,31 +93,25 @@ def compare_two_minutes(folder: Path) -> dict:
             "lufs_difference": abs(lufs["one_pass"] - lufs["streamed"]), "seams": seams}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0, 60.0])
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
+def add_arguments(parser) -> None:
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0, 60.0],
+                        help="lengths of the pieces dreamed with the CLI (default 1 10 60)")
+
+
+def run(args) -> None:
+    minutes_list = [1.0] if args.quick else args.minutes
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         comparison = compare_two_minutes(folder)
-        print(json.dumps(comparison, indent=1))
-        for minutes in args.minutes:
+        for minutes in minutes_list:
             src = write_piece(folder / f"piece_{minutes:g}.wav", minutes)
             row = cli_dream(src, folder / f"dream_{minutes:g}.wav")
             row["real_time_ratio"] = round(row["seconds"] / (minutes * 60), 3)
             rows[f"{minutes:g}_min"] = row
-            print(minutes, row)
             src.unlink()
-    result = {"what": "auditory-deepdream dream IN OUT (defaults: preset strong, model default) on stereo 44.1 kHz "
-                      "16-bit pieces; peak RSS of the whole process; wall seconds including start-up",
-              "cli_defaults": rows, "two_minutes_streamed_vs_one_pass": comparison, "environment": environment(),
-              "command": "python benchmarks/long_files.py " + " ".join(sys.argv[1:])}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "long_files.json").write_text(json.dumps(result, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    write_result(result_path(args, "long_files"), {
+        "what": "auditory-deepdream dream IN OUT (defaults: preset strong, model default) on stereo 44.1 kHz 16-bit "
+                "pieces; peak RSS of the whole process; wall seconds including start-up",
+        "cli_defaults": rows, "two_minutes_streamed_vs_one_pass": comparison, "environment": environment(),
+        "command": "python benchmarks/run.py long_files " + " ".join(sys.argv[2:])})

@@ -23,7 +23,7 @@ def _keys(d, prefix=""):
 def test_runner_offers_every_scenario_with_the_shared_options():
     parser = run.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert set(choices) == {"speed", "music", "training", "scaling", "quality"}
+    assert set(choices) == {"speed", "music", "training", "scaling", "quality", "long_files"}
     args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
     assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
     with pytest.raises(SystemExit):
@@ -55,7 +55,12 @@ def test_every_quality_technique_is_valid_dream_options_or_a_recorded_skip():
 def test_music_times_exactly_what_the_cli_passes(tmp_path):
     from auditory_deepdream.dreamer import PRESETS
 
-    kwargs = music.cli_arguments(tmp_path / "in.wav", tmp_path / "out.wav")
+    import shutil
+
+    from auditory_deepdream.audio import example_clip
+
+    src = shutil.copy(example_clip("cello_C3"), tmp_path / "in.wav")
+    kwargs = music.cli_arguments(src, tmp_path / "out.wav")
     assert set(kwargs) == {"objective", "options"}
     assert kwargs["options"].strength == PRESETS["strong"].options.strength
     assert kwargs["options"].loudness == "match"
