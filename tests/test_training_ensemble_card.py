@@ -100,4 +100,4 @@ def test_the_cli_writes_the_folder_and_classify_takes_it(member_dirs, store, tmp
     assert json.loads(capsys.readouterr().out)
     assert main(["ensemble", str(member_dirs[0]), "--out", str(tmp_path / "x"), "--store", str(store.path),
                  "--selection", str(tmp_path / "missing.json")]) == 2
-    assert "ensemble_selection.py" in capsys.readouterr().err
+    assert "ensemble selection" in capsys.readouterr().err

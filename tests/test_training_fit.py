@@ -54,7 +54,7 @@ def test_same_seed_same_model(store):
 
 
 class _ScoreEveryEpoch(keras.callbacks.Callback):
-    """Predicts on the test split after every epoch, as benchmarks/budget_selection.py does."""
+    """Predicts on the test split after every epoch, as the retired budget selection did (benchmarks/results/budget_selection.json)."""
 
     def __init__(self, store):
         super().__init__()

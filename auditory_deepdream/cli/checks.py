@@ -47,7 +47,8 @@ def readable_audio(path) -> Path:
     if not path.exists() and str(path).lower() in {c.lower() for c in EXAMPLE_CLIPS}:
         path = example_clip(next(c for c in EXAMPLE_CLIPS if c.lower() == str(path).lower()))
     if not path.exists():
-        raise AudioInputError(f"No file at {path}. Check the path, or name a bundled clip (auditory-deepdream examples lists them).")
+        raise AudioInputError(f"No file at {path}. Check the path, or name a bundled clip "
+                              "(auditory-deepdream examples lists them).")
     if path.is_dir():
         raise AudioInputError(f"{path} is a folder; give an audio file.")
     if path.stat().st_size == 0:

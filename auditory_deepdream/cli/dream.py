@@ -258,7 +258,8 @@ def _report(path, record, plot, result, objective, options):
     print(f"  objective  {objective} ({unit}): {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
           f"as dreamed, {s['objective_after']:.4g} as heard")
     print(f"  survival   {survival}")
-    print(f"  loudness   {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, true peak {result.true_peak_dbtp:.1f} dBTP")
+    print(f"  loudness   {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, "
+          f"true peak {result.true_peak_dbtp:.1f} dBTP")
 
 
 def add_layers(sub):

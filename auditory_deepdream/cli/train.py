@@ -88,9 +88,10 @@ def add_train(sub):
                    help="run logs (CSV, checkpoint, Aim); default: out/train-logs/<name>")
     p.add_argument("--name", default=None, help="model name in the card (default: the --out folder name)")
     p.add_argument("--ablation", default=None, metavar="JSON",
-                   help="augmentation ablation results (benchmarks/model_selection.py) to show in the card")
+                   help="augmentation ablation results (a JSON such as benchmarks/results/augmentation_ablation.json) "
+                        "to show in the card")
     p.add_argument("--search-results", default=None, metavar="JSON",
-                   help="model search results (benchmarks/model_selection.py) to show in the card")
+                   help="model search results (a JSON such as benchmarks/results/augmentation_ablation.json) to show in the card")
     p.set_defaults(func=_run_train)
 
 
@@ -106,7 +107,7 @@ def _run_train(args):
     hp = _parse_hp(args.hp, args.builder)
     store = FeatureStore(args.store)
     heldout = FeatureStore(args.heldout) if args.heldout else None
-    selection = {key: _results(path, made_by="benchmarks/model_selection.py")
+    selection = {key: _results(path, made_by="the model selection (benchmarks/README.md)")
                  for key, path in (("ablation", args.ablation), ("search", args.search_results)) if path}
     out = Path(args.out)
     log_dir = Path(args.log_dir) if args.log_dir else Path("out", "train-logs", args.name or out.name)
@@ -141,7 +142,8 @@ def add_ensemble(sub):
                    help="store rendered from a SoundFont no member trained on; its accuracy goes in the card")
     p.add_argument("--name", default=None, help="name in the card (default: the --out folder name)")
     p.add_argument("--selection", default=None, metavar="JSON",
-                   help="benchmarks/ensemble_selection.py's results, shown in the card as the reason to average")
+                   help="the ensemble selection JSON (benchmarks/results/ensemble_selection.json), shown in the "
+                        "card as the reason to average")
     p.set_defaults(func=_run_ensemble)
 
 
@@ -151,7 +153,8 @@ def _run_ensemble(args):
     from ..dataset import FeatureStore
     from ..training import export_ensemble
 
-    selection = _results(args.selection, made_by="benchmarks/ensemble_selection.py") if args.selection else None
+    selection = (_results(args.selection, made_by="the ensemble selection (benchmarks/README.md)")
+                 if args.selection else None)
     store = FeatureStore(args.store)
     heldout = FeatureStore(args.heldout) if args.heldout else None
     card = export_ensemble(args.members, args.out, store=store, heldout=heldout, selection=selection,

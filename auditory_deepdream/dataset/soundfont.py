@@ -143,7 +143,7 @@ class RenderConfig:
 # 'small' is for tests and CI (seconds); 'demo' is every kept program of TimGM6mb at a few
 # pitches, enough for a search that learns something in minutes (notebooks 02 and 04);
 # 'full' gives the default training set: every semitone (a model trained on every third
-# semitone learnt the grid, benchmarks/pitch_grid.py) at one velocity drawn across 20-127, so
+# semitone learnt the grid, benchmarks/results/pitch_grid.json) at one velocity drawn across 20-127, so
 # about as many notes as three velocities on every third semitone. 'demo' and 'full' get
 # their programs from the ontology in the default build.
 RENDER_PRESETS: dict[str, RenderConfig] = {

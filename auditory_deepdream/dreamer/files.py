@@ -1,9 +1,10 @@
-"""Dreaming files: read, dream, write in the file's own format; long files block by block in bounded memory.
+"""Dreaming files: read, dream, write in the file's own format; long ones block by block in bounded memory.
 
 :func:`dream_file` reads top to bottom: read the file, :func:`~.full_rate.dream_channels`
 (to the model's rate, ascend, back to the file's rate, loudness), write it atomically.
-A file longer than two blocks goes through :func:`dream_stream` instead, which reads a recording in blocks of ``block_seconds`` (each read with
-:data:`CONTEXT_SECONDS` more on either side), dreams every block as
+A file longer than two blocks goes through :func:`dream_stream` instead, which reads the
+recording in blocks of ``block_seconds`` (each read with :data:`CONTEXT_SECONDS` more on
+either side), dreams every block as
 :func:`~.full_rate.dream_channels` would (to the model's rate, render, back to the file's
 rate), and joins neighbours with a raised-cosine crossfade :data:`FADE_SECONDS` either side
 of each boundary, far from the blocks' own edges. Peak memory follows the block, not the file.
@@ -267,7 +268,7 @@ def _streamed_result(results: list, *, objective, options, sample_rate: int, luf
     return DreamResult(
         audio=None, input_audio=None, sample_rate=int(sample_rate), objective=objective, domain=options.domain,
         sonify=options.sonification, seed=int(options.seed),
-        mel_before=None if first is None else first.mel_before, mel_dreamed=None if first is None else first.mel_dreamed,
-        mel_after=None if first is None else first.mel_after,
+        mel_before=getattr(first, "mel_before", None), mel_dreamed=getattr(first, "mel_dreamed", None),
+        mel_after=getattr(first, "mel_after", None),
         history=np.zeros((0, 1), np.float32) if first is None else first.history,
         lufs_in=lufs_in, lufs_out=lufs_out, true_peak_dbtp=true_peak, options=options, **values)

@@ -155,7 +155,8 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         not match a batched objective.
     """
     o = resolve_options(options, overrides, default=DreamOptions(consistent=True))
-    steps, step_size, strength, max_steps, seed, smooth = o.steps, o.step_size, o.strength, o.max_steps, o.seed, o.smooth
+    steps, step_size, strength, max_steps = o.steps, o.step_size, o.strength, o.max_steps
+    seed, smooth = o.seed, o.smooth
     dreamer.check(objective)
     y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
     transforms = tuple(transforms)

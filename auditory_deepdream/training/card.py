@@ -83,7 +83,7 @@ def model_card(result: TrainResult, *, store: FeatureStore, command: str, name: 
     """The card of a trained model as a JSON-ready dict (scores the held-out store if given).
 
     ``selection`` may hold ``ablation`` and ``search``: the JSON results of
-    ``benchmarks/model_selection.py`` (how the augmentation and the model were chosen).
+    the model-selection results in ``benchmarks/results/`` (how the augmentation and the model were chosen; ``benchmarks/README.md`` names the command).
     """
     card = {
         "name": name,
@@ -338,7 +338,7 @@ def export_model(result: TrainResult, path, *, store: FeatureStore, command: str
     heldout : FeatureStore, optional
         A store rendered from a SoundFont left out of training; its accuracy goes in the card.
     selection : dict, optional
-        ``{'ablation': ..., 'search': ...}``, the results of ``benchmarks/model_selection.py``.
+        ``{'ablation': ..., 'search': ...}``, the results recorded in ``benchmarks/results/augmentation_ablation.json`` and ``model_search.json``.
 
     Returns
     -------

@@ -54,7 +54,7 @@ def ensemble_card(folder, *, store: FeatureStore, command: str, name: str, heldo
     heldout : FeatureStore, optional
         A store from a SoundFont no member trained on; scored whole.
     selection : dict, optional
-        The JSON of ``benchmarks/ensemble_selection.py``, shown as the reason to average.
+        The JSON of the ensemble selection (``benchmarks/results/ensemble_selection.json``), shown as the reason to average.
     min_audio_fraction : float
         Segments scored, as :func:`~auditory_deepdream.training.evaluate` (0.5, as training's cards).
     """
