@@ -12,7 +12,7 @@ of each boundary, far from the blocks' own edges. Peak memory follows the block,
 Loudness is set over the whole file in two passes, as in one pass: the input's integrated
 loudness is measured while the blocks are read (:class:`~auditory_deepdream.audio.loudness.LoudnessMeter`),
 the dream's model band and the band above it go to a temporary file beside the output, the
-band's gain that reaches the target is found on that file (:func:`~.full_rate.band_gain`),
+band's gain that reaches the target is found on that file (:func:`~.levels.band_gain`),
 and the output is written through the true-peak limiter, one block at a time, atomically.
 """
 
