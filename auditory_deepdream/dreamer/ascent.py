@@ -324,7 +324,7 @@ def ascend_waveform(dreamer: Dreamer, y, objective: Objective, *, steps: int = 1
     """
     dreamer.check(objective)
     y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
-    if int(steps) <= 0:
+    if strength is None and int(steps) <= 0:  # with a strength the steps are counted by max_steps
         return y.copy(), np.zeros((0, y.shape[0]), np.float32)
     transforms = tuple(transforms)
     mag = np.abs(audio.stft(y, settings=dreamer.settings))
