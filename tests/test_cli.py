@@ -18,7 +18,7 @@ from training_fixtures import make_store
 from auditory_deepdream import cli
 from auditory_deepdream.audio import example_clip
 
-SUBCOMMANDS = ["quickstart", "render-soundfont", "build-dataset", "train", "ensemble", "search", "dream", "layers", "classify", "gallery"]
+SUBCOMMANDS = ["quickstart", "examples", "render-soundfont", "build-dataset", "train", "ensemble", "search", "dream", "layers", "classify", "gallery"]
 
 
 def run(capsys, *argv) -> str:
@@ -199,3 +199,15 @@ def test_quickstart(tmp_path, capsys):
     for kind, suffix in (("input", ".wav"), ("dream", ".wav"), ("spectrogram", ".png")):
         (line,) = [l for l in out.splitlines() if l.startswith(f"{kind}: ")]
         assert line.endswith(suffix) and (tmp_path / line.split("/")[-1]).is_file()
+
+
+def test_examples_lists_the_bundled_clips_and_every_named_model(capsys):
+    from auditory_deepdream.audio import EXAMPLE_CLIPS, example_clip
+
+    assert cli.main(["examples"]) == 0
+    out = capsys.readouterr().out
+    for name in (*EXAMPLE_CLIPS, "default", "augmented", "musicnn-mtt", "vgg-msd"):
+        assert name in out
+    assert "50 tags" in out and "10 classes" in out
+    assert cli.main(["examples", "--path", "FLUTE_A4"]) == 0
+    assert capsys.readouterr().out.strip() == str(example_clip("flute_A4"))

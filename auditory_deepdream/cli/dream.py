@@ -250,6 +250,8 @@ def _report(path, record, plot, result, objective, options):
     unit = "logit" if isinstance(objective, (ClassLogit, Sum)) and "class" in str(objective) else "mean activation"
     channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]
     target = f"target {options.strength:g} dB" if options.strength is not None else f"{len(result.history)} steps"
+    if options.strength is not None and options.max_jump is not None and s["spectral_change_db"] < options.strength - 0.5:
+        target += f"; the click guard took back what would step {options.max_jump:g}x past the input's largest"
     survival = ("n/a (nothing was gained)" if s["survival"] is None
                 else f"{100 * s['survival']:.0f} % of the gain the network climbed is in the audio it hears")
     print(f"wrote {path} ({channels} ch, {result.sample_rate} Hz), {record.name}"
