@@ -18,6 +18,7 @@ from .builders import (
     build_timbre,
     build_vgg_like,
     conv_layer_names,
+    dreamed_model,
     list_layers,
 )
 from .ensembles import (
@@ -45,6 +46,7 @@ __all__ = [
     "MeanOverTime",
     "list_layers",
     "conv_layer_names",
+    "dreamed_model",
     "bundled_model_dir",
     "model_dir",
     "read_card",
