@@ -14,6 +14,7 @@ __all__ = [
     "DreamError",
     "ClusterError",
     "GalleryError",
+    "MissingExtraError",
 ]
 
 
@@ -50,3 +51,8 @@ class ClusterError(AuditoryDeepDreamError):
 class GalleryError(AuditoryDeepDreamError):
     """The notebook gallery cannot be built: a notebook is not executed, embeds WAV audio or
     cannot be read, the notebook folder is missing or empty, or nbconvert is not installed."""
+
+
+class MissingExtraError(AuditoryDeepDreamError, ImportError):
+    """A feature needs a package that a plain ``pip install auditory-deepdream`` leaves out; the
+    message names the extra that installs it (``pip install "auditory-deepdream[cluster]"``)."""
