@@ -19,7 +19,8 @@ The package follows the pipeline; each part is named for what it holds:
 ``cli``        the ``auditory-deepdream`` command; ``cluster``: Dask clusters
 
 TensorFlow is imported only by the modules that need it, so ``import
-auditory_deepdream`` is quick.
+auditory_deepdream`` is quick; its start-up lines on stderr are kept quiet (``quiet``) unless
+``TF_CPP_MIN_LOG_LEVEL`` is set.
 """
 
 from .errors import (
@@ -33,7 +34,10 @@ from .errors import (
     OutputError,
     SettingsMismatchError,
 )
+from .quiet import quiet_tensorflow
 from .settings import PRESETS, AudioSettings
+
+quiet_tensorflow()  # TensorFlow's start-up lines stay off stderr unless TF_CPP_MIN_LOG_LEVEL says otherwise
 
 __version__ = "0.1.0"
 

@@ -6,12 +6,20 @@ model scores every 1-second segment in one batch, and the segments vote by summe
 log-probability, as the model card's note-level accuracy was measured
 (:func:`note_log_probabilities` is that vote, shared with
 :func:`auditory_deepdream.training.evaluate.note_votes`).
+
+The vote names the family; the probabilities reported with it are the segments' mean
+log-probability renormalised (their normalised geometric mean), which does not grow surer as a
+file grows longer: the summed vote of a 61-second file reads 1.00 whatever it holds. The models
+learnt from single notes, so every :class:`Classification` also says whether the clip is one
+pitched note (:mod:`auditory_deepdream.single_note`); when it is not, its family is only the
+closest one.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +29,9 @@ from . import audio, models
 from .errors import AudioInputError, ModelError
 from .models.ensembles import LOG_FLOOR
 from .settings import AudioSettings
+from .single_note import NoteCheck, check_single_note
 
 __all__ = ["Classification", "classify", "note_log_probabilities"]
-
-
 
 def note_log_probabilities(probs: np.ndarray, note_ids) -> pd.DataFrame:
     """Each note's vote: the log-probabilities of its segments, summed.
@@ -47,6 +54,11 @@ def note_log_probabilities(probs: np.ndarray, note_ids) -> pd.DataFrame:
     return pd.DataFrame(np.log(np.clip(probs, LOG_FLOOR, 1.0))).groupby(np.asarray(note_ids)).sum()
 
 
+def _softmax(log_p: np.ndarray) -> np.ndarray:
+    p = np.exp(log_p - log_p.max())  # no overflow in exp
+    return p / p.sum()
+
+
 @dataclass(frozen=True)
 class Classification:
     """What :func:`classify` found in one clip.
@@ -64,7 +76,11 @@ class Classification:
         The segments that vote: those at least ``min_audio_fraction`` real audio rather
         than end padding (the first segment always votes).
     note_log_probabilities : np.ndarray [shape=(n_classes,)]
-        The vote: summed log-probabilities of the voting segments.
+        The vote: summed log-probabilities of the voting segments (the model card's note vote).
+    trimmed : np.ndarray [shape=(n_samples,), dtype=float32]
+        The clip the model heard, silence trimmed (for :attr:`note_check`).
+    sample_rate : int
+        Of ``trimmed``: the model's.
     """
 
     classes: tuple[str, ...]
@@ -72,18 +88,46 @@ class Classification:
     segment_times: np.ndarray
     voting: np.ndarray
     note_log_probabilities: np.ndarray
+    trimmed: np.ndarray = field(repr=False, compare=False)
+    sample_rate: int = 22_050
 
     @property
     def probabilities(self) -> np.ndarray:
-        """The vote normalised to probabilities [shape=(n_classes,)], summing to 1."""
-        v = self.note_log_probabilities - self.note_log_probabilities.max()  # no overflow in exp
-        p = np.exp(v)
-        return p / p.sum()
+        """Each family's probability for the whole clip [shape=(n_classes,)], summing to 1.
+
+        The softmax of the voting segments' mean log-probability (their normalised geometric
+        mean): the clip repeated 30 times gets the same numbers as once. Ranks the families
+        as the vote does.
+        """
+        return _softmax(self.note_log_probabilities / int(self.voting.sum()))
+
+    @property
+    def vote_probabilities(self) -> np.ndarray:
+        """The summed vote normalised [shape=(n_classes,)]: each segment counts as independent
+        evidence, so a long clip reads near 1.0 for its family whatever it holds."""
+        return _softmax(self.note_log_probabilities)
 
     @property
     def family(self) -> str:
-        """The family the vote names."""
+        """The family the vote names (when :attr:`single_note` is False: the closest one)."""
         return self.classes[int(np.argmax(self.note_log_probabilities))]
+
+    @cached_property
+    def note_check(self) -> NoteCheck:
+        """Whether the clip is one pitched note, what the models were trained on (computed
+        when first asked: pitch tracking takes about a second for a 3-second note)."""
+        return check_single_note(self.trimmed, sample_rate=self.sample_rate)
+
+    @property
+    def single_note(self) -> bool:
+        """Whether the clip is one pitched note (see :mod:`auditory_deepdream.single_note`)."""
+        return self.note_check.single_note
+
+    @property
+    def verdict(self) -> str:
+        """In words: ``"single pitched note"``, or ``"not a single pitched note (REASON)"``."""
+        check = self.note_check
+        return "single pitched note" if check.single_note else f"not a single pitched note ({check.reason})"
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most probable families, most probable first, as ``(family, probability)``."""
@@ -92,9 +136,12 @@ class Classification:
         return [(self.classes[i], float(p[i])) for i in order]
 
     def to_dict(self) -> dict:
-        """A JSON-ready summary: the family, the top 3, the vote and every segment."""
+        """A JSON-ready summary: the family, the note check, the top 3, the vote and every segment."""
         return {
             "family": self.family,
+            "single_note": self.single_note,
+            "verdict": self.verdict,
+            "note_check": self.note_check.to_dict(),
             "top": [{"family": f, "probability": p} for f, p in self.top(3)],
             "probabilities": dict(zip(self.classes, map(float, self.probabilities))),
             "note_log_probabilities": dict(zip(self.classes, map(float, self.note_log_probabilities))),
@@ -134,7 +181,8 @@ def classify(audio_in, *, model="augmented", settings: AudioSettings | None = No
 
     The whole clip is one note to the vote: a file holding several notes, or several
     instruments, still gets one answer, that of all its segments together (look at
-    ``segment_probabilities`` to see how it changes over time).
+    ``segment_probabilities`` to see how it changes over time), and
+    :attr:`Classification.single_note` is False for it: the family is then only the closest.
 
     Parameters
     ----------
@@ -202,7 +250,10 @@ def classify(audio_in, *, model="augmented", settings: AudioSettings | None = No
     voting = np.clip((len(y) - starts) / s.segment_samples, 0.0, 1.0) >= min_audio_fraction
     voting[0] = True
     mel = audio.encode(segments, settings=s)[..., np.newaxis]
-    probs = np.asarray(keras_model.predict_on_batch(mel), dtype=np.float32)
+    # called eagerly, not through predict's tf.function: a fresh model or batch size in a loop would
+    # retrace it (TensorFlow's "triggered tf.function retracing" warning) and a trace costs more than a call
+    probs = np.asarray(keras_model(mel, training=False), dtype=np.float32)
     vote = note_log_probabilities(probs[voting], np.zeros(int(voting.sum()))).to_numpy()[0]
     return Classification(classes=classes, segment_probabilities=probs, segment_times=starts / s.sample_rate,
-                          voting=voting, note_log_probabilities=vote)
+                          voting=voting, note_log_probabilities=vote, trimmed=np.asarray(y, dtype=np.float32),
+                          sample_rate=s.sample_rate)

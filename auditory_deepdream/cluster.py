@@ -15,39 +15,50 @@ import logging
 import uuid
 from concurrent.futures import CancelledError
 
-from distributed.diagnostics.plugin import WorkerPlugin
-
 from .errors import ClusterError
+from .extras import require
 
 __all__ = ["dask_client", "run_jobs"]
 
 
-class _AdaptiveMalloc(WorkerPlugin):
-    """A worker plugin that gives glibc back its adaptive allocation thresholds.
+def _distributed(module: str = "distributed"):
+    return require(module, extra="cluster", needed_for="Running jobs on a Dask cluster (--jobs above 1, "
+                                                      "--scheduler, search --parallel)")
 
-    Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536`` so that they hand
-    memory back quickly. Setting it fixes glibc's mmap threshold too, so every array over
-    128 KiB is mapped and faulted in afresh; the encode jobs make thousands of them, and a
-    chunk took 2.3 times as long in a worker as in the client (measured here). Raising both
-    thresholds per worker, at start-up and for workers that join later, restores the speed
-    of a plain process: blocks over 32 MiB are still mapped and handed back when freed, and
-    the heap is trimmed once 64 MiB lie free at its top.
-    """
 
-    name = "auditory-deepdream-adaptive-malloc"
+def _adaptive_malloc():
+    """A worker plugin that gives glibc back its adaptive allocation thresholds (its class is made
+    here, not at import: distributed is an extra; the workers receive it pickled by value)."""
+    plugin = _distributed("distributed.diagnostics.plugin")
 
-    def setup(self, worker=None):
-        import ctypes
-        import ctypes.util
-        import sys
+    class AdaptiveMalloc(plugin.WorkerPlugin):
+        """A worker plugin that gives glibc back its adaptive allocation thresholds.
 
-        if not sys.platform.startswith("linux"):
-            return
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        if hasattr(libc, "mallopt"):
-            m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-            libc.mallopt(m_mmap_threshold, 32 * 2**20)
-            libc.mallopt(m_trim_threshold, 64 * 2**20)
+        Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536`` so that they hand
+        memory back quickly. Setting it fixes glibc's mmap threshold too, so every array over
+        128 KiB is mapped and faulted in afresh; the encode jobs make thousands of them, and a
+        chunk took 2.3 times as long in a worker as in the client (measured here). Raising both
+        thresholds per worker, at start-up and for workers that join later, restores the speed
+        of a plain process: blocks over 32 MiB are still mapped and handed back when freed, and
+        the heap is trimmed once 64 MiB lie free at its top.
+        """
+
+        name = "auditory-deepdream-adaptive-malloc"
+
+        def setup(self, worker=None):
+            import ctypes
+            import ctypes.util
+            import sys
+
+            if not sys.platform.startswith("linux"):
+                return
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            if hasattr(libc, "mallopt"):
+                m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+                libc.mallopt(m_mmap_threshold, 32 * 2**20)
+                libc.mallopt(m_trim_threshold, 64 * 2**20)
+
+    return AdaptiveMalloc()
 
 
 def _started(factory, *, tries: int = 3):
@@ -68,7 +79,7 @@ def _started(factory, *, tries: int = 3):
 
 
 def _connect(scheduler: str, timeout: float):
-    from distributed import Client
+    Client = _distributed().Client
 
     try:
         client = _started(lambda: Client(scheduler, timeout=timeout, set_as_default=False))
@@ -112,7 +123,8 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
     ClusterError
         The scheduler cannot be reached or has no workers, or the client cannot start.
     """
-    from distributed import Client, LocalCluster
+    distributed = _distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     with contextlib.ExitStack() as stack:
         if scheduler:
@@ -122,7 +134,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
                 n_workers=int(n_workers), threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)))
             client = stack.enter_context(_started(lambda: Client(cluster, set_as_default=False)))
-        client.register_plugin(_AdaptiveMalloc())
+        client.register_plugin(_adaptive_malloc())
         if announce is not None:
             workers = len(client.scheduler_info(n_workers=-1)["workers"])
             announce(f"Dask: {workers} workers at {client.scheduler.address}; dashboard {client.dashboard_link}")
@@ -131,7 +143,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout: fl
 
 def _failure(key, exc: BaseException) -> BaseException:
     """The error to raise for a job that failed on the cluster."""
-    from distributed import KilledWorker
+    KilledWorker = _distributed().KilledWorker
 
     if isinstance(exc, KilledWorker):
         return ClusterError(
@@ -169,7 +181,7 @@ def run_jobs(client, fn, jobs: dict, *, name: str = "job"):
     Exception
         The first failed job's own error, when it raised one.
     """
-    from distributed import as_completed
+    as_completed = _distributed().as_completed
 
     run = uuid.uuid4().hex[:8]
     futures = {client.submit(fn, pure=False, key=f"{name}-{key}-{run}", **kwargs): key

@@ -20,6 +20,7 @@ __all__ = [
     "ClusterError",
     "GalleryError",
     "OutputError",
+    "MissingExtraError",
 ]
 
 
@@ -62,3 +63,8 @@ class OutputError(AuditoryDeepDreamError, OSError):
     """A result file cannot be written: its folder is read-only or not writable, the disk is
     full, or the path is an existing folder. Nothing is left behind: neither part of the file
     nor a temporary one. It is an OSError too, for callers that catch those."""
+
+
+class MissingExtraError(AuditoryDeepDreamError, ImportError):
+    """A feature needs a package that a plain ``pip install auditory-deepdream`` leaves out; the
+    message names the extra that installs it (``pip install "auditory-deepdream[cluster]"``)."""

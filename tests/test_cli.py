@@ -6,6 +6,7 @@ clips and model), and checks what it wrote.
 """
 
 import json
+import platform
 import shlex
 
 import numpy as np
@@ -15,7 +16,7 @@ import soundfile as sf
 from filesystem_faults import tmpfs
 from training_fixtures import make_store
 
-from auditory_deepdream import cli
+from auditory_deepdream import cli, models
 from auditory_deepdream.audio import example_clip
 
 SUBCOMMANDS = ["quickstart", "examples", "render-soundfont", "build-dataset", "train", "ensemble", "search", "dream", "layers", "classify", "gallery"]
@@ -151,6 +152,34 @@ def test_layers_lists_dreamable_layers_and_classes(capsys):
     assert "classes: " + ", ".join(card["classes"]) in out
 
 
+BUNDLED_MODELS = sorted(p.name for p in models.bundled_model_dir("default").parent.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("name", BUNDLED_MODELS)
+def test_layers_works_for_every_bundled_model(name, capsys):
+    model, _, card = models.load_model(name)
+    out = run(capsys, "layers", "--model", name)
+    conv = models.conv_layer_names(model)
+    assert conv and all(layer in out for layer in conv)
+    assert "classes: " + ", ".join(card["classes"]) in out
+    assert ("ensemble of" in out) == models.is_ensemble(name)
+
+
+def test_layers_of_an_ensemble_folder_lists_its_lead_members_layers(tmp_path, capsys, settings):
+    builders = {"lead": "timbre", "other": "conv_blocks"}
+    built = {name: models.build_model(b, {"width": 0.25}, settings=settings, n_classes=2, seed=1)
+             for name, b in builders.items()}
+    for name, model in built.items():
+        models.save_model_dir(model, tmp_path / name, settings=settings, card={"classes": ["a", "b"]})
+    models.write_ensemble_file(tmp_path, ["lead", "other"])
+    out = run(capsys, "layers", "--model", str(tmp_path))
+    assert "ensemble of 2 models" in out and "lead member, lead," in out
+    lead_only = set(models.conv_layer_names(built["lead"])) - set(models.conv_layer_names(built["other"]))
+    other_only = set(models.conv_layer_names(built["other"])) - set(models.conv_layer_names(built["lead"]))
+    assert lead_only and all(name in out for name in lead_only)
+    assert other_only and not any(name in out for name in other_only)
+
+
 def test_classify_prints_the_top_three_families_per_file(tmp_path, capsys):
     from auditory_deepdream.classify import classify
 
@@ -166,6 +195,7 @@ def test_classify_prints_the_top_three_families_per_file(tmp_path, capsys):
     assert report[files[0]]["top"][0]["family"] == "string" and len(report[files[0]]["top"]) == 3
     assert all(sum(r["probabilities"].values()) == pytest.approx(1.0) and r["segments"] == 3
                for r in report.values())
+    assert all(r["single_note"] is True and r["verdict"] == "single pitched note" for r in report.values())
     # a bad file stops the command before anything is printed for the good ones
     assert cli.main(["classify", files[0], str(tmp_path / "missing.wav")]) == 2
     out, err = capsys.readouterr()
@@ -192,6 +222,53 @@ def test_a_read_only_output_folder_is_one_error_line(tmp_path, capfd):
         assert out == "" and err == (f"error: Cannot write {disk / '.lock'}: {disk} is on a read-only file "
                                      "system. Nothing was written; write to a folder on a writable disk, or "
                                      "remount that one read-write.\n")
+
+
+def test_classify_says_a_drum_loop_and_a_piece_are_not_single_notes(tmp_path, capsys):
+    from auditory_deepdream.dataset.pieces import bach_prelude, break_beat
+
+    files = {"drums": tmp_path / "drums.wav", "piece": tmp_path / "piece.wav"}
+    sf.write(files["drums"], break_beat(seconds=6.0, kit=None, sample_rate=22050), 22050)
+    sf.write(files["piece"], bach_prelude(seconds=61.0, strings=True, sample_rate=22050), 22050)
+    lines = run(capsys, "classify", *map(str, files.values())).splitlines()
+    assert lines[0].startswith(f"{files['drums']}: not a single pitched note (percussive: ")
+    assert lines[1].startswith(f"{files['piece']}: not a single pitched note (")
+    for line in lines:
+        families = line.split("; closest families: ")[1].split(", ")
+        assert len(families) == 3
+    # the 61-second piece no longer reads 1.00: the segments' mean, not their sum
+    assert float(lines[1].split("; closest families: ")[1].split(", ")[0].split()[1]) < 0.995
+    report = json.loads(run(capsys, "classify", str(files["drums"]), "--json"))
+    entry = report[str(files["drums"])]
+    assert entry["single_note"] is False and entry["verdict"].startswith("not a single pitched note")
+    assert entry["note_check"]["percussive_share"] > 0.5
+
+
+TF_LINES = ("oneDNN", "absl", "E0000", "I0000", "W0000", "cuda", "cpu_feature_guard")
+
+
+def _cli_stderr(*argv) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "auditory_deepdream.cli", *argv], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_the_command_keeps_tensorflows_log_lines_off_stderr_unless_verbose():
+    clip = str(example_clip("cello_C3"))
+    quiet = _cli_stderr("classify", clip)
+    assert not [line for line in quiet.splitlines() if any(word in line for word in TF_LINES)], quiet
+    loud = _cli_stderr("--verbose", "classify", clip)
+    if platform.system() == "Linux" and platform.machine() == "x86_64":  # tensorflow-cpu's oneDNN build says so
+        assert "oneDNN" in loud  # --verbose brings them back
 
 
 def test_quickstart(tmp_path, capsys):

@@ -56,3 +56,30 @@ def test_gpu_command_swaps_tensorflow_cpu_for_the_same_version_range():
     assert "pip uninstall -y tensorflow-cpu" in command
     assert f'pip install "tensorflow[and-cuda]{cpu.specifier}"' in command
     assert command.index("uninstall -y tensorflow-cpu") < command.index("and-cuda")
+
+
+def test_dreaming_and_classifying_import_none_of_the_training_and_cluster_extras():
+    import subprocess
+    import sys
+
+    code = ("import sys, auditory_deepdream, auditory_deepdream.dreamer, auditory_deepdream.classify, "
+            "auditory_deepdream.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'aim', 'dask', 'distributed', 'bokeh', 'bayes_opt', 'pedalboard'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_training_and_cluster_packages_are_extras_not_dependencies():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    assert not base & {"aim", "dask", "bayesian-optimization", "pedalboard"}
+    assert {canonicalize_name(Requirement(r).name) for r in extras["train"]} == {"aim", "bayesian-optimization",
+                                                                                 "pedalboard"}
+    assert [Requirement(r).name for r in extras["cluster"]] == ["dask"]
+    # the test install gets every extra, so every test runs
+    assert '.[test,notebooks,train,cluster]' in (ROOT / ".ci" / "run").read_text()

@@ -3,15 +3,18 @@
 Each sub-command is a thin wrapper over one package function. The sub-commands are
 listed in :data:`COMMANDS`, one ``add_*`` function per sub-command, grouped in modules
 by the pipeline stage they drive. Heavy modules (TensorFlow) are imported only inside the
-handler that needs them, so ``--help`` is quick.
+handler that needs them, so ``--help`` is quick. TensorFlow's C++ and absl log lines are kept
+off stderr (:mod:`auditory_deepdream.quiet`) unless ``--verbose`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from ..errors import AuditoryDeepDreamError
+from ..quiet import let_tensorflow_speak
 from . import classify, data, dream, gallery, train
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -38,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="auditory-deepdream",
         description="Turn trained audio CNNs into sound effects. Run a sub-command with "
                     "--help for its options.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's log lines on stderr (oneDNN, absl, CPU features), hidden by default")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)
@@ -48,6 +53,10 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    if args.verbose:
+        let_tensorflow_speak()
+    else:
+        logging.getLogger("absl").setLevel(logging.ERROR)  # absl's Python warnings, as its C++ lines
     try:
         args.func(args)
     except AuditoryDeepDreamError as exc:

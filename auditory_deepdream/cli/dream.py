@@ -266,8 +266,10 @@ def _report(path, record, plot, result, objective, options):
 
 def add_layers(sub):
     p = sub.add_parser("layers", help="list a model's layers you can dream with, and their filter counts",
-                       description="List the feature-map layers of a model (name, type, filters, bands).")
-    p.add_argument("--model", default="default", help="bundled model name or model directory (default: default)")
+                       description="List the feature-map layers of a model (name, type, filters, bands). Of an "
+                                   "ensemble folder, the lead member's: layer and filter dreams read its layers.")
+    p.add_argument("--model", default="default",
+                   help="bundled model name, model directory or ensemble folder (default: default)")
     p.set_defaults(func=_run_layers)
 
 
@@ -275,6 +277,10 @@ def _run_layers(args):
     from .. import models
 
     model, _, card = models.load_model(args.model)
+    if models.is_ensemble(args.model):
+        members = models.member_folders(args.model)
+        print(f"{args.model} is an ensemble of {len(members)} models; layer and filter dreams read its lead "
+              f"member, {members[0].name}, whose layers these are:")
     table = models.list_layers(model)
     print(table[["name", "type", "filters", "bands"]].to_string(index=False))
     if card.get("classes"):

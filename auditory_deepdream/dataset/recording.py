@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DatasetError
+from ..extras import require
 
 __all__ = ["RecordingAugmentation", "augment_recording", "draw_effects", "effects_board"]
 
@@ -142,10 +143,7 @@ def draw_effects(config: RecordingAugmentation, *, note_id: str, copy: int) -> l
 
 def effects_board(effects: list[tuple[str, dict]]):
     """A :class:`pedalboard.Pedalboard` running ``effects`` (from :func:`draw_effects`) in order."""
-    try:  # imported here: scikit-style lazy import keeps ``import auditory_deepdream`` light
-        import pedalboard
-    except ImportError:
-        raise DatasetError("Recording augmentation needs pedalboard: pip install pedalboard") from None
+    pedalboard = require("pedalboard", extra="train", needed_for="Recording augmentation of training notes")
     return pedalboard.Pedalboard([getattr(pedalboard, name)(**kwargs) for name, kwargs in effects])
 
 

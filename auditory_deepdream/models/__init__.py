@@ -26,6 +26,7 @@ _EXPORTS = {  # name -> the submodule that defines it
     "MeanOverTime": "builders",
     "list_layers": "builders",
     "conv_layer_names": "builders",
+    "dreamed_model": "builders",
     "bundled_model_dir": "paths",
     "model_dir": "paths",
     "read_card": "paths",

@@ -30,6 +30,7 @@ from keras import layers
 
 from ..errors import ModelError
 from ..settings import AudioSettings
+from .ensembles import MeanLogProbability
 
 __all__ = [
     "BN_MOMENTUM",
@@ -43,6 +44,7 @@ __all__ = [
     "MeanOverTime",
     "list_layers",
     "conv_layer_names",
+    "dreamed_model",
     "build_inception_on_mel",
 ]
 
@@ -218,8 +220,19 @@ def build_model(builder: str, hp: dict | None = None, *, settings: AudioSettings
     return BUILDERS[builder](params, settings=settings)
 
 
+def dreamed_model(model: keras.Model) -> keras.Model:
+    """The model whose layers a dream reads: ``model``, or the lead (first) member of an averaged
+    ensemble (:func:`~auditory_deepdream.models.average_models`), whose own layers are its members."""
+    if not any(isinstance(layer, MeanLogProbability) for layer in model.layers):
+        return model
+    return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+
 def list_layers(model: keras.Model) -> pd.DataFrame:
     """Layers a dream can target: every layer with a 4-D output (feature maps).
+
+    Of an averaged ensemble (:func:`~auditory_deepdream.models.load_model` of an ensemble
+    folder), the lead member's layers, which the dreamer's layer and filter objectives read.
 
     Returns
     -------
@@ -228,19 +241,19 @@ def list_layers(model: keras.Model) -> pd.DataFrame:
         its output for the model's ``n_mels``), ``output_shape``.
     """
     rows = []
-    for layer in model.layers:
+    for layer in dreamed_model(model).layers:
         shape = getattr(layer, "output", None)
         shape = None if shape is None else tuple(shape.shape)
         if shape is None or len(shape) != 4 or layer.name in ("mel_db", "input_scaling"):
             continue
         rows.append({"name": layer.name, "type": type(layer).__name__, "filters": int(shape[-1]),
                      "bands": shape[1], "output_shape": shape})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["name", "type", "filters", "bands", "output_shape"])
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:
-    """Names of the model's Conv2D layers, input to output."""
-    return [l.name for l in model.layers if isinstance(l, layers.Conv2D)]
+    """Names of the model's Conv2D layers (an averaged ensemble's: its lead member's), input to output."""
+    return [l.name for l in dreamed_model(model).layers if isinstance(l, layers.Conv2D)]
 
 
 def build_inception_on_mel(settings: AudioSettings, *, weights: str | Path | None = None,

@@ -27,6 +27,7 @@ import pandas as pd
 from filelock import FileLock
 
 from ..atomic import write_csv_atomic, write_text_atomic
+from ..extras import require
 
 __all__ = ["RunLog", "upsert_csv"]
 
@@ -100,7 +101,7 @@ class RunLog:
 
     def _open_aim_run(self):
         """Open this model id's Aim run, deleting a stale one left by an interrupted attempt."""
-        import aim
+        aim = require("aim", extra="train", needed_for="Training's run log (Aim)")
 
         repo_path = self.log_dir / "aim"
         runs_csv = self.log_dir / "aim_runs.csv"

@@ -36,6 +36,7 @@ from ..atomic import write_json_atomic
 from ..cluster import dask_client, run_jobs
 from ..dataset import FeatureStore
 from ..errors import ModelError
+from ..extras import require
 from .config import TrainConfig
 from .fit import model_hp, train
 
@@ -86,8 +87,12 @@ def hp_to_params(hp: dict, bounds: dict) -> dict:
     return params
 
 
+def _bayes_opt():
+    return require("bayes_opt", extra="train", needed_for="The Bayesian search")
+
+
 def _acquisition(name: str):
-    from bayes_opt import acquisition
+    acquisition = _bayes_opt().acquisition
 
     if name == "ucb":
         return acquisition.UpperConfidenceBound(kappa=2.576)
@@ -99,7 +104,7 @@ def _acquisition(name: str):
 
 
 def _optimizer(bounds: dict, acquisition, random_state):
-    from bayes_opt import BayesianOptimization
+    BayesianOptimization = _bayes_opt().BayesianOptimization
 
     with warnings.catch_warnings():  # bayes_opt flags its (working) integer parameters as experimental
         warnings.filterwarnings("ignore", message="Non-float parameters")
@@ -140,7 +145,7 @@ def propose_round(trials: list[int], done: list[tuple[dict, float]], *, bounds: 
     dict
         Trial id -> optimiser parameters. Depends only on ``seed``, the ids and ``done``.
     """
-    from bayes_opt.acquisition import ConstantLiar
+    ConstantLiar = _bayes_opt().acquisition.ConstantLiar
 
     guided = [k for k in trials if k >= init_points and done]
     proposals = {k: _propose(k, done, bounds=bounds, init_points=init_points, seed=seed,
