@@ -43,10 +43,12 @@ def test_ci_runs_the_readme_test_command():
     assert test_cmd.strip() in (ROOT / ".ci" / "run").read_text()
 
 
-def test_tinysoundfont_is_installed_by_both_readme_commands():
+def test_every_readme_install_adds_tinysoundfont_and_musicnn_without_their_dependencies():
     readme = (ROOT / "README.md").read_text()
-    quick = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)[:2]
-    assert all("pip install --no-deps tinysoundfont" in c for c in quick)
+    installs = [c for c in re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S) if "python3 -m venv" in c]
+    assert len(installs) >= 3  # the first command, the GPU swap, the tests
+    assert all("pip install --no-deps tinysoundfont musicnn" in c for c in installs)
+    assert "pip install --no-deps tinysoundfont musicnn" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_gpu_command_swaps_tensorflow_cpu_for_the_same_version_range():

@@ -32,6 +32,7 @@ _EXPORTS = {  # name -> the submodule that defines it
     "read_card": "paths",
     "save_model_dir": "storage",
     "load_model": "storage",
+    "layer_table": "storage",
     "ENSEMBLE_FILE": "ensembles",
     "LOG_FLOOR": "ensembles",
     "MeanLogProbability": "ensembles",

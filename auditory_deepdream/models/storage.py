@@ -21,7 +21,7 @@ from .ensembles import average_models, is_ensemble, member_folders
 from .musicnn import load_pretrained
 from .paths import PRETRAINED, model_dir, read_card
 
-__all__ = ["save_model_dir", "load_model"]
+__all__ = ["save_model_dir", "load_model", "layer_table"]
 
 
 def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: dict) -> Path:
@@ -32,12 +32,17 @@ def save_model_dir(model: keras.Model, path, *, settings: AudioSettings, card: d
     if "classes" not in card:
         raise ModelError("The model card needs 'classes' (family names in output order).")
     path = Path(path)
-    table = builders.list_layers(model)
-    card = {**card, "layers": table[["name", "type", "filters", "bands"]].to_dict("records") if len(table) else []}
+    card = {**card, "layers": card.get("layers") or layer_table(model)}
     save_keras_atomic(model, path / "model.keras")
     settings.save(path / "settings.json")
     write_json_atomic(path / "card.json", card)
     return path
+
+
+def layer_table(model: keras.Model) -> list[dict]:
+    """The layers a dream can target, as a card lists them: ``[{"name", "type", "filters", "bands"}, ...]``."""
+    table = builders.list_layers(model)
+    return table[["name", "type", "filters", "bands"]].to_dict("records") if len(table) else []
 
 
 def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings | None = None):

@@ -18,6 +18,7 @@ from ..dataset import FeatureStore
 from ..dataset.readers import sample_family, sample_instrument
 from ..generator import augmentation_kind
 from ..models import save_model_dir
+from ..models.storage import layer_table
 from .config import TrainConfig, TrainResult
 from .evaluate import evaluate, plot_confusion
 
@@ -100,6 +101,7 @@ def model_card(result: TrainResult, *, store: FeatureStore, command: str, name: 
         "epochs_run": int(len(result.history)),
         "train_seconds": round(result.seconds, 1),
         "n_parameters": int(result.model.count_params()),
+        "layers": layer_table(result.model),
         "input": "log-mel dB, shape (batch, n_mels, frames, 1); any number of frames",
         "training_data": _training_data(store, config),
     }
