@@ -107,6 +107,18 @@ def _make_folder(path: Path) -> None:
         raise output_error(path, exc, folder=made.parent if made else None) from None
 
 
+def _temp_file(path: Path, *, suffix: str | None) -> Path:
+    """A new empty file beside ``path``, named ``.<stem>.part-XXXXXXXX<suffix>`` (the folder is created)."""
+    _make_folder(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{_TEMP_MARK}",
+                                   suffix=path.suffix if suffix is None else suffix)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    os.close(fd)
+    return Path(tmp)
+
+
 @contextlib.contextmanager
 def atomic_path(path, *, suffix: str | None = None):
     """Yield a temporary path in ``path``'s folder; rename it onto ``path`` on success.
@@ -126,13 +138,7 @@ def atomic_path(path, *, suffix: str | None = None):
         an existing folder); no file or temporary file is left.
     """
     path = Path(path)
-    _make_folder(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{_TEMP_MARK}",
-                                   suffix=path.suffix if suffix is None else suffix)
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    os.close(fd)
+    tmp = _temp_file(path, suffix=suffix)
     try:
         yield Path(tmp)
         umask = os.umask(0)
@@ -159,15 +165,9 @@ def scratch_path(path, *, suffix: str | None = None):
         The system refused the file (as :func:`atomic_path`).
     """
     path = Path(path)
-    _make_folder(path)
+    tmp = _temp_file(path, suffix=suffix)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{_TEMP_MARK}",
-                                   suffix=path.suffix if suffix is None else suffix)
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
+        yield tmp
     except OSError as exc:
         if exc.errno in _FAULTS and not isinstance(exc, AuditoryDeepDreamError):
             raise output_error(path, exc) from None

@@ -117,7 +117,11 @@ def integrated_loudness(y, *, sample_rate: int) -> float:
     squares = np.square(y2)
     mean_squares = (np.stack([squares[:, a:b].sum(axis=1) for a, b in zip(lower, upper)], axis=1)
                     / (block * sample_rate))  # (channels, n_blocks)
-    power = _channel_weights(n_channels) @ mean_squares  # (n_blocks,): the weighted sum over channels
+    return _gated(_channel_weights(n_channels) @ mean_squares)  # the blocks' weighted sum over channels
+
+
+def _gated(power: np.ndarray) -> float:
+    """BS.1770's gating of the blocks' ``power`` [shape=(n_blocks,)]: LUFS of those above both gates."""
     with np.errstate(divide="ignore"):
         levels = -0.691 + 10.0 * np.log10(power)
     loud = levels >= _ABSOLUTE_GATE
@@ -125,9 +129,7 @@ def integrated_loudness(y, *, sample_rate: int) -> float:
         return float("-inf")
     relative_gate = -0.691 + 10.0 * np.log10(power[loud].mean()) - 10.0
     kept = (levels > relative_gate) & (levels > _ABSOLUTE_GATE)
-    if not kept.any():
-        return float("-inf")
-    return float(-0.691 + 10.0 * np.log10(power[kept].mean()))
+    return float(-0.691 + 10.0 * np.log10(power[kept].mean())) if kept.any() else float("-inf")
 
 
 def _k_weighting(sample_rate: int) -> tuple:
@@ -205,15 +207,7 @@ class LoudnessMeter:
             return self._bounds[k] if self._bound(k) < n else self._total
 
         sums = np.stack([at(k + quarter) - at(k) for k in range(n_blocks)], axis=1)
-        power = _channel_weights(self.channels) @ (sums / (BLOCK_SECONDS * sr))
-        with np.errstate(divide="ignore"):
-            levels = -0.691 + 10.0 * np.log10(power)
-        loud = levels >= _ABSOLUTE_GATE
-        if not loud.any():
-            return float("-inf")
-        relative_gate = -0.691 + 10.0 * np.log10(power[loud].mean()) - 10.0
-        kept = (levels > relative_gate) & (levels > _ABSOLUTE_GATE)
-        return float(-0.691 + 10.0 * np.log10(power[kept].mean())) if kept.any() else float("-inf")
+        return _gated(_channel_weights(self.channels) @ (sums / (BLOCK_SECONDS * sr)))
 
 
 def match_loudness(y, *, sample_rate: int, reference=None, target_lufs: float | None = None,
