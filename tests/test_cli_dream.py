@@ -198,3 +198,14 @@ def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model
     printed = capsys.readouterr().out
     for unit in ("dB", "LUFS", "dBTP", "mean activation", "% of the gain"):
         assert unit in printed
+
+
+def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_dir, tmp_path, capsys):
+    src = audio.save_audio(tmp_path / "long.wav", np.tile(cello, 25)[: 65 * settings.sample_rate],
+                           sample_rate=settings.sample_rate)
+    out, png = tmp_path / "out.wav", tmp_path / "first_block.png"
+    assert _dream(src, out, model_dir, "--preset", "subtle", "--max-steps", "4", "--plot", str(png)) == 0, \
+        capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "(1 ch, 22050 Hz)" in printed and "LUFS" in printed and png.is_file()
+    assert sf.info(str(out)).frames == 65 * settings.sample_rate

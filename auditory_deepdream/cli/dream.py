@@ -244,11 +244,13 @@ def _png_path(value) -> Path:
 
 def _report(path, record, plot, result, objective, options):
     """What the dream did, one quantity a line, each with its unit."""
+    import soundfile as sf
+
     from ..dreamer import ClassLogit, Sum
 
     s = result.summary()
     unit = "logit" if isinstance(objective, (ClassLogit, Sum)) and "class" in str(objective) else "mean activation"
-    channels = 1 if result.audio.ndim == 1 else result.audio.shape[0]
+    channels = sf.info(str(path)).channels  # a long file was streamed: its result holds no audio
     target = f"target {options.strength:g} dB" if options.strength is not None else f"{len(result.history)} steps"
     if options.strength is not None and options.max_jump is not None and s["spectral_change_db"] < options.strength - 0.5:
         target += f"; the click guard took back what would step {options.max_jump:g}x past the input's largest"
