@@ -192,8 +192,8 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
                 meter_in.add(y[:, own_start - start:own_stop - start])
                 band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
                                                   measure=measure)
-                if result is not None:
-                    results.append(result)
+                if result is not None:  # the measures, and the first block's spectrograms: memory stays flat
+                    results.append(_measures(result) if results else result)
                 w = crossfade_weights(stop - start, start=start, fade_in=own_start if k else None,
                                       fade_out=own_stop if k < len(spans) - 1 else None, fade=fade)
                 pending = np.pad(pending, ((0, 0), (0, stop - done - pending.shape[1])))
@@ -255,16 +255,21 @@ def _finish(temp: Path, output_path, *, fmt, options: DreamOptions, lufs_in: flo
     return Path(output_path), meter.integrated(), float(peak)
 
 
+_MEASURES = ("objective_before", "objective_dreamed", "objective_after", "survival", "survival_sonified",
+             "spectral_change_db", "loudness_in_db", "loudness_out_db")
+
+
+def _measures(result: DreamResult) -> dict:
+    """A block's measures as plain numbers (its arrays are let go)."""
+    return {name: float(np.mean(getattr(result, name))) for name in _MEASURES}
+
+
 def _streamed_result(results: list, *, objective, options, sample_rate: int, lufs_in, lufs_out, true_peak):
     """One :class:`DreamResult` for the blocks: a value per block, the first block's spectrograms."""
-    def per_block(name):
-        return np.array([float(np.mean(getattr(r, name))) for r in results], dtype=np.float32)
-
     first = results[0] if results else None
-    names = ("objective_before", "objective_dreamed", "objective_after", "survival", "survival_sonified",
-             "spectral_change_db", "loudness_in_db", "loudness_out_db")
-    values = {name: per_block(name) for name in names} if results else {
-        name: np.full(1, np.nan, np.float32) for name in names}
+    blocks = [_measures(first)] + results[1:] if results else []
+    values = {name: np.array([b[name] for b in blocks], dtype=np.float32) if blocks else np.full(1, np.nan, np.float32)
+              for name in _MEASURES}
     return DreamResult(
         audio=None, input_audio=None, sample_rate=int(sample_rate), objective=objective, domain=options.domain,
         sonify=options.sonification, seed=int(options.seed),
