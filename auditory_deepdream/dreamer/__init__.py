@@ -31,6 +31,7 @@ activation gain the listener actually gets.
 ``full_rate``     whole recordings: any rate, any channels, their loudness, files
 ``quality``       measures of the sound no dreaming path passes by construction
 ``judges``        transfer: models that took no part hear the target, or not
+``tag_judges``    the same with musicnn's taggers, trained on real music, as judges
 """
 
 from ..options import DOMAINS, SONIFICATIONS, SOUND_PATHS, DreamOptions
@@ -66,6 +67,16 @@ from .judges import (
     phase_randomised,
     transfer_margins,
     transfer_table,
+)
+from .tag_judges import (
+    SHARED_TAGS,
+    TAGGERS,
+    Tagger,
+    judge_tag,
+    load_taggers,
+    tag_control_margins,
+    tag_other_margins,
+    tagger_logits,
 )
 from .quality import (
     DreamQuality,
@@ -152,4 +163,12 @@ __all__ = [
     "class_log_probability",
     "transfer_table",
     "transfer_margins",
+    "SHARED_TAGS",
+    "TAGGERS",
+    "Tagger",
+    "judge_tag",
+    "load_taggers",
+    "tagger_logits",
+    "tag_other_margins",
+    "tag_control_margins",
 ]
