@@ -33,6 +33,7 @@ activation gain the listener actually gets.
 ``files``         dreaming files; long ones block by block, in bounded memory
 ``quality``       measures of the sound no dreaming path passes by construction
 ``judges``        transfer: models that took no part hear the target, or not
+``tag_judges``    the same with musicnn's taggers, trained on real music, as judges
 """
 
 from ..options import DOMAINS, SONIFICATIONS, SOUND_PATHS, DreamOptions
@@ -70,6 +71,16 @@ from .judges import (
     phase_randomised,
     transfer_margins,
     transfer_table,
+)
+from .tag_judges import (
+    SHARED_TAGS,
+    TAGGERS,
+    Tagger,
+    judge_tag,
+    load_taggers,
+    tag_control_margins,
+    tag_other_margins,
+    tagger_logits,
 )
 from .quality import (
     DreamQuality,
@@ -157,4 +168,12 @@ __all__ = [
     "class_log_probability",
     "transfer_table",
     "transfer_margins",
+    "SHARED_TAGS",
+    "TAGGERS",
+    "Tagger",
+    "judge_tag",
+    "load_taggers",
+    "tagger_logits",
+    "tag_other_margins",
+    "tag_control_margins",
 ]
