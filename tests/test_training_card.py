@@ -77,3 +77,18 @@ def test_card_names_each_sample_folder_and_its_training_segments():
     assert "- **Sample folders** (3, 5 training segments, recording copies included):" in section
     # one line per family, in first-seen order, each folder with its own training segments
     assert "  - piano: `salamander/audio` (3), `uprights` (1)\n  - flute: `flutes` (1)" in section
+
+
+def test_a_card_says_when_its_store_was_the_small_smoke_test():
+    import types
+
+    import pandas as pd
+
+    from auditory_deepdream.training.card import _data_description
+
+    def store(preset):
+        return types.SimpleNamespace(index=pd.DataFrame({"split": ["train", "valid", "test"]}), path="s",
+                                     meta={"preset": preset})
+
+    assert "smoke test" in _data_description(store("small"))["description"]
+    assert "smoke test" not in _data_description(store("full"))["description"]

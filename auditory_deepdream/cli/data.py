@@ -35,7 +35,8 @@ def add_render_soundfont(sub):
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",
                    help="an .sf2/.sf3 file; repeat for several (default: TimGM6mb from pretty_midi)")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
-                   help="small: 10 programs x 4 pitches x 2 velocities; full: every program the "
+                   help="small: a smoke test of the pipeline, 10 programs x 4 pitches x 2 velocities (a model trained "
+                        "on it classifies nothing); full: every program the "
                         "ontology keeps, every semitone, one velocity per note drawn across 20-127 "
                         "(default: small)")
     p.add_argument("--programs", type=int, nargs="+", metavar="N",
@@ -112,7 +113,8 @@ def add_build_dataset(sub):
                         "data/sample_instruments.csv). It joins the source folders, or the preset's "
                         "SoundFont renders when no source folder is given")
     p.add_argument("--preset", choices=sorted(RENDER_PRESETS), default="small",
-                   help="with no source folders: render and build the default dataset (default: small)")
+                   help="with no source folders: render and build the default dataset (default: small, a smoke test "
+                        "that trains no useful model; full for a real one)")
     p.add_argument("--heldout-out", metavar="DIR",
                    help="with --preset: also build the held-out (unseen SoundFont or programs) test store")
     p.add_argument("--soundfont", action="append", default=[], metavar="PATH",

@@ -39,9 +39,12 @@ def _data_description(store: FeatureStore) -> dict:
     splits = store.index["split"].value_counts().to_dict()
     described = ", ".join(f"{k}={v}" for k, v in sorted(store.meta.items())
                           if k in ("preset", "sources", "soundfonts") and isinstance(v, (str, int, list)))
+    described = store.meta.get("description", described)
+    if store.meta.get("preset") == "small":
+        described += " (the 'small' preset is a smoke test of the pipeline: this model is not meant to classify)"
     return {"store": str(store.path), "n_train": int(splits.get("train", 0)),
             "n_valid": int(splits.get("valid", 0)), "n_test": int(splits.get("test", 0)),
-            "description": store.meta.get("description", described)}
+            "description": described}
 
 
 def _training_data(store: FeatureStore, config: TrainConfig | None) -> dict:
