@@ -20,6 +20,7 @@ SoundFont once and renders every note of the programs it is given.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -27,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pretty_midi
 from tqdm.auto import tqdm
 
 from ..atomic import write_json_atomic
@@ -172,7 +172,8 @@ def gm_programs() -> pd.DataFrame:
 
 def pip_soundfont() -> Path:
     """Path of ``TimGM6mb.sf2``, the small GM SoundFont shipped in the ``pretty_midi`` wheel."""
-    path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    spec = importlib.util.find_spec("pretty_midi")  # its folder, without importing it (and its fluidsynth)
+    path = Path(spec.origin).parent / "TimGM6mb.sf2" if spec is not None and spec.origin else Path("TimGM6mb.sf2")
     if not path.is_file():
         raise DatasetError(f"{path} is missing; reinstall pretty_midi (pip install --force-reinstall pretty_midi).")
     return path

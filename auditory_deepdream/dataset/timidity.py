@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
 import soundfile as sf
 
 from ..errors import DatasetError
@@ -124,6 +123,8 @@ def play_patch_note(patches: PatchSet, *, pitch: int, velocity: int, held: int, 
     """
     if patches.program is None:
         raise DatasetError("Select a program before playing a note (program_select).")
+    import pretty_midi  # here: importing it loads (and, under CI=true, announces) FluidSynth
+
     midi = pretty_midi.PrettyMIDI(resolution=960, initial_tempo=120.0)  # a tick is 0.52 ms
     instrument = pretty_midi.Instrument(program=patches.program)
     instrument.notes.append(pretty_midi.Note(velocity=int(velocity), pitch=int(pitch), start=0.0,
