@@ -32,6 +32,8 @@ SOUND_PATHS = {
     "waveform": {"domain": "waveform", "sonify": None},
 }
 LOUDNESS_RANGE = (-70.0, 0.0)  # LUFS targets parse_loudness accepts
+GAIN_CLAMP_DB = 24.0  # a consistent mel dream boosts or cuts no STFT bin by more than this
+FREE_GAIN_CLAMP_DB = 60.0  # nor a free mel dream by more than this
 
 
 @dataclass(frozen=True)
@@ -171,9 +173,17 @@ class DreamOptions:
         if isinstance(self.loudness, str) and self.loudness not in ("match", "keep"):
             yield f"loudness must be 'match', 'keep' or a number of LUFS, got {self.loudness!r}"
         elif not isinstance(self.loudness, str) and not LOUDNESS_RANGE[0] <= self.loudness <= LOUDNESS_RANGE[1]:
-            yield f"loudness must be a target between {LOUDNESS_RANGE[0]:g} and {LOUDNESS_RANGE[1]:g} LUFS, got {self.loudness}"
+            yield (f"loudness must be a target between {LOUDNESS_RANGE[0]:g} and {LOUDNESS_RANGE[1]:g} LUFS, "
+                   f"got {self.loudness}")
         if len(self.crossover) != 2 or not 0 < self.crossover[0] < self.crossover[1] <= 1:
             yield f"crossover must be two fractions 0 < start < end <= 1 of the model's band, got {self.crossover}"
+
+    @property
+    def gain_clamp_db(self) -> float:
+        """The clamp on a mel dream's STFT gain: ``max_gain_db``, or its default for a consistent or free dream."""
+        if self.max_gain_db is not None:
+            return float(self.max_gain_db)
+        return GAIN_CLAMP_DB if self.consistent else FREE_GAIN_CLAMP_DB
 
     @property
     def sonification(self) -> str | None:

@@ -212,8 +212,8 @@ def _run_dream(args):
         if targets is None:
             objective = preset_objective(get_preset("morph"), conv, classes=d.info.classes)
         else:
-            terms = [w * class_objective(t, classes=d.info.classes) if w != 1.0 else class_objective(
-                t, classes=d.info.classes) for t, w in targets.items()]
+            terms = [class_objective(t, classes=d.info.classes) for t in targets]
+            terms = [term if w == 1.0 else w * term for term, w in zip(terms, targets.values())]
             objective = sum(terms[1:], terms[0])
     else:
         layer = args.layer or preset.layer(conv)
@@ -252,7 +252,8 @@ def _report(path, record, plot, result, objective, options):
     unit = "logit" if isinstance(objective, (ClassLogit, Sum)) and "class" in str(objective) else "mean activation"
     channels = sf.info(str(path)).channels  # a long file was streamed: its result holds no audio
     target = f"target {options.strength:g} dB" if options.strength is not None else f"{len(result.history)} steps"
-    if options.strength is not None and options.max_jump is not None and s["spectral_change_db"] < options.strength - 0.5:
+    held_back = options.strength is not None and s["spectral_change_db"] < options.strength - 0.5
+    if held_back and options.max_jump is not None:
         target += f"; the click guard took back what would step {options.max_jump:g}x past the input's largest"
     survival = ("n/a (nothing was gained)" if s["survival"] is None
                 else f"{100 * s['survival']:.0f} % of the gain the network climbed is in the audio it hears")

@@ -91,7 +91,8 @@ def add_train(sub):
                    help="augmentation ablation results (a JSON such as benchmarks/results/augmentation_ablation.json) "
                         "to show in the card")
     p.add_argument("--search-results", default=None, metavar="JSON",
-                   help="model search results (a JSON such as benchmarks/results/augmentation_ablation.json) to show in the card")
+                   help="model search results (a JSON such as benchmarks/results/model_search.json) to show "
+                        "in the card")
     p.set_defaults(func=_run_train)
 
 

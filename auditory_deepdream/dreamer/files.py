@@ -27,19 +27,18 @@ from .. import audio
 from ..atomic import scratch_path
 from ..audio.io import SILENCE
 from ..audio.loudness import LoudnessMeter
-from ..audio.peaks import limit_true_peak, true_peak_db
+from ..audio.peaks import true_peak_db
 from ..audio.streams import block_spans, read_span, stream_info, stream_writer
 from ..errors import AudioInputError
 from ..options import DreamOptions, resolve_options
 from ..settings import AudioSettings
-from .activations import Dreamer
-from .activations import as_dreamer
-from .full_rate import FILE_DEFAULTS, dream_channels
-from .levels import band_gain
+from .activations import Dreamer, as_dreamer
+from .full_rate import FILE_DEFAULTS, dream_channels, mid_result
+from .levels import band_gain, finish_loudness
 from .objectives import Objective
-from .rates import CROSSOVER_N_FFT, back_to_rate, in_model_band, to_model_rate
+from .rates import above_model_band, back_to_rate, to_model_rate
 from .render import render
-from .result import DreamResult, build_result
+from .result import DreamResult
 
 __all__ = ["BLOCK_SECONDS", "CONTEXT_SECONDS", "FADE_SECONDS", "dream_file", "dream_stream", "crossfade_weights"]
 
@@ -118,25 +117,16 @@ def _dream_block(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, sampl
     A silent block (a pause) passes through unchanged.
     """
     s = dreamer.settings
-
-    def above_band(x):
-        return x - in_model_band(x, settings=s, sample_rate=sample_rate, crossover=options.crossover,
-                                 n_fft=CROSSOVER_N_FFT)
-
     if np.max(np.abs(y.mean(axis=0))) < SILENCE:
-        high = above_band(y)
+        high = above_model_band(y, settings=s, sample_rate=sample_rate, crossover=options.crossover)
         return y - high, high, None
     y, mid, low = to_model_rate(y, sample_rate=sample_rate, settings=s)
     rendered = render(dreamer, low, objective, options=options, progress=False)
     out, high = back_to_rate(y, rendered, sample_rate=sample_rate, settings=s, options=options)
     if high is None:
-        high = above_band(y)
-    result = None
-    if measure:
-        heard = audio.resample(out.mean(axis=0)[None], orig_sr=sample_rate, target_sr=s.sample_rate,
-                               length=low.shape[-1])
-        result = build_result(dreamer, objective, rendered, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
-                              sample_rate=sample_rate, heard=heard, options=options, single=True, measure=True)
+        high = above_model_band(y, settings=s, sample_rate=sample_rate, crossover=options.crossover)
+    result = (mid_result(dreamer, objective, rendered, mid=mid, out=out, sample_rate=sample_rate, options=options,
+                         measure=True) if measure else None)
     return out - high, high, result
 
 
@@ -245,9 +235,7 @@ def _finish(temp: Path, output_path, *, fmt, options: DreamOptions, lufs_in: flo
     meter, peak = LoudnessMeter(sample_rate=sr, channels=c), -np.inf
     with stream_writer(output_path, sample_rate=sr, channels=c, like=fmt) as out:
         for start, stop, lo, y in _chunks(temp, n, c, context=margin):
-            y = (y[c:] + gain * y[:c]).astype(np.float32)
-            if 20 * np.log10(max(float(np.max(np.abs(y))), 1e-12)) > ceiling - 3.5:
-                y = limit_true_peak(y, sample_rate=sr, ceiling_db=ceiling)
+            y = finish_loudness(y[c:] + gain * y[:c], None, sample_rate=sr, loudness="keep", ceiling_db=ceiling)
             own = y[:, start - lo:stop - lo]
             meter.add(own)
             peak = max(peak, true_peak_db(own))

@@ -32,7 +32,7 @@ from .recipes import as_clips, dream
 from .render import render
 from .result import DreamResult, build_result
 
-__all__ = ["dream_full_rate", "dream_channels", "FILE_DEFAULTS"]
+__all__ = ["dream_full_rate", "dream_channels", "mid_result", "FILE_DEFAULTS"]
 
 FILE_DEFAULTS = DreamOptions(consistent=True)  # what options=None means for a whole recording
 
@@ -130,9 +130,27 @@ def dream_channels(audio_in, *, sample_rate: int, model, objective: Objective, o
     rendered = render(dreamer, low, objective, options=o, progress=progress)
     out, high = back_to_rate(y, rendered, sample_rate=sample_rate, settings=s, options=o)
     out, lufs_in, lufs_out = set_loudness(out, y, high=high, sample_rate=sample_rate, settings=s, options=o)
-    heard = resample(out.mean(axis=0)[None], orig_sr=sample_rate, target_sr=s.sample_rate, length=low.shape[-1])
-    result = build_result(dreamer, objective, rendered, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
-                          sample_rate=sample_rate, heard=heard, options=o, single=True, measure=measure)
+    result = mid_result(dreamer, objective, rendered, mid=mid, out=out, sample_rate=sample_rate, options=o,
+                        measure=measure)
     mono = np.ndim(audio_in) == 1
     return replace(result, audio=out[0] if mono else out, input_audio=y[0] if mono else y, lufs_in=lufs_in,
                    lufs_out=lufs_out, true_peak_dbtp=audio.true_peak_db(out))
+
+
+def mid_result(dreamer, objective: Objective, rendered, *, mid, out, sample_rate: int, options: DreamOptions,
+               measure: bool) -> DreamResult:
+    """The measures of a recording's dream, taken on its mid signal at the model's rate.
+
+    Parameters
+    ----------
+    rendered : Rendered
+        The dream of ``mid`` at the model's rate.
+    mid : np.ndarray [shape=(n_samples,)]
+        The recording's mid signal at ``sample_rate``.
+    out : np.ndarray [shape=(channels, n_samples)]
+        The dreamed recording at ``sample_rate``.
+    """
+    heard = resample(out.mean(axis=0)[None], orig_sr=sample_rate, target_sr=dreamer.settings.sample_rate,
+                     length=rendered.y.shape[-1])
+    return build_result(dreamer, objective, rendered, audio_in=mid[None], audio_out=out.mean(axis=0)[None],
+                        sample_rate=sample_rate, heard=heard, options=options, single=True, measure=measure)

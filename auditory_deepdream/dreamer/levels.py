@@ -12,7 +12,7 @@ import numpy as np
 from .. import audio
 from ..options import DreamOptions
 from ..settings import AudioSettings
-from .rates import CROSSOVER_N_FFT, in_model_band
+from .rates import above_model_band
 
 __all__ = ["set_loudness", "loudness_in_band", "band_gain", "finish_loudness"]
 
@@ -64,8 +64,7 @@ def loudness_in_band(out, y, *, sample_rate: int, settings: AudioSettings, cross
     Returns ``(out, its integrated loudness)``.
     """
     if high is None:
-        high = y - in_model_band(y, settings=settings, sample_rate=sample_rate, crossover=crossover,
-                                 n_fft=CROSSOVER_N_FFT)
+        high = above_model_band(y, settings=settings, sample_rate=sample_rate, crossover=crossover)
     band = out - high
 
     def loudness(log_gain):

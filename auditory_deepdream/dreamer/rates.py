@@ -19,16 +19,15 @@ from ..audio.loudness import match_rms, rms_db
 from ..audio.resampling import resample
 from ..audio.spectral import hann_istft, hann_stft
 from ..errors import AudioInputError
-from ..options import DreamOptions
+from ..options import GAIN_CLAMP_DB, DreamOptions
 from ..settings import AudioSettings
 from .result import Rendered
 from .sonification import mel_gain_to_stft_db
 
-__all__ = ["CROSSOVER_N_FFT", "crossover_weights", "band_weights", "in_model_band", "stft_size", "gain_at_rate",
-           "to_model_rate", "change_at_rate", "back_to_rate"]
+__all__ = ["CROSSOVER_N_FFT", "crossover_weights", "band_weights", "in_model_band", "above_model_band", "stft_size",
+           "gain_at_rate", "to_model_rate", "change_at_rate", "back_to_rate"]
 
 CROSSOVER_N_FFT = 4096  # FFT size of the crossover STFT at the file's rate
-GAIN_CLAMP_DB = 24.0  # as render.GAIN_CLAMP_DB: the clamp of a consistent dream's gain
 
 
 def crossover_weights(freqs, *, start_hz: float, stop_hz: float) -> np.ndarray:
@@ -69,6 +68,11 @@ def in_model_band(change: np.ndarray, *, settings: AudioSettings, sample_rate: i
         return change
     spec = hann_stft(change, n_fft=n_fft, hop_length=n_fft // 4) * weights[:, None]
     return hann_istft(spec, n_fft=n_fft, hop_length=n_fft // 4, length=change.shape[-1])
+
+
+def above_model_band(y: np.ndarray, *, settings: AudioSettings, sample_rate: int, crossover: tuple) -> np.ndarray:
+    """What of ``y`` lies above the model's band: ``y`` less its crossover-low-passed part (zeros when none)."""
+    return y - in_model_band(y, settings=settings, sample_rate=sample_rate, crossover=crossover, n_fft=CROSSOVER_N_FFT)
 
 
 def stft_size(settings: AudioSettings, sample_rate: int) -> tuple[int, int]:
@@ -209,7 +213,7 @@ def back_to_rate(y: np.ndarray, rendered: Rendered, *, sample_rate: int, setting
     level_db = float((rms_db(rendered.y) - rms_db(rendered.sound))[0])  # the level the ascent heard it at
     g = gain_at_rate(rendered.gain[0], settings=s, sample_rate=sample_rate, n_frames=spec.shape[-1],
                      crossover=options.crossover,
-                     max_gain_db=GAIN_CLAMP_DB if options.max_gain_db is None else float(options.max_gain_db),
+                     max_gain_db=options.gain_clamp_db,
                      level_db=level_db)
     out = hann_istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop, length=n)
     weights = band_weights(s, sample_rate=sample_rate, n_fft=n_fft, crossover=options.crossover)

@@ -23,9 +23,7 @@ from .result import Rendered
 from .sonification import sonify
 from .transforms import BandShift, Jitter, Octaves
 
-__all__ = ["GAIN_CLAMP_DB", "render", "within_jump"]
-
-GAIN_CLAMP_DB = 24.0  # a consistent mel dream boosts or cuts no STFT bin by more than this
+__all__ = ["render", "within_jump"]
 
 
 def render(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, options: DreamOptions,
@@ -55,7 +53,7 @@ def render(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, options: Dr
         transforms += (BandShift(int(o.band_shift)),)
     how = o.sonification
     if o.domain == "mel" and o.consistent:
-        max_gain = GAIN_CLAMP_DB if o.max_gain_db is None else float(o.max_gain_db)
+        max_gain = o.gain_clamp_db
         gain, _, history = ascend_gain(dreamer, y, objective, options=o, transforms=transforms, max_gain_db=max_gain,
                                        progress=progress)
         if o.max_jump is not None:
@@ -73,7 +71,7 @@ def render(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, options: Dr
     dreamed, history = ascend_mel(dreamer, mel, objective, steps=o.steps, step_size=o.step_size, transforms=transforms,
                                   octaves=Octaves(o.octaves, float(o.octave_scale)), seed=o.seed,
                                   block_frames=o.block_frames, overlap_frames=o.overlap_frames, progress=progress)
-    max_gain = 60.0 if o.max_gain_db is None else float(o.max_gain_db)
+    max_gain = o.gain_clamp_db
     sound = sonify(y, dreamed - mel, settings=s, method=how, n_iter=o.n_iter, seed=o.seed, max_gain_db=max_gain)
     return Rendered(y, mel, dreamed, sound, history)
 
