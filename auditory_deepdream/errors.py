@@ -55,8 +55,9 @@ class ClusterError(AuditoryDeepDreamError):
 
 
 class GalleryError(AuditoryDeepDreamError):
-    """The notebook gallery cannot be built: a notebook is not executed, embeds WAV audio or
-    cannot be read, the notebook folder is missing or empty, or nbconvert is not installed."""
+    """The notebook gallery cannot be built: a notebook is not executed, embeds WAV audio, shows a
+    local image that does not exist or cannot be read, the notebook folder is missing or empty, or
+    nbconvert is not installed."""
 
 
 class OutputError(AuditoryDeepDreamError, OSError):

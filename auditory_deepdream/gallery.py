@@ -5,32 +5,44 @@ page (nbconvert's lab template) and writes an ``index.html`` that lists them. No
 executed: the pages show the outputs committed in the notebooks, so a notebook must have
 been run first. Widget state saved in a notebook's metadata (nbclient's
 ``store_widget_state``) is embedded, so the widgets (notebook 05's auditioner) are drawn
-and play in the page, with no kernel; the widget renderer is loaded from a CDN.
+and play in the page, with no kernel. The widget renderer (``@jupyter-widgets/html-manager``)
+and require.js ship with the package (``data/gallery_vendor``, versions and licences in its
+``NOTICE.md``); they are copied to :data:`VENDOR` beside the pages, which load them by
+relative path, so the gallery works offline, from ``file://`` too. Only MathJax still comes
+from a CDN: offline, LaTeX stays as its source text and nothing else changes.
 
-Two things are refused, before any page is written:
+Three things are refused, before any page is written:
 
-* a notebook whose code cells have no outputs at all (it was never executed), and
+* a notebook whose code cells have no outputs at all (it was never executed),
 * uncompressed WAV audio anywhere in a notebook's outputs or widget state: a gallery page
   must stay small enough to load, so audio is embedded compressed (MP3) with
-  :mod:`auditory_deepdream.players`.
+  :mod:`auditory_deepdream.players`, and
+* an image linked by a local path (``![matrix](confusion.png)`` in a markdown cell or a
+  markdown output, ``<img src="...">`` in HTML) that is not there, resolved against the
+  notebook's folder as Jupyter does.
 
 Links between notebooks (``[next](05_audition.ipynb#Section)``) are rewritten to the
-pages (``05_audition.html#Section``). Run it as ``auditory-deepdream gallery``.
+pages (``05_audition.html#Section``), and linked local images are copied to :data:`IMAGES`
+and the pages point at the copies. Run it as ``auditory-deepdream gallery``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
+import shutil
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .atomic import atomic_path
 from .errors import GalleryError
 
-__all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "SHARED_CSS", "build_gallery", "format_size"]
+__all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "IMAGES", "SHARED_CSS", "VENDOR", "build_gallery",
+           "format_size"]
 
 DEFAULT_TITLE = "Auditory DeepDreamer — notebook gallery"
 
@@ -41,11 +53,17 @@ EXECUTE_HINT = ("jupyter nbconvert --to notebook --execute --inplace "
 _WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: The stylesheet every page shares (nbconvert's lab template CSS, written once).
 SHARED_CSS = "lab.css"
+#: Folder of the gallery's copy of the widget renderer and require.js (and their NOTICE.md).
+VENDOR = "vendor"
+#: Folder of the copies of local images the notebooks link to.
+IMAGES = "images"
+_VENDORED = ("embed-amd.js", "require.js", "NOTICE.md")
 _HEAD_STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.DOTALL)
 # A data URL or a mime-bundle key of uncompressed WAV audio.
 _WAV_DATA = re.compile(r"data:audio/(?:x-)?wave?[;,]", re.IGNORECASE)
 _WAV_MIME = re.compile(r"^audio/(?:x-)?wave?$", re.IGNORECASE)
 _HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _UUID_REF = re.compile(r"""(\bid="|getElementById\(')([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})("|'\))""")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BLOCK_START = re.compile(r"^\s{0,3}(?:#{1,6}\s|```|~~~|[-*+]\s|\d+[.)]\s|>|\||<|\$\$)")
@@ -70,30 +88,36 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
         order, as committed: none is executed.
     out : path-like, default "docs"
         Folder the pages go to (created). Each notebook ``<stem>.ipynb`` becomes
-        ``<stem>.html``, and ``index.html`` lists them. Every file is written atomically; a
-        rerun overwrites these files, and any other file in ``out`` is left alone.
+        ``<stem>.html``, and ``index.html`` lists them; the widget renderer and require.js
+        go to ``out/vendor`` (:data:`VENDOR`), copies of linked local images to
+        ``out/images`` (:data:`IMAGES`, named ``<name>-<12 hex digits of their SHA-256>``).
+        Every file is written atomically; a rerun overwrites these files, and any other file
+        in ``out`` is left alone, an earlier image that no page shows any more included.
     title : str, default :data:`DEFAULT_TITLE`
         Heading and ``<title>`` of the index page.
 
     Returns
     -------
     list of pathlib.Path
-        The pages written, in notebook order, then :data:`SHARED_CSS` (the stylesheet they
-        share) and ``index.html``.
+        The pages written, in notebook order, then the copied images (sorted), the vendored
+        files, :data:`SHARED_CSS` (the stylesheet the pages share) and ``index.html``.
 
     Raises
     ------
     GalleryError
         If nbconvert is missing, the folder holds no notebook, or a notebook cannot be read,
-        was not executed (no code cell has an output) or embeds WAV audio. Every notebook is
-        checked before any file is written, so a refusal leaves ``out`` as it was.
+        was not executed (no code cell has an output), embeds WAV audio or links to a local
+        image that does not exist. Every notebook is checked before any file is written, so a
+        refusal leaves ``out`` as it was.
 
     Notes
     -----
     A notebook's widget state (``metadata.widgets["application/vnd.jupyter.widget-state+json"]``,
     saved when it is executed with ``store_widget_state``) is embedded in its page with the
-    scripts that draw the widgets; the renderer, ``@jupyter-widgets/html-manager`` 1.x (from
-    jsDelivr), and require.js are loaded from a CDN.
+    scripts that draw the widgets: ``@jupyter-widgets/html-manager``'s ``embed-amd.js`` and
+    require.js, from ``vendor/`` by relative path, so the widgets of ipywidgets itself are
+    drawn with no network (a widget library of another package would still be fetched from
+    jsDelivr by the renderer).
     """
     try:
         import nbformat
@@ -110,46 +134,51 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     if not paths:
         raise GalleryError(f"no *.ipynb notebook in {folder}")
     out = Path(out)
+    pages = {path.name: f"{path.stem}.html" for path in paths}
 
-    # Read and check every notebook before writing anything.
-    loaded, refused = [], []
+    exporter = HTMLExporter(template_name="lab")
+    # the package's copies, by relative path: nbconvert's defaults are CDN URLs, dead offline
+    exporter.require_js_url = f"{VENDOR}/require.js"
+    exporter.widget_renderer_url = f"{VENDOR}/embed-amd.js"
+    # Check and convert every notebook before writing anything.
+    rendered, refused, images = [], [], {}
     for path in paths:
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception as exc:  # nbformat raises several types for a broken file
             raise GalleryError(f"cannot read notebook {path}: {exc}") from exc
+        heading, summary = _heading_and_summary(nb)
+        number = _number(path.stem)
+        page_title = _strip_number(heading, number) if heading else path.stem
+        name = f"{number} · {page_title}" if number and heading else page_title
         try:
             _check_notebook(nb, path)
+            body, _ = exporter.from_notebook_node(
+                nb, resources={"metadata": {"name": name, "path": str(path.parent)}})
+            body, linked = _copy_local_images(body, nb, path)
         except GalleryError as exc:
             refused.append((path, exc))
-        loaded.append((path, nb))
+            continue
+        images.update(linked)
+        body = _add_back_link(_rewrite_links(_stable_ids(body)))
+        rendered.append((path, body, number, page_title, summary))
     if refused:
         (_, first), others = refused[0], [path.name for path, _ in refused[1:]]
         if others:
             raise GalleryError(f"{first} (refused too: {', '.join(others)})") from first
         raise first
-    pages = {path.name: f"{path.stem}.html" for path in paths}
 
-    exporter = HTMLExporter(template_name="lab")
-    # ipywidgets 8 saves widget state version 2.0, which html-manager 1.x draws; "*" (the
-    # default) would follow whatever major version the CDN serves next.
-    exporter.html_manager_semver_range = "^1.0"
-    exporter.jupyter_widgets_base_url = "https://cdn.jsdelivr.net/npm/"  # what ipywidgets' embedding docs use
     written, entries, shared = [], [], None
-    for path, nb in loaded:
-        heading, summary = _heading_and_summary(nb)
-        number = _number(path.stem)
-        page_title = _strip_number(heading, number) if heading else path.stem
-        name = f"{number} · {page_title}" if number and heading else page_title
-        body, _ = exporter.from_notebook_node(
-            nb, resources={"metadata": {"name": name, "path": str(path.parent)}})
-        body = _add_back_link(_rewrite_links(_stable_ids(body)))
+    for path, body, number, page_title, summary in rendered:
         css, rest = _template_css(body)
         if css and shared in (None, css):  # the template's CSS, the same on every page: one file
             shared, body = css, rest
         page = _write(out / pages[path.name], body)
         written.append(page)
         entries.append(_Entry(number, page_title, _inline_markdown(summary), page))
+    written += [_copy(source, out / target) for target, source in sorted(images.items())]
+    vendored = resources.files("auditory_deepdream") / "data" / "gallery_vendor"
+    written += [_copy(Path(str(vendored / name)), out / VENDOR / name) for name in _VENDORED]
     if shared is not None:
         written.append(_write(out / SHARED_CSS, shared))
     written.append(_write(out / "index.html", _index(title, entries)))
@@ -252,6 +281,55 @@ def _rewrite_links(page: str) -> str:
     return _HREF.sub(rewrite, page)
 
 
+def _copy_local_images(page: str, nb, path: Path) -> tuple[str, dict[str, Path]]:
+    """Point every ``<img>`` of a local file at its copy in :data:`IMAGES`.
+
+    Returns the page and ``{copy's path in out: source file}``. A ``src`` with no scheme is a
+    path relative to the notebook's folder (what Jupyter shows); ``data:`` and web images are
+    left alone. Raises GalleryError naming every missing image, and the cell that shows it.
+    """
+    linked, missing = {}, []
+
+    def rewrite(match):
+        url = html.unescape(match.group(3))
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            return match.group(0)
+        source = path.parent / unquote(parts.path)
+        if not source.is_file():
+            missing.append((url, source))
+            return match.group(0)
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+        target = f"{IMAGES}/{source.stem}-{digest}{source.suffix}"
+        linked[target] = source
+        return f"{match.group(1)}{match.group(2)}{html.escape(target)}{match.group(2)}"
+
+    page = _IMG_SRC.sub(rewrite, page)
+    if missing:
+        where = [f"{url} ({_cell_showing(nb, url)}; not found at {source})" for url, source in missing]
+        raise GalleryError(
+            f"notebook {path} shows local images that do not exist: {', '.join(where)}. A page can show "
+            "only an image found at its path relative to the notebook's folder, as Jupyter does: link it "
+            "by that relative path (for a markdown file from elsewhere, rewrite its image links with "
+            "os.path.relpath before displaying it), or embed it with IPython.display.Image, then "
+            f"re-execute the notebook ({EXECUTE_HINT.format(path=path)}) and build the gallery")
+    return page, linked
+
+
+def _cell_showing(nb, url: str) -> str:
+    """``"markdown cell 3"`` or ``"the output of code cell 7"``: the first cell whose source or
+    outputs hold ``url`` ("an unknown cell" if none does)."""
+    counts = {}
+    for cell in nb.cells:
+        counts[cell.cell_type] = counts.get(cell.cell_type, 0) + 1
+        label = f"{cell.cell_type} cell {counts[cell.cell_type]}"
+        if url in cell.source:
+            return label
+        if url in json.dumps(cell.get("outputs", []), ensure_ascii=False):
+            return f"the output of {label}"
+    return "an unknown cell"
+
+
 def _stable_ids(page: str) -> str:
     """Number the random ``uuid4`` ids the template gives widget and JavaScript outputs, so a
     rebuild of an unchanged notebook writes the same page."""
@@ -291,6 +369,12 @@ def _add_back_link(page: str) -> str:
 def _write(path: Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def _copy(source: Path, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        shutil.copyfile(source, tmp)
     return path
 
 

@@ -1,10 +1,12 @@
-"""Helpers for the real-browser tests: find the system Chromium, run an isolated JupyterLab.
+"""Helpers for the real-browser tests: find the system Chromium, open a page offline, run an
+isolated JupyterLab.
 
 Nothing here downloads a browser: the tests drive the system's Chromium (Debian's ``chromium``
 package) through ``playwright`` with ``executable_path``. JupyterLab is started the README's way,
 ``python -m jupyter lab`` from the same environment as the package, on loopback with a random
 token, in a temporary root directory, with its own config, data, runtime, settings and workspace
-directories so that nothing of the user's Jupyter set-up takes part.
+directories so that nothing of the user's Jupyter set-up takes part. An offline page may load
+only ``file://`` and loopback URLs, as a reader's browser without a network would.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 CHROMIUM_ENV = "AUDITORY_DEEPDREAM_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -67,6 +70,39 @@ def require_browser_stack() -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def offline_page(browser, **options):
+    """A new page of a playwright ``browser`` that may load only ``file://`` and loopback URLs.
+
+    Returns ``(page, blocked, errors)``: every other request is aborted and its URL appended to
+    ``blocked``; page errors, and console errors other than the network error of a blocked
+    request, are appended to ``errors`` as text. ``options`` go to ``browser.new_page``.
+    """
+    page = browser.new_page(**options)
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(route):
+        url = urlsplit(route.request.url)
+        if url.scheme == "file" or url.hostname in LOOPBACK:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def on_console(msg):
+        if msg.type == "error" and not (msg.text.startswith("Failed to load resource")
+                                        and msg.location.get("url") in blocked):
+            errors.append(f"console.error: {msg.text} ({msg.location})")
+
+    page.route("**/*", route)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    return page, blocked, errors
 
 
 def free_port() -> int:

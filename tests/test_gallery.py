@@ -4,14 +4,19 @@ A tiny notebook is built here with nbformat (a heading and a paragraph, an MP3 p
 link to another notebook, and the saved state of an ipywidgets IntSlider made by
 ipywidgets' own embedding code), converted without a kernel, and its page and the index
 are checked. Refusals (a notebook never executed, WAV audio in an output or in widget
-state, no nbconvert) are checked to name the notebook and to write nothing. One browser test (``-m browser``) opens
-the built page in the system's headless Chromium and checks that every player loads.
+state, a missing local image, no nbconvert) are checked to name the notebook and to write
+nothing. Two browser tests (``-m browser``) open pages in the system's headless Chromium from
+``file://`` with every other request refused: the tiny page's players load and its slider is
+drawn, and in the gallery of the committed notebooks notebook 05's auditioner is drawn from its
+saved state and no image of any page is broken.
 """
 
 import base64
+import hashlib
 import io
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,9 +26,11 @@ import soundfile as sf
 
 pytest.importorskip("nbconvert", reason="the gallery needs nbconvert: pip install -e '.[notebooks]'")
 import ipywidgets
+import ipywidgets._version
 import ipywidgets.embed
+import matplotlib.image as matplotlib_image
 import nbformat
-from browser_support import find_chromium, require_browser_stack
+from browser_support import find_chromium, offline_page, require_browser_stack
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from auditory_deepdream import cli
@@ -31,6 +38,9 @@ from auditory_deepdream.errors import AuditoryDeepDreamError
 from auditory_deepdream.gallery import GalleryError, build_gallery
 
 REPO = Path(__file__).resolve().parents[1]
+VENDORED = REPO / "auditory_deepdream" / "data" / "gallery_vendor"
+# what every build writes after the pages and the copied images, in order
+SHARED = ["vendor/embed-amd.js", "vendor/require.js", "vendor/NOTICE.md", "lab.css", "index.html"]
 CLIP_SECONDS = 1.0  # length of the tone every test player encodes
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -94,7 +104,7 @@ def tiny(tmp_path):
 def test_a_page_plays_links_and_embeds_widget_state(tiny, tmp_path):
     out = tmp_path / "docs"
     written = build_gallery(tiny, out=out)
-    assert written == [out / "01_x.html", out / "lab.css", out / "index.html"]
+    assert written == [out / "01_x.html"] + [out / name for name in SHARED]
     page = (out / "01_x.html").read_text(encoding="utf-8")
     # the template's stylesheet is written once and linked, not repeated in every page
     assert '<link rel="stylesheet" href="lab.css">' in page and '<style type="text/css">' not in page
@@ -109,7 +119,14 @@ def test_a_page_plays_links_and_embeds_widget_state(tiny, tmp_path):
     state = json.loads(match.group(1))["state"]
     assert any(m["model_name"] == "IntSliderModel" and m["state"]["value"] == 3 for m in state.values())
     assert f'<script type="{WIDGET_VIEW}">' in page
-    assert "@jupyter-widgets/html-manager@^1.0/dist/embed-amd.js" in page
+    # the renderer and require.js are the gallery's own copies, by relative path: no CDN but MathJax's
+    assert "var widgetRendererSrc = 'vendor/embed-amd.js';" in page
+    assert '<script src="vendor/require.js"></script>' in page
+    assert not set(re.findall(r"https?://([\w.-]+)/", page)) & {"cdn.jsdelivr.net", "unpkg.com"}
+    assert [u for u in re.findall(r'<script[^>]*\bsrc="([^"]*)"', page) if "//" in u] == [
+        "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe"]
+    for name in ("embed-amd.js", "require.js", "NOTICE.md"):
+        assert (out / "vendor" / name).read_bytes() == (VENDORED / name).read_bytes()
     assert '<a href="index.html">' in page
 
 
@@ -137,7 +154,8 @@ def test_a_rerun_overwrites_and_leaves_other_files_alone(tiny, tmp_path):
     build_gallery(tiny, out=out)
     assert (out / "01_x.html").read_text(encoding="utf-8") == first
     assert (out / "CNAME").read_text() == "keep me"
-    assert sorted(p.name for p in out.iterdir()) == ["01_x.html", "CNAME", "index.html", "lab.css"]  # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == ["01_x.html", "CNAME", "index.html", "lab.css", "vendor"]  # no temporaries
+    assert sorted(p.name for p in (out / "vendor").iterdir()) == ["NOTICE.md", "embed-amd.js", "require.js"]
 
 
 def test_an_unexecuted_notebook_is_refused_by_name_and_nothing_is_written(tiny, tmp_path):
@@ -177,6 +195,68 @@ def test_an_mp3_audio_widget_is_fine(tiny, tmp_path):
     assert "AudioModel" in (tmp_path / "docs" / "02_widget.html").read_text(encoding="utf-8")
 
 
+def _png(path, level):
+    """A small PNG, its bytes set by ``level`` (images of different levels differ)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    matplotlib_image.imsave(path, np.full((4, 6), level, dtype=np.float32), vmin=0, vmax=1)
+    return path
+
+
+def _markdown_output(text):
+    return new_output("display_data", data={"text/markdown": text, "text/plain": "<Markdown>"})
+
+
+def test_linked_local_images_are_copied_and_their_links_rewritten(tiny, tmp_path):
+    a = _png(tiny / "pics" / "a b.png", 0.2)
+    b = _png(tmp_path / "card" / "confusion.png", 0.8)
+    nb = _notebook()
+    nb.cells.insert(1, new_markdown_cell("![a](pics/a%20b.png) and ![web](https://example.org/w.png)"))
+    nb.cells.append(new_code_cell("card()", outputs=[
+        _markdown_output("# Card\n\n![matrix](../card/confusion.png)"),
+        new_output("display_data", data={"text/html": '<img src="pics/a b.png"><img src="data:image/png;base64,AA==">',
+                                         "text/plain": "<HTML>"})]))
+    _write(tiny, "01_x.ipynb", nb)
+    out = tmp_path / "docs"
+    written = build_gallery(tiny, out=out)
+    copy_a = f"images/a b-{hashlib.sha256(a.read_bytes()).hexdigest()[:12]}.png"
+    copy_b = f"images/confusion-{hashlib.sha256(b.read_bytes()).hexdigest()[:12]}.png"
+    assert written == [out / "01_x.html", out / copy_a, out / copy_b] + [out / name for name in SHARED]
+    assert (out / copy_a).read_bytes() == a.read_bytes() and (out / copy_b).read_bytes() == b.read_bytes()
+    srcs = re.findall(r'<img[^>]*\bsrc="([^"]*)"', (out / "01_x.html").read_text(encoding="utf-8"))
+    assert srcs == [copy_a, "https://example.org/w.png", copy_b, copy_a, "data:image/png;base64,AA=="]
+
+
+def test_a_missing_local_image_is_refused_by_cell_and_nothing_is_written(tiny, tmp_path):
+    nb = _notebook()
+    nb.cells[1].outputs.append(_markdown_output("![matrix](confusion.png)"))
+    nb.cells.append(new_markdown_cell("<img src='gone/x.png'>"))
+    _write(tiny, "01_x.ipynb", nb)
+    with pytest.raises(GalleryError) as exc:
+        build_gallery(tiny, out=tmp_path / "docs")
+    message = str(exc.value)
+    assert message.startswith(f"notebook {tiny / '01_x.ipynb'} shows local images that do not exist: "
+                              f"confusion.png (the output of code cell 1; not found at {tiny / 'confusion.png'}), "
+                              f"gone/x.png (markdown cell 2; not found at {tiny / 'gone' / 'x.png'})")
+    assert "relative to the notebook's folder" in message and "--execute" in message
+    assert not (tmp_path / "docs").exists()
+
+
+def test_the_vendored_renderer_is_the_release_ipywidgets_names_and_unchanged():
+    """NOTICE.md's html-manager version is in ipywidgets' range (``^1.0.1``), and its SHA-256 sums
+    are the files'."""
+    notice = (VENDORED / "NOTICE.md").read_text(encoding="utf-8")
+    rows = {m[0]: (m[1], m[2]) for m in re.findall(r"^\| `([\w.-]+)` \| `[^`]+` \| ([\d.]+) \|.*`([0-9a-f]{64})` \|$",
+                                                  notice, re.MULTILINE)}
+    assert set(rows) == {"embed-amd.js", "require.js"}
+    for name, (_, digest) in rows.items():
+        assert hashlib.sha256((VENDORED / name).read_bytes()).hexdigest() == digest, name
+    wanted = re.fullmatch(r"\^(\d+)\.(\d+)\.(\d+)", ipywidgets._version.__html_manager_version__)
+    assert wanted, ipywidgets._version.__html_manager_version__
+    have = tuple(int(x) for x in rows["embed-amd.js"][0].split("."))
+    low = tuple(int(x) for x in wanted.groups())
+    assert have[0] == low[0] and have >= low, (have, ipywidgets._version.__html_manager_version__)
+
+
 def test_missing_or_empty_folder_and_missing_nbconvert(tmp_path, tiny, monkeypatch):
     with pytest.raises(GalleryError, match="does not exist"):
         build_gallery(tmp_path / "nowhere", out=tmp_path / "docs")
@@ -192,7 +272,7 @@ def test_cli_builds_and_prints_what_it_wrote(tiny, tmp_path, capsys):
     out = tmp_path / "docs"
     assert cli.main(["gallery", "--notebooks", str(tiny), "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert [line.split(" (")[0] for line in printed] == [f"wrote {out / name}" for name in ("01_x.html", "lab.css", "index.html")]
+    assert [line.split(" (")[0] for line in printed] == [f"wrote {out / name}" for name in ["01_x.html"] + SHARED]
     assert all(re.search(r"\(\d+(\.\d)? (B|kB|MB)\)$", line) for line in printed)
 
 
@@ -223,43 +303,36 @@ AUDIO_METADATA = """async (timeoutMs) => Promise.all([...document.querySelectorA
 
 
 
+# Every saved widget view is drawn: html-manager puts the widget beside its view <script>.
+WIDGETS_DRAWN = """() => [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+    .every(s => s.parentElement.querySelector(".jupyter-widgets"))"""
+# Every <img> once the browser is done with it: its src (cut short) and naturalWidth (0 when broken).
+IMAGES = """() => [...document.images].every(i => i.complete)
+    && [...document.images].map(i => ({src: i.src.slice(0, 80), width: i.naturalWidth}))"""
+MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
+
+
+def _launch(pw):
+    return pw.chromium.launch(executable_path=find_chromium(), headless=True, args=["--no-sandbox"])
+
 
 @pytest.mark.browser
-def test_every_player_of_a_page_loads_in_a_real_browser(tiny, tmp_path):
-    """The page's MP3 players load in headless Chromium from file://, with no JavaScript error."""
+def test_every_player_and_widget_of_a_page_loads_offline_in_a_real_browser(tiny, tmp_path):
+    """From file://, with every other request refused, the page's MP3 players load and its slider is
+    drawn from the saved state by the gallery's own renderer; only MathJax asks for the network."""
     require_browser_stack()
     from playwright.sync_api import sync_playwright
 
     build_gallery(tiny, out=tmp_path / "docs")
-    page_url = (tmp_path / "docs" / "01_x.html").as_uri()
-    # The page asks CDNs for require.js, MathJax and the widget html-manager; offline (and in CI)
-    # they cannot load, so every http(s) request is aborted, and only the console's network error
-    # for such a blocked request is excused. Their absence raises no page error (the widgets keep
-    # their text fallback), so page errors are not filtered at all. A regex, not the glob
-    # "http*://**": playwright 1.65's glob does not match that against https URLs.
-    blocked: set[str] = set()
-
-    def block(route):
-        blocked.add(route.request.url)
-        route.abort("blockedbyclient")
-
-    errors: list[str] = []
-
-    def on_console(msg):
-        if msg.type == "error" and not (msg.text.startswith("Failed to load resource")
-                                        and msg.location.get("url") in blocked):
-            errors.append(f"console.error: {msg.text} ({msg.location})")
-
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=["--no-sandbox"])
+        browser = _launch(pw)
         try:
-            page = browser.new_page()
+            page, blocked, errors = offline_page(browser)
             page.set_default_timeout(10_000)
-            page.route(re.compile(r"^https?://"), block)
-            page.on("console", on_console)
-            page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-            page.goto(page_url)
+            page.goto((tmp_path / "docs" / "01_x.html").as_uri())
             players = page.evaluate(AUDIO_METADATA, 5_000)
+            page.wait_for_function(WIDGETS_DRAWN)
+            readout = page.locator(".widget-slider .widget-readout").text_content()
         finally:
             browser.close()
 
@@ -268,7 +341,73 @@ def test_every_player_of_a_page_loads_in_a_real_browser(tiny, tmp_path):
         assert player["error"] is None, f"<audio> {i}: media error {player['error']}"
         assert player["readyState"] >= 1, f"<audio> {i}: no metadata within 5 s ({player})"
         assert abs(player["duration"] - CLIP_SECONDS) <= 0.15, f"<audio> {i}: duration {player['duration']}"
+    assert readout.strip() == "3"
+    assert blocked and all(url.startswith(MATHJAX) for url in blocked), blocked
     assert not errors, "\n".join(errors)
+
+
+# The auditioner's controls, by the classes auditory_deepdream/widgets.py gives them ("auditioner-<control>"):
+# whether the filter slider is drawn, its readout, the spectrogram's width and both players,
+# each once the browser knows its duration (or has an error, or 5 s have passed).
+AUDITIONER = """async () => {
+    const player = (selector) => new Promise(resolve => {
+        const el = document.querySelector(selector);
+        if (!el) return resolve(null);
+        const deadline = performance.now() + 5000;
+        const tick = () => (el.readyState >= 1 || el.error || performance.now() > deadline)
+            ? resolve({duration: el.duration, error: el.error && `${el.error.code}: ${el.error.message}`})
+            : setTimeout(tick, 50);
+        tick();
+    });
+    const image = document.querySelector("img.auditioner-image");
+    const readout = document.querySelector(".auditioner-filter .widget-readout");
+    return {slider: !!document.querySelector(".auditioner-filter .noUi-handle"),
+            filter: readout ? readout.textContent.trim() : "",
+            image: image && image.complete ? image.naturalWidth : 0,
+            before: await player("audio.auditioner-before"), after: await player("audio.auditioner-after")};
+}"""
+
+
+@pytest.mark.browser
+def test_the_repository_gallery_works_offline_in_a_real_browser(tmp_path):
+    """The gallery of the committed notebooks, opened from file:// with every other request refused:
+    notebook 05's auditioner is drawn from its saved state (sliders, spectrogram, both players), every
+    widget of every page is drawn, no image of any page is broken, and only MathJax asks for the
+    network. Needs notebooks executed with their widget state saved (EXECUTE_HINT)."""
+    require_browser_stack()
+    from playwright.sync_api import sync_playwright
+
+    written = build_gallery(REPO / "notebooks", out=tmp_path / "docs")
+    pages = [path for path in written if path.suffix == ".html"]
+    assert tmp_path / "docs" / "05_audition.html" in pages
+    broken, blocked_elsewhere, auditioner = [], [], None
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        try:
+            for path in pages:
+                page, blocked, errors = offline_page(browser, viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(30_000)
+                page.goto(path.as_uri())
+                page.wait_for_function(WIDGETS_DRAWN)
+                images = page.wait_for_function(IMAGES).json_value()
+                broken += [f"{path.name}: {image['src']}" for image in images if image["width"] == 0]
+                blocked_elsewhere += [f"{path.name}: {url}" for url in blocked if not url.startswith(MATHJAX)]
+                assert not errors, f"{path.name}:\n" + "\n".join(errors)
+                if path.name == "05_audition.html":
+                    auditioner = page.evaluate(AUDITIONER)
+                page.close()
+        finally:
+            browser.close()
+
+    assert not broken, "broken images:\n" + "\n".join(broken)
+    assert not blocked_elsewhere, "requests beyond MathJax:\n" + "\n".join(blocked_elsewhere)
+    assert auditioner["slider"] and auditioner["filter"].isdigit(), auditioner
+    assert auditioner["image"] > 0, auditioner
+    for name in ("before", "after"):
+        player = auditioner[name]
+        assert player and player["error"] is None and player["duration"] > 0, auditioner
+
+
 
 
 def _repository_wav():
@@ -287,9 +426,13 @@ def test_the_repository_notebooks_build(tmp_path):
         pytest.skip(f"notebooks/{name} still embeds WAV audio; the gallery needs MP3 players "
                     "(auditory_deepdream.players) and re-executed notebooks")
     notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
-    written = build_gallery(REPO / "notebooks", out=tmp_path / "docs")
-    assert [p.name for p in written] == [f"{p.stem}.html" for p in notebooks] + ["lab.css", "index.html"]
-    index = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+    out = tmp_path / "docs"
+    written = build_gallery(REPO / "notebooks", out=out)
+    pages, rest = written[:len(notebooks)], written[len(notebooks):]
+    assert [p.name for p in pages] == [f"{p.stem}.html" for p in notebooks]
+    assert rest[-len(SHARED):] == [out / name for name in SHARED]
+    assert all(p.parent == out / "images" for p in rest[:-len(SHARED)])
+    index = (out / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{p.stem}.html"' in index for p in notebooks)
-    for page in written[:-2]:
+    for page in pages:
         assert "audio/wav" not in page.read_text(encoding="utf-8")

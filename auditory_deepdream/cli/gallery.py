@@ -8,8 +8,11 @@ def add_gallery(sub):
         "gallery", help="build the static HTML gallery of the executed notebooks",
         description="Convert every executed notebook in --notebooks to one HTML page in --out (nothing is "
                     "executed), with saved widget state embedded so widgets play without a kernel, and write "
-                    "an index.html listing them. Refuses a notebook that was never executed or that embeds "
-                    "uncompressed WAV audio, before writing anything. Other files in --out are left alone.")
+                    "an index.html listing them. The widget renderer and require.js are copied to "
+                    "--out/vendor and local images the notebooks show to --out/images, so the pages work "
+                    "offline, opened from disk too (only MathJax comes from a CDN). Refuses a notebook that "
+                    "was never executed, embeds uncompressed WAV audio or shows a local image that does not "
+                    "exist, before writing anything. Other files in --out are left alone.")
     p.add_argument("--notebooks", default="notebooks", metavar="DIR",
                    help="folder of executed *.ipynb notebooks (default: notebooks)")
     p.add_argument("--out", default="docs", metavar="DIR", help="folder the HTML pages go to (default: docs)")
