@@ -12,7 +12,7 @@ The package follows the pipeline; each part is named for what it holds:
 ``training``   one training run, scoring, the model card, run logs, Bayesian search, several machines
 ``dreamer``    objectives, gradient ascent, transforms and sonification
 ``graph_loop`` compiled loops without AutoGraph (the ascents' and Griffin-Lim's)
-``classify``   naming the instrument family of a clip
+``classify``   naming the instrument family of a clip, or its tags with a musicnn tagger
 ``display``, ``widgets``  spectrogram pictures and plots, and the slider auditioner
 ``players``    compressed (MP3) audio players with a spectrogram beside, for notebooks
 ``gallery``    the static HTML gallery of the executed notebooks

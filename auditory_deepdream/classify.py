@@ -13,6 +13,12 @@ file grows longer: the summed vote of a 61-second file reads 1.00 whatever it ho
 learnt from single notes, so every :class:`Classification` also says whether the clip is one
 pitched note (:mod:`auditory_deepdream.single_note`); when it is not, its family is only the
 closest one.
+
+A multi-label tagger (musicnn's, whose card's ``kind`` is ``"tagger"``: one sigmoid per tag)
+is not a family vote: :func:`classify` with one returns a :class:`Tagging` instead, each
+tag's probability averaged over the clip's 3-s patches as musicnn's ``top_tags`` does
+(:func:`~auditory_deepdream.models.musicnn.taggram`), with no single-note check: the
+taggers learnt from whole songs.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from .models.ensembles import LOG_FLOOR
 from .settings import AudioSettings
 from .single_note import NoteCheck, check_single_note
 
-__all__ = ["Classification", "classify", "note_log_probabilities"]
+__all__ = ["Classification", "Tagging", "classify", "tag_clip", "note_log_probabilities"]
 
 def note_log_probabilities(probs: np.ndarray, note_ids) -> pd.DataFrame:
     """Each note's vote: the log-probabilities of its segments, summed.
@@ -151,8 +157,51 @@ class Classification:
         }
 
 
+@dataclass(frozen=True)
+class Tagging:
+    """What a multi-label tagger (musicnn's) found in one clip: :func:`tag_clip`.
+
+    Attributes
+    ----------
+    model : str
+        The tagger's name (``"musicnn-mtt"`` ...).
+    tags : tuple of str
+        Its tags, in output order.
+    taggram : np.ndarray [shape=(n_patches, n_tags), dtype=float32]
+        Each tag's sigmoid probability in each 3-s patch, back to back
+        (:func:`~auditory_deepdream.models.musicnn.taggram`); a clip shorter than a patch is
+        repeat-padded to one.
+    """
+
+    model: str
+    tags: tuple[str, ...]
+    taggram: np.ndarray
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Each tag's probability for the clip [shape=(n_tags,), dtype=float32]: its mean over the
+        patches (:func:`~auditory_deepdream.models.musicnn.tag`). Tags are independent: no sum to 1."""
+        return self.taggram.mean(axis=0)
+
+    def top(self, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most probable tags, most probable first, as ``(tag, probability)`` (musicnn's
+        ``top_tags`` gives 5)."""
+        p = self.probabilities
+        order = np.argsort(-p, kind="stable")[:k]
+        return [(self.tags[i], float(p[i])) for i in order]
+
+    def to_dict(self, k: int = 5) -> dict:
+        """A JSON-ready summary: the model, the top ``k`` tags, every tag's probability, the patch count."""
+        return {
+            "model": self.model,
+            "top": [{"tag": t, "probability": p} for t, p in self.top(k)],
+            "probabilities": dict(zip(self.tags, map(float, self.probabilities))),
+            "patches": len(self.taggram),
+        }
+
+
 def _resolve_model(model, settings: AudioSettings | None):
-    """``(keras model, its settings, its classes)`` from a name, folder, loaded triple or Dreamer."""
+    """``(keras model, its settings, its card)`` from a name, folder, loaded triple or Dreamer."""
     if isinstance(model, (str, os.PathLike)):
         keras_model, model_settings, card = models.load_model(model)
     elif isinstance(model, tuple) and len(model) == 3:
@@ -171,12 +220,12 @@ def _resolve_model(model, settings: AudioSettings | None):
     if not classes or len(classes) != n_out:
         raise ModelError(f"The model has {n_out} outputs but its card names {len(classes)} classes; "
                          "classify needs a model directory whose card.json lists 'classes' in output order.")
-    return keras_model, model_settings, classes
+    return keras_model, model_settings, card
 
 
 def classify(audio_in, *, model="augmented", settings: AudioSettings | None = None,
              hop_seconds: float | None = None, min_audio_fraction: float = 0.5,
-             name: str | None = None) -> Classification:
+             name: str | None = None) -> Classification | Tagging:
     """Name the instrument family of a clip: segment it, score each segment, let them vote.
 
     The whole clip is one note to the vote: a file holding several notes, or several
@@ -184,31 +233,38 @@ def classify(audio_in, *, model="augmented", settings: AudioSettings | None = No
     ``segment_probabilities`` to see how it changes over time), and
     :attr:`Classification.single_note` is False for it: the family is then only the closest.
 
+    With a multi-label tagger (``"musicnn-mtt"``, ``"musicnn-msd"``, ``"vgg-mtt"``,
+    ``"vgg-msd"``) there is no family to vote for: the result is :func:`tag_clip`'s
+    :class:`Tagging`, the clip untrimmed, no single-note check (the taggers learnt from songs).
+
     Parameters
     ----------
     audio_in : str, path-like or np.ndarray [shape=(n_samples,)]
-        An audio file (read as mono, resampled to the model's rate) or a mono waveform
-        already at the model's sample rate.
+        An audio file (read as mono, resampled to the model's rate: 16 kHz for a tagger) or a
+        mono waveform already at the model's sample rate.
     model : str, path-like, tuple or Dreamer
         A bundled model name (``"augmented"``, the default: the classifier trained with
-        recording and fit-time augmentation; or ``"default"``, the dreaming model), a model
-        directory, the ``(keras model, settings, card)`` that
+        recording and fit-time augmentation; ``"default"``, the dreaming model; or a musicnn
+        tagger's name), a model directory, the ``(keras model, settings, card)`` that
         :func:`auditory_deepdream.models.load_model` returns (load once to classify many
         clips), or a :class:`~auditory_deepdream.dreamer.Dreamer`.
     settings : AudioSettings, optional
         If given, must equal the model's (:class:`SettingsMismatchError` otherwise).
     hop_seconds : float, optional
         Distance between segment starts (default: one segment, no overlap, as the test
-        notes behind the model card's scores were cut).
+        notes behind the model card's scores were cut). Classifiers only: a tagger's
+        patches are musicnn's, 3 s back to back.
     min_audio_fraction : float
         Segments holding less real audio than this (the zero-padded last one) are
         scored but do not vote, as in the model card's scores; the first always votes.
+        Classifiers only.
     name : str, optional
         What to call the audio in error messages (default: the path, or "audio").
 
     Returns
     -------
-    Classification
+    Classification or Tagging
+        A :class:`Tagging` when the model's card says it is a ``"tagger"``.
 
     Raises
     ------
@@ -230,7 +286,10 @@ def classify(audio_in, *, model="augmented", settings: AudioSettings | None = No
     >>> classify(example_clip("cello_C3")).family
     'string'
     """
-    keras_model, s, classes = _resolve_model(model, settings)
+    keras_model, s, card = _resolve_model(model, settings)
+    if card.get("kind") == "tagger":
+        return _tagging(audio_in, s, card, name=name)
+    classes = tuple(card["classes"])
     if isinstance(audio_in, (str, os.PathLike)):
         name = name or str(audio_in)
         y = audio.load_audio(Path(audio_in), settings=s)
@@ -257,3 +316,60 @@ def classify(audio_in, *, model="augmented", settings: AudioSettings | None = No
     return Classification(classes=classes, segment_probabilities=probs, segment_times=starts / s.sample_rate,
                           voting=voting, note_log_probabilities=vote, trimmed=np.asarray(y, dtype=np.float32),
                           sample_rate=s.sample_rate)
+
+
+def tag_clip(audio_in, *, model="musicnn-mtt", name: str | None = None) -> Tagging:
+    """A clip's tags from one of musicnn's multi-label taggers, as musicnn's ``top_tags`` gives them.
+
+    The clip is cut into 3-s patches back to back (no silence trimmed, a clip shorter than a
+    patch repeat-padded) and each tag's sigmoid probability averaged over them. The taggers
+    learnt from whole songs, so there is no single-note check.
+
+    Parameters
+    ----------
+    audio_in : str, path-like or np.ndarray [shape=(n_samples,)]
+        An audio file of any rate and channel count (read as mono at 16 kHz) or a mono
+        waveform at 16 kHz.
+    model : str, tuple or Dreamer
+        A tagger's name (:data:`~auditory_deepdream.models.PRETRAINED`: ``"musicnn-mtt"``,
+        the default, ``"musicnn-msd"``, ``"vgg-mtt"``, ``"vgg-msd"``), what
+        :func:`~auditory_deepdream.models.load_model` returns for one, or a Dreamer of one.
+    name : str, optional
+        What to call the audio in error messages (default: the path, or "audio").
+
+    Returns
+    -------
+    Tagging
+
+    Raises
+    ------
+    AudioInputError
+        A missing, empty, unreadable, silent or non-finite file or array, one that is not
+        mono, or shorter than one STFT frame (257 samples).
+    ModelError
+        ``model`` is not one of musicnn's taggers (classify a classifier with :func:`classify`).
+
+    Examples
+    --------
+    >>> from auditory_deepdream.audio import example_clip
+    >>> [t for t, _ in tag_clip(example_clip("cello_C3")).top(3)]
+    ['violin', 'classical', 'strings']
+    """
+    _, s, card = _resolve_model(model, None)
+    if card.get("kind") != "tagger":
+        raise ModelError(f"{card.get('name') or 'This model'} is a classifier, not a tagger; name the instrument "
+                         "family with classify(), or tag with 'musicnn-mtt', 'musicnn-msd', 'vgg-mtt' or 'vgg-msd'.")
+    return _tagging(audio_in, s, card, name=name)
+
+
+def _tagging(audio_in, s: AudioSettings, card: dict, *, name: str | None) -> Tagging:
+    """:func:`tag_clip` once the tagger is loaded: ``taggram`` of the clip read at its rate."""
+    from .models.musicnn import taggram
+
+    if isinstance(audio_in, (str, os.PathLike)):
+        y = audio.load_audio(Path(audio_in), settings=s)
+    else:
+        y = audio.check_audio(audio_in, name=name or "audio")
+    # the card's name is a PRETRAINED key: taggram loads that network once per process, the same object
+    return Tagging(model=str(card["name"]), tags=tuple(card["classes"]),
+                   taggram=taggram(y, model=str(card["name"])))

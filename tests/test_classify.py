@@ -1,6 +1,7 @@
-"""Classifying clips with the bundled model: the families it names, the vote, and bad input."""
+"""Classifying clips with the bundled model: the families it names, the vote, and bad input; musicnn's taggers: tags."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import soundfile as sf
 
 from auditory_deepdream import audio
 from auditory_deepdream.audio import example_clip, load_audio
-from auditory_deepdream.classify import Classification, classify
+from auditory_deepdream.classify import Classification, Tagging, classify, tag_clip
 from auditory_deepdream.errors import AudioInputError, ModelError, SettingsMismatchError
 from auditory_deepdream.models import load_model
 
@@ -243,3 +244,76 @@ def test_classifying_clips_of_different_lengths_in_a_loop_never_retraces(cello):
     finally:
         tf_logger.removeHandler(records)
     assert not [m for m in records.messages if "retracing" in m]
+
+
+# ---------------------------------------------------------------- musicnn's taggers: tags, not families
+MUSICNN = np.load(Path(__file__).parent / "fixtures" / "musicnn_taggrams.npz")  # musicnn's own TF1 graphs
+
+
+@pytest.fixture(scope="module")
+def loud():
+    """The three bundled notes back to back at 16 kHz, peak 1: the fixture's two-patch clip ``loud``."""
+    from auditory_deepdream.settings import AudioSettings
+
+    s = AudioSettings.preset("musicnn")
+    y = np.concatenate([load_audio(example_clip(n), settings=s) for n in audio.EXAMPLE_CLIPS])
+    return (y / np.abs(y).max()).astype(np.float32)
+
+
+def test_a_tagger_gives_musicnns_top_tags_not_a_family_vote(loud):
+    from auditory_deepdream.models import tag
+
+    t = classify(loud, model="musicnn-mtt")
+    assert isinstance(t, Tagging) and t.model == "musicnn-mtt" and len(t.tags) == 50
+    assert t.taggram.shape == (2, 50)  # two 3-s patches, back to back, untrimmed
+    # what musicnn's original graph gives for the same patches, averaged as its top_tags does
+    original = MUSICNN["taggram/MTT_musicnn/loud"].mean(axis=0)
+    np.testing.assert_allclose(t.probabilities, original, atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(t.probabilities, tag(loud, model="musicnn-mtt").to_numpy())
+    top = t.top()
+    assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    assert [name for name, _ in top] == [t.tags[i] for i in np.argsort(-original)[:5]]
+    assert t.probabilities.sum() != pytest.approx(1.0)  # independent sigmoids, not a softmax
+    assert not hasattr(t, "single_note")  # the taggers learnt from songs: no single-note check
+
+
+def test_tag_clip_and_classify_agree_for_every_way_of_naming_a_tagger(loud):
+    expected = classify(loud, model="musicnn-mtt").probabilities
+    for model in ("musicnn-mtt", load_model("musicnn-mtt")):
+        np.testing.assert_array_equal(tag_clip(loud, model=model).probabilities, expected)
+    vgg = tag_clip(loud, model="vgg-msd")
+    np.testing.assert_allclose(vgg.probabilities, MUSICNN["taggram/MSD_vgg/loud"].mean(axis=0), atol=1e-4, rtol=0)
+
+
+def test_a_stereo_44k_file_is_tagged_as_its_16k_mono_mix(loud, tmp_path):
+    import librosa
+
+    from auditory_deepdream.models import tag
+
+    y44 = librosa.resample(loud, orig_sr=16000, target_sr=44100)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.stack([y44, y44], axis=1), 44100, subtype="FLOAT")
+    t = classify(path, model="musicnn-mtt")
+    np.testing.assert_array_equal(t.probabilities, tag(path, model="musicnn-mtt").to_numpy())
+    original = MUSICNN["taggram/MTT_musicnn/loud"].mean(axis=0)
+    np.testing.assert_allclose(t.probabilities, original, atol=0.01, rtol=0)  # measured 0.0024: resampling twice
+    assert [name for name, _ in t.top()] == [t.tags[i] for i in np.argsort(-original)[:5]]
+
+
+def test_tagging_to_dict_holds_every_tag(loud):
+    t = classify(loud, model="musicnn-mtt")
+    d = json.loads(json.dumps(t.to_dict(k=3)))
+    assert d["model"] == "musicnn-mtt" and d["patches"] == 2
+    assert list(d["probabilities"]) == list(t.tags) and len(d["probabilities"]) == 50
+    assert [(e["tag"], e["probability"]) for e in d["top"]] == [(n, pytest.approx(p)) for n, p in t.top(3)]
+    with pytest.raises(AttributeError):
+        t.tags = ()
+
+
+def test_tag_clip_refuses_a_classifier_and_bad_audio(loaded, loud):
+    with pytest.raises(ModelError, match="not a tagger"):
+        tag_clip(loud, model=loaded)
+    with pytest.raises(AudioInputError, match="mono"):
+        tag_clip(np.stack([loud, loud]), model="musicnn-mtt")
+    with pytest.raises(AudioInputError, match="silent"):
+        classify(np.zeros(16000, dtype=np.float32), model="musicnn-mtt")

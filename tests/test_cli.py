@@ -244,6 +244,50 @@ def test_classify_says_a_drum_loop_and_a_piece_are_not_single_notes(tmp_path, ca
     assert entry["note_check"]["percussive_share"] > 0.5
 
 
+def test_classify_with_a_tagger_prints_its_top_tags(tmp_path, capsys):
+    import librosa
+
+    from auditory_deepdream.classify import tag_clip
+
+    y = np.concatenate([librosa.load(example_clip(n), sr=44100)[0] for n in ("cello_C3", "flute_A4", "piano_E4")])
+    stereo = tmp_path / "stereo.wav"
+    sf.write(stereo, np.stack([y, 0.5 * y], axis=1), 44100)
+    files = [str(stereo), str(example_clip("flute_A4"))]
+    lines = run(capsys, "classify", "--model", "musicnn-mtt", *files).splitlines()
+    assert len(lines) == 2
+    for path, line in zip(files, lines):
+        top = tag_clip(path, model="musicnn-mtt").top(5)
+        assert line == f"{path}: " + ", ".join(f"{t} {p:.2f}" for t, p in top)
+        assert "single pitched note" not in line
+    assert len(run(capsys, "classify", "--model", "musicnn-mtt", "--top", "2", *files).splitlines()[0].split(", ")) == 2
+    report = json.loads(run(capsys, "classify", "--model", "vgg-mtt", "--json", str(stereo)))
+    entry = report[str(stereo)]
+    expected = tag_clip(str(stereo), model="vgg-mtt")
+    assert entry["model"] == "vgg-mtt" and entry["patches"] == 2 and "single_note" not in entry
+    assert list(entry["probabilities"]) == list(expected.tags) and len(entry["probabilities"]) == 50
+    assert [e["tag"] for e in entry["top"]] == [t for t, _ in expected.top(5)]
+    np.testing.assert_allclose(list(entry["probabilities"].values()), expected.probabilities, rtol=1e-6)
+
+
+def test_classify_prints_as_many_families_as_top_asks(capsys):
+    path = str(example_clip("cello_C3"))
+    listed = run(capsys, "classify", "--top", "1", path).strip().removeprefix(f"{path}: ")
+    assert listed.startswith("string ") and "," not in listed
+
+
+def test_classify_refuses_a_misspelt_model_before_tensorflow_loads():
+    import subprocess
+    import sys
+
+    code = ("import sys; from auditory_deepdream.cli import main; rc = main(sys.argv[1:]); "
+            "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow'); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, "classify", "--model", "musicnn", str(example_clip("cello_C3"))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout.strip() == "no tensorflow"
+    (err,) = done.stderr.strip().splitlines()
+    assert err.startswith("error: No model at 'musicnn'. Did you mean 'musicnn-mtt' or 'musicnn-msd'?")
+
+
 TF_LINES = ("oneDNN", "absl", "E0000", "I0000", "W0000", "cuda", "cpu_feature_guard")
 
 

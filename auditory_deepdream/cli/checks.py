@@ -90,7 +90,9 @@ def model_description(name_or_path) -> dict:
 
     found = describe(name_or_path)
     if found is None:
-        raise ModelError(f"No model at {str(name_or_path)!r}. Name a bundled model or tagger "
+        close = difflib.get_close_matches(str(name_or_path).lower(), model_names(), n=3, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ModelError(f"No model at {str(name_or_path)!r}.{hint} Name a bundled model or tagger "
                          f"({', '.join(model_names())}), or give a model directory (model.keras + "
                          "settings.json + card.json) or an ensemble folder.")
     return found
