@@ -18,6 +18,7 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, fields, replace
 
 import ipywidgets
@@ -231,10 +232,28 @@ class Auditioner:
         self.refresh()
         players = ipywidgets.HBox([ipywidgets.VBox([ipywidgets.Label("input"), c["before"]]),
                                    ipywidgets.VBox([ipywidgets.Label("dream"), c["after"]])])
-        return ipywidgets.VBox([ipywidgets.HBox([c["layer"], c["filter"]]),
+        return AuditionerView([ipywidgets.HBox([c["layer"], c["filter"]]),
                                 ipywidgets.HBox([c["steps"], c["step_size"]]),
                                 ipywidgets.HBox([c["objective"], c["family"]]),
                                 c["sound_path"], c["image"], players, c["status"]])
+
+
+class AuditionerView(ipywidgets.VBox):
+    """The auditioner's box, with a fallback for front ends that cannot draw the live widget.
+
+    JupyterLab draws a widget only in a trusted notebook (one run or trusted on this machine);
+    otherwise it shows the output's richest safe type. ipywidgets offers only ``VBox(children=...``
+    text there, so the last spectrogram (PNG) and a line on how to get the sliders are added.
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        image = next((w for w in self.children if isinstance(w, ipywidgets.Image)), None)
+        if image is not None and image.value:
+            bundle["image/png"] = base64.b64encode(image.value).decode("ascii")
+        bundle["text/plain"] = ("Filter auditioner (an interactive widget): run the notebook, or trust it "
+                                "(File > Trust Notebook), to move its sliders.")
+        return bundle
 
 
 def _describe(state: AuditionState) -> str:

@@ -76,7 +76,8 @@ def test_search_logs_everything_and_resumes_only_unfinished_trials(store, tmp_pa
     for k in range(3):
         arch = json.loads((log_dir / "architecture" / f"model_{k}.json").read_text())
         assert arch["class_name"] == "Functional"
-        assert "stage1_conv1" in (log_dir / "architecture" / f"model_{k}.txt").read_text()
+        architecture = (log_dir / "architecture" / f"model_{k}.txt").read_text()
+        assert "stage1_conv1" in architecture and "Total params:" in architecture
         history = pd.read_csv(log_dir / "history" / f"model_{k}.csv")
         assert {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"} <= set(history)
         assert len(history) == FAST.epochs

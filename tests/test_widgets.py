@@ -1,5 +1,6 @@
 """Auditioner callbacks: slider range follows the layer, results are cached, views render."""
 
+import base64
 import io
 
 import numpy as np
@@ -83,6 +84,11 @@ def test_views_and_widget(auditioner):
     assert controls["after"].value[:4] == views["after_audio"][:4] != b"RIFF"
     assert controls["layer"] in ui.children[0].children and controls["sound_path"] in ui.children
     assert list(controls["sound_path"].options) == list(SOUND_PATHS)
+    # an untrusted notebook shows the richest safe type: the current spectrogram, not VBox(children=...)
+    bundle = ui._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == controls["image"].value
+    assert "VBox" not in bundle["text/plain"] and "Trust" in bundle["text/plain"]
 
 
 def test_sound_path_picks_the_domain_and_sonification(auditioner):

@@ -56,9 +56,16 @@ def upsert_csv(path, row: dict, *, key: str = "model_id") -> pd.DataFrame:
 
 
 def _summary_text(model: keras.Model) -> str:
-    lines: list[str] = []
-    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=110)
-    return "\n".join(lines) + "\n"
+    """Every layer with its output shape and parameters, as plain text.
+
+    Not ``model.summary(print_fn=...)``: Keras renders that through rich, which in a notebook
+    also displays an empty output per call.
+    """
+    rows = [{"layer": layer.name, "type": type(layer).__name__,
+             "output shape": str(tuple(layer.output.shape)),
+             "params": layer.count_params()} for layer in model.layers]
+    table = pd.DataFrame(rows).to_string(index=False)
+    return f"Model: {model.name}\n{table}\nTotal params: {model.count_params():,}\n"
 
 
 class RunLog:
