@@ -76,6 +76,11 @@ class DreamOptions:
         Mel dreams: largest random shift along the bands per step.
     smooth : int
         Consistent mel dreams: frames the gain is smoothed over after every step.
+    contrast : float
+        Consistent mel dreams: climb the dream's objective minus this times the objective
+        of its expected phase control (the input plus the dream's change with a random
+        phase, :func:`~auditory_deepdream.dreamer.control_for`), so the dream must score
+        above noise of its own spectrum; 0 (the default) climbs the dream's alone.
     max_jump : float or None
         Consistent mel dreams: scale the gain back until no sample step of the output
         exceeds this many times the input's largest (None: no guard).
@@ -112,6 +117,7 @@ class DreamOptions:
     jitter: int = 0
     band_shift: int = 0
     smooth: int = 0
+    contrast: float = 0.0
     max_jump: float | None = None
     n_iter: int = 32
     max_gain_db: float | None = None
@@ -160,6 +166,12 @@ class DreamOptions:
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 yield f"{name} must be a whole number of at least 1, got {value!r}"
+        if isinstance(self.contrast, bool) or not isinstance(self.contrast, numbers.Real) \
+                or not (math.isfinite(self.contrast) and self.contrast >= 0):
+            yield f"contrast weighs the phase control's objective and must be at least 0, got {self.contrast!r}"
+        elif self.contrast and not (self.consistent and self.domain == "mel"):
+            yield ("contrast is climbed through the gain of a consistent mel dream; use consistent=True with "
+                   "domain='mel', or contrast=0")
         if not (math.isfinite(self.step_size) and self.step_size > 0):
             yield f"step_size must be above 0, got {self.step_size}"
         if not self.octave_scale > 0:

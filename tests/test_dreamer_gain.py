@@ -9,6 +9,7 @@ from auditory_deepdream.dreamer import (
     Jitter,
     ascend_gain,
     audition_objective,
+    control_for,
     layer_objective,
     spectral_change,
 )
@@ -90,6 +91,32 @@ def test_deterministic_for_a_seed_and_different_for_another_with_jitter(dreamer,
 def test_bad_steps_or_strength_raise_dream_error(dreamer, short, kwargs, match):
     with pytest.raises(DreamError, match=match):
         ascend_gain(dreamer, short, OBJECTIVE, **kwargs)
+
+
+# ------------------------------------------------------------------------ contrast
+def test_contrast_climbs_the_objective_less_its_expected_controls(dreamer, short, settings):
+    before = dreamer.evaluate(audio.encode(short[None], settings=settings), OBJECTIVE)
+    # no gain, no change: the control is the input, so the first value is (1 - contrast) times the input's
+    _, _, history = ascend_gain(dreamer, short, OBJECTIVE, steps=1, contrast=0.25)
+    np.testing.assert_allclose(history[0], 0.75 * before, rtol=1e-3)
+    plain, _, _ = ascend_gain(dreamer, short, OBJECTIVE, steps=3)
+    np.testing.assert_array_equal(ascend_gain(dreamer, short, OBJECTIVE, steps=3, contrast=0.0)[0], plain)
+    assert np.max(np.abs(ascend_gain(dreamer, short, OBJECTIVE, steps=3, contrast=1.0)[0] - plain)) > 0.1
+
+
+def test_contrast_widens_the_margin_over_the_phase_control(dreamer, cello, settings):
+    y = cello[:22050]
+
+    def margin(gain):  # the dreaming model's objective on the dream less on its phase controls
+        sound = match_rms(sonify(y[None], gain, settings=settings, max_gain_db=24.0), y[None])[0]
+        controls = np.stack([control_for(y, sound, sample_rate=settings.sample_rate, seed=k) for k in range(3)])
+        dream = dreamer.evaluate(audio.encode(sound[None], settings=settings), OBJECTIVE)[0]
+        return dream - np.mean(dreamer.evaluate(audio.encode(controls.astype(np.float32), settings=settings),
+                                                OBJECTIVE))
+
+    plain = margin(ascend_gain(dreamer, y, OBJECTIVE, steps=8, step_size=1.0)[0])
+    contrasted = margin(ascend_gain(dreamer, y, OBJECTIVE, steps=8, step_size=1.0, contrast=1.0)[0])
+    assert contrasted > 2 * plain > 0
 
 
 # ----------------------------------------------------------------- spectral_change

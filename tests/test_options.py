@@ -38,6 +38,11 @@ def test_defaults_are_the_dissertations_free_ascent():
     ({"loudness": "loud"}, "loudness must be 'match', 'keep'"),
     ({"crossover": (0.95, 0.85)}, "crossover"),
     ({"max_jump": 0.0}, "max_jump"),
+    ({"consistent": True, "contrast": -1.0}, "contrast .* at least 0"),
+    ({"consistent": True, "contrast": float("nan")}, "contrast .* at least 0"),
+    ({"consistent": True, "contrast": True}, "contrast .* at least 0"),
+    ({"contrast": 1.0}, "contrast is climbed through the gain of a consistent mel dream"),
+    ({"domain": "waveform", "contrast": 1.0}, "contrast is climbed"),
 ])
 def test_every_mistake_is_one_dream_error_saying_what_to_do(changes, message):
     with pytest.raises(DreamError, match=message):
@@ -77,6 +82,9 @@ def test_options_round_trip_through_json(tmp_path):
         path = preset.options.save(tmp_path / f"{preset.name}.json")
         assert DreamOptions.load(path) == preset.options
         assert json.loads(path.read_text())["strength"] == preset.options.strength
+    contrasted = PRESETS["morph"].options.replace(contrast=0.5)
+    assert DreamOptions.load(contrasted.save(tmp_path / "contrast.json")) == contrasted
+    assert DreamOptions.from_dict(DreamOptions().to_dict()).contrast == 0.0
     with pytest.raises(DreamError, match="No dream options"):
         DreamOptions.load(tmp_path / "missing.json")
     (tmp_path / "odd.json").write_text(json.dumps({"steps": 3, "speed": 9}))

@@ -182,9 +182,21 @@ class TFSpectral:
         -------
         mel_db : tf.Tensor [shape=(batch, n_mels, 1 + n_samples // hop_length), dtype=float32]
         """
-        s = self.settings
         spec = self.stft(y)
-        power = tf.math.square(tf.math.real(spec)) + tf.math.square(tf.math.imag(spec))
+        return self.mel_db(tf.math.square(tf.math.real(spec)) + tf.math.square(tf.math.imag(spec)))
+
+    def mel_db(self, power):
+        """Log-mel dB of an STFT power spectrum, as :meth:`log_mel` forms it from a signal's.
+
+        Parameters
+        ----------
+        power : tf.Tensor [shape=(batch, n_frames, 1 + n_fft // 2), dtype=float32]
+
+        Returns
+        -------
+        mel_db : tf.Tensor [shape=(batch, n_mels, n_frames), dtype=float32]
+        """
+        s = self.settings
         mel = tf.linalg.matmul(power, self.mel)  # (batch, n_frames, n_mels)
         db = 10.0 * tf.math.log(tf.maximum(mel, s.amin) / s.db_ref) / tf.math.log(10.0)
         return tf.transpose(db, [0, 2, 1])

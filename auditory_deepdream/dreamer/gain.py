@@ -9,6 +9,13 @@ to the input's own STFT (its phase kept). Every step sonifies, holds the clip's 
 and re-encodes inside the gradient tape, so the spectrogram the ascent climbs is always
 one a real signal has: the sound the listener gets.
 
+``contrast`` climbs the dream's objective minus ``contrast`` times that of its expected
+phase control (:func:`~.judges.control_for`: the input plus the dream's change with a
+random phase). Per STFT bin the dream's power is ``|X|^2 A^2`` (``A`` the linear gain at the
+clip's level) and the control's expected power ``|X|^2 (1 + (A - 1)^2)``; big boosts make
+the two alike, so a dream made of them scores as well as noise of its spectrum would.
+The control's log-mel is formed from that power directly (no inverse STFT).
+
 ``strength`` asks for an amount of change rather than a number of steps: the ascent runs
 until the heard spectrogram differs from the input's by ``strength`` dB on average (over
 bins where either is above the floor), then scales the gain back to land on it.
@@ -39,7 +46,8 @@ def _tf_change(mel0, mel, floor_db):
     return tf.reduce_sum(diff * heard, axis=[1, 2]) / tf.maximum(tf.reduce_sum(heard, axis=[1, 2]), 1.0)
 
 
-def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, balance: bool, smooth: int):
+def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, balance: bool, smooth: int,
+                  contrast: float):
     values = dreamer.values(objective)
     s = dreamer.settings
     ops = tf_spectral(s)
@@ -53,13 +61,18 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
         window = np.hanning(2 * half + 3)[1:-1].astype(np.float32)
         kernel = tf.constant((window / window.sum())[:, None, None]) if half > 0 else None
 
-    def heard(gain_db, spec, level, n_samples, inverse_envelope, max_gain):
-        """Sonify a mel-band gain on the input's STFT, at the input's RMS level; its log-mel."""
+    def heard(gain_db, spec, level, n_samples, inverse_envelope, max_gain, with_control=False):
+        """Sonify a mel-band gain on the input's STFT, at the input's RMS level; its log-mel (and its control's)."""
         g = tf.clip_by_value(tf.einsum("bmt,fm->btf", gain_db, weights), -max_gain, max_gain)
         amplitude = tf.pow(10.0, g / 20.0)
         y = ops.istft(spec * tf.complex(amplitude, tf.zeros_like(amplitude)), n_samples, inverse_envelope)
-        y = y * (level / (tf.sqrt(tf.reduce_mean(tf.square(y), axis=1, keepdims=True)) + EPS))
-        return ops.log_mel(y)
+        scale = level / (tf.sqrt(tf.reduce_mean(tf.square(y), axis=1, keepdims=True)) + EPS)  # (batch, 1)
+        mel = ops.log_mel(y * scale)
+        if not with_control:
+            return mel
+        a = amplitude * scale[:, :, None]  # the gain each bin gets once the level is held
+        power = tf.math.square(tf.math.real(spec)) + tf.math.square(tf.math.imag(spec))
+        return mel, ops.mel_db(power * (1.0 + tf.math.square(a - 1.0)))
 
     gain_spec = tf.TensorSpec([None, n_mels, None], tf.float32)
     stft_spec = tf.TensorSpec([None, None, 1 + s.n_fft // 2], tf.complex64)
@@ -79,8 +92,13 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
             step_seed = seed + tf.stack([0, start + i])
 
             def values_of(d):  # the transforms act on what is heard, not on the gain
-                mel = heard(d, spec, level, n_samples, inverse_envelope, max_gain)
-                return values(transform(mel, step_seed)[..., None])
+                if not contrast:
+                    mel = heard(d, spec, level, n_samples, inverse_envelope, max_gain)
+                    return values(transform(mel, step_seed)[..., None])
+                mel, control = heard(d, spec, level, n_samples, inverse_envelope, max_gain, with_control=True)
+                # one seed, so the control is jittered and shifted as the dream is
+                return (values(transform(mel, step_seed)[..., None])
+                        - contrast * values(transform(control, step_seed)[..., None]))
 
             v, g, ok = ascent_step(gain_db, values_of, lambda d, _: d, step_seed)
             gain_db = gain_db + step_size * g
@@ -123,7 +141,8 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         ascent runs until every item reaches it, at most ``max_steps``, then each item's
         gain is scaled back to land on it), ``seed`` and ``smooth`` (after every step, smooth
         the gain over this many frames with a Hann window, 0 or 1: none; a smoothness prior
-        that takes out frame-sized bursts of gain, heard as clicks at onsets). Default
+        that takes out frame-sized bursts of gain, heard as clicks at onsets), ``contrast``
+        (climb the objective minus this times that of the expected phase control). Default
         ``DreamOptions(consistent=True)``.
     transforms : tuple of transforms
         Applied to the heard log-mel at every step (:class:`~.transforms.Jitter`,
@@ -146,7 +165,7 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
     heard : np.ndarray [shape=(batch, n_mels, n_frames)]
         The log-mel of that sound at the clip's RMS level: the spectrogram the ascent reached.
     history : np.ndarray [shape=(n_steps, batch)]
-        Objective before each step.
+        Objective before each step (less ``contrast`` times the control's, when set).
 
     Raises
     ------
@@ -156,11 +175,11 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
     """
     o = resolve_options(options, overrides, default=DreamOptions(consistent=True))
     steps, step_size, strength, max_steps = o.steps, o.step_size, o.strength, o.max_steps
-    seed, smooth = o.seed, o.smooth
+    seed, smooth, contrast = o.seed, o.smooth, float(o.contrast)
     dreamer.check(objective)
     y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
     transforms = tuple(transforms)
-    key = ("gain", objective, transforms, bool(balance), int(smooth))
+    key = ("gain", objective, transforms, bool(balance), int(smooth), contrast)
     prepare, ascent, measure = dreamer.compiled(key, lambda: _compile_gain(dreamer, objective, *key[2:]))
     level = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=-1, keepdims=True)).astype(np.float32)
     frames = 1 + y.shape[-1] // dreamer.settings.hop_length
