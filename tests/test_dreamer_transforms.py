@@ -165,7 +165,7 @@ def test_transforms_are_frozen_and_hashable_so_compiled_ascents_are_keyed_by_the
             make(value).__setattr__(dataclasses.fields(make)[0].name, other)
     objective = layer_objective("stage1_conv1")
     transforms = (BandShift(1), RandomGain(1.0))
-    key = ("gain", objective, transforms, False, 0)  # ..., balance, smooth
+    key = ("gain", objective, transforms, False, 0, 0.0)  # ..., balance, smooth, contrast
     ascend_gain(dreamer, short, objective, steps=1, transforms=transforms)
     fn = dreamer._compiled[key]
     ascend_gain(dreamer, short, objective, steps=1, transforms=(BandShift(1), RandomGain(1.0)))  # equal, new objects
