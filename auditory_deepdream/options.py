@@ -88,6 +88,11 @@ class DreamOptions:
         Griffin-Lim iterations.
     max_gain_db : float or None
         Clamp on the STFT gain of a mel dream (None: 60 dB, or 24 dB for a consistent one).
+    max_boost_db : float or None
+        Consistent mel dreams: the most a band and frame may be boosted, in dB (None: up to
+        the clamp). 0 makes a dream that only cuts: a moving subtractive EQ, whose change a
+        phase-randomised copy cannot imitate (its control adds energy where the dream took
+        some away).
     block_frames : int or None
         Free mel dreams of long audio: ascend in blocks of this many frames.
     overlap_frames : int
@@ -121,6 +126,7 @@ class DreamOptions:
     max_jump: float | None = None
     n_iter: int = 32
     max_gain_db: float | None = None
+    max_boost_db: float | None = None
     block_frames: int | None = None
     overlap_frames: int = 64
     envelope: bool = True
@@ -178,6 +184,11 @@ class DreamOptions:
             yield f"octave_scale must be above 0, got {self.octave_scale}"
         if self.max_gain_db is not None and not self.max_gain_db > 0:
             yield f"max_gain_db must be above 0 dB (or None), got {self.max_gain_db}"
+        if self.max_boost_db is not None and not (math.isfinite(self.max_boost_db) and self.max_boost_db >= 0):
+            yield f"max_boost_db must be at least 0 dB (or None), got {self.max_boost_db}"
+        elif self.max_boost_db is not None and not (self.consistent and self.domain == "mel"):
+            yield ("max_boost_db bounds the gain of a consistent mel dream; use consistent=True with "
+                   "domain='mel', or max_boost_db=None")
         if self.max_jump is not None and not self.max_jump > 0:
             yield f"max_jump must be above 0 (or None), got {self.max_jump}"
         if self.block_frames is not None and not self.block_frames > 0:

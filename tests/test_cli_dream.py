@@ -26,7 +26,8 @@ def src(cello, settings, tmp_path):
 def _dream(src, out, model_dir, *options) -> int:
     """The exit code, whether the mistake is caught by argparse (SystemExit) or by the handler."""
     try:
-        return cli.main(["dream", str(src), str(out), "--model", str(model_dir), *options])
+        model = [] if model_dir is None else ["--model", str(model_dir)]  # None: the CLI's own choice
+        return cli.main(["dream", str(src), str(out), *model, *options])
     except SystemExit as exit_:
         return exit_.code
 
@@ -135,7 +136,8 @@ REFUSALS = {
     "zero strength": (["--strength", "0"], "must be above 0"),
     "misspelt class": (["--class", "Flutee"], "Did you mean 'flute'"),
     "misspelt layer": (["--layer", "stage3_conv"], "Did you mean 'stage3_conv1'"),
-    "tag on a classifier": (["--tag", "piano"], "--tag dreams toward a tagger's tags"),
+    "tag on a classifier": (["--model", "default", "--tag", "piano"], "--tag dreams toward a tagger's tags"),
+    "misspelt tag": (["--tag", "pianoo"], "Did you mean 'piano'"),
     "unknown model": (["--model", "nope"], "augmented"),
     "missing output folder": (["OUT-in-missing-folder"], "does not exist"),
     "class and filter": (["--class", "flute", "--filter", "3"], "not a filter"),
@@ -180,6 +182,27 @@ def test_class_names_ignore_case_and_imply_the_morph_preset(src, model_dir, tmp_
     printed = capsys.readouterr().out
     assert "class string" in printed and "logit" in printed
     assert abs(float(re.search(r"spectral change ([0-9.]+) dB", printed).group(1)) - 10.0) < 1.0  # morph: 10 dB
+
+
+def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_path, capsys):
+    import json
+
+    from auditory_deepdream.options import DreamOptions
+    from auditory_deepdream.presets import PRESETS
+
+    out = tmp_path / "out.wav"
+    assert _dream(audio.example_clip("cello_C3"), out, None, "--tag", "GUITAR") == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "out.dream.json").read_text())
+    assert record["model"] == "vgg-mtt" and record["objective"] == "class guitar"
+    assert DreamOptions.from_dict(record["options"]) == PRESETS["tag"].options.replace(sonify="original")
+    assert record["result"]["objective_after"] > record["result"]["objective_before"]
+    assert "(12 steps)" in capsys.readouterr().out and record["result"]["spectral_change_db"] > 1.0
+    # a tagger's --class is one --tag, with the same preset; --max-steps and --model still rule
+    assert _dream(audio.example_clip("cello_C3"), out, "musicnn-mtt", "--class", "guitar", "--max-steps", "2",
+                  "--steps", "2") == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "out.dream.json").read_text())
+    assert record["model"] == "musicnn-mtt" and record["options"]["max_boost_db"] == 0.0
+    assert record["options"]["max_steps"] == 2 and record["options"]["steps"] == 2
 
 
 def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model_dir, tmp_path, capsys):

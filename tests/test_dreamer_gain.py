@@ -119,6 +119,17 @@ def test_contrast_widens_the_margin_over_the_phase_control(dreamer, cello, setti
     assert contrasted > 2 * plain > 0
 
 
+# -------------------------------------------------------------------- max_boost_db
+def test_max_boost_bounds_the_gain_and_zero_makes_a_dream_that_only_cuts(dreamer, short):
+    free, _, _ = ascend_gain(dreamer, short, OBJECTIVE, steps=4, step_size=2.0)
+    assert free.max() > 1.0  # unbounded, the ascent boosts some bands
+    capped, _, _ = ascend_gain(dreamer, short, OBJECTIVE, steps=4, step_size=2.0, max_boost_db=1.0)
+    assert capped.max() <= 1.0 + 1e-6 and capped.min() < -1.0
+    cut, _, history = ascend_gain(dreamer, short, OBJECTIVE, steps=4, step_size=2.0, max_boost_db=0.0)
+    assert cut.max() <= 0.0 and cut.min() < -1.0
+    assert history[-1, 0] > history[0, 0]  # and still climbs
+
+
 # ----------------------------------------------------------------- spectral_change
 def test_spectral_change_ignores_bins_silent_in_both():
     before = np.array([[[0.0, 0.0], [-100.0, -100.0]]], np.float32)  # floor: 0 - 80 = -80 dB

@@ -43,6 +43,9 @@ def test_defaults_are_the_dissertations_free_ascent():
     ({"consistent": True, "contrast": True}, "contrast .* at least 0"),
     ({"contrast": 1.0}, "contrast is climbed through the gain of a consistent mel dream"),
     ({"domain": "waveform", "contrast": 1.0}, "contrast is climbed"),
+    ({"consistent": True, "max_boost_db": -1.0}, "max_boost_db must be at least 0"),
+    ({"consistent": True, "max_boost_db": float("nan")}, "max_boost_db must be at least 0"),
+    ({"max_boost_db": 0.0}, "max_boost_db bounds the gain of a consistent mel dream"),
 ])
 def test_every_mistake_is_one_dream_error_saying_what_to_do(changes, message):
     with pytest.raises(DreamError, match=message):

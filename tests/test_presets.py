@@ -24,11 +24,14 @@ def _layer_of(objective) -> str:
 
 
 def test_the_presets_the_cli_shows():
-    assert list(PRESETS) == ["subtle", "strong", "morph"]
-    assert [PRESETS[name].objective for name in PRESETS] == ["layer", "layer", "class"]
+    assert list(PRESETS) == ["subtle", "strong", "morph", "tag"]
+    assert [PRESETS[name].objective for name in PRESETS] == ["layer", "layer", "class", "class"]
     assert PRESETS["subtle"].options.strength == 2.0 and PRESETS["strong"].options.strength == 8.0
     assert PRESETS["morph"].options.strength == 10.0 and PRESETS["morph"].options.max_jump is None
-    assert all(p.options.consistent and p.options.steps == 0 for p in PRESETS.values())
+    assert all(p.options.consistent and p.options.steps == 0 for name, p in PRESETS.items() if name != "tag")
+    # tag: morph's ascent, but the gain only cuts, for 12 steps (benchmarks/results/tag_dreams_cut.json)
+    assert PRESETS["tag"].options == PRESETS["morph"].options.replace(max_boost_db=0.0, steps=12, strength=None)
+    assert all(p.options.max_boost_db is None for name, p in PRESETS.items() if name != "tag")
     assert PRESETS["subtle"].depth < PRESETS["strong"].depth
     for name, preset in PRESETS.items():
         assert preset.name == name and get_preset(name) is preset and preset.description

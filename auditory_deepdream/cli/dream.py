@@ -84,11 +84,11 @@ def add_dream(sub):
                                                "name (cello_C3, flute_A4, piano_E4; see `examples`)")
     p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg, .aiff, .aif, .mp3); IN's "
                                                  "sample format is kept when the suffix matches")
-    p.add_argument("--model", default="default",
+    p.add_argument("--model",
                    help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
-                        "vgg-msd), model directory, or ensemble folder (default: default)")
+                        "vgg-msd), model directory, or ensemble folder (default: default; vgg-mtt with --tag)")
     p.add_argument("--preset", type=str.lower, choices=_preset_names(),
-                   help="the effect (default: strong; morph with --class or --tag)")
+                   help="the effect (default: strong; morph with --class; tag with --tag or a tagger's --class)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
                    help="what to amplify (default: the preset's; class with --class or --tag)")
     p.add_argument("--layer", help="layer name for --objective layer/filter (default: the preset's; see `layers`)")
@@ -103,7 +103,8 @@ def add_dream(sub):
     p.add_argument("--strength", type=float,
                    help="spectral change to reach, dB, above 0 (mean over audible bins; default: the preset's)")
     p.add_argument("--steps", type=int, help="a fixed number of ascent steps instead of --strength (experts)")
-    p.add_argument("--max-steps", type=int, default=40, help="most steps a --strength dream takes (default 40)")
+    p.add_argument("--max-steps", type=int,
+                   help="most steps a --strength dream takes (default: the preset's, 40; tag: 12)")
     p.add_argument("--step-size", type=float, help="dB per step, RMS (default: the preset's, 3.0)")
     p.add_argument("--loudness", default="match",
                    help="'match' IN's integrated loudness (default), 'keep' the dream's own, or a target in "
@@ -131,8 +132,12 @@ def dream_options(args, preset) -> "DreamOptions":
     if args.free and args.steps is None:
         raise DreamError("--free runs a fixed number of steps; give --steps (e.g. --steps 10).")
     o = preset.options
-    changes = {"consistent": not args.free, "octaves": args.octaves, "max_steps": args.max_steps, "seed": args.seed,
-               "loudness": args.loudness, **SOUND_PATHS[args.phase]}
+    changes = {"consistent": not args.free, "octaves": args.octaves, "seed": args.seed, "loudness": args.loudness,
+               **SOUND_PATHS[args.phase]}
+    if args.max_steps is not None:
+        changes["max_steps"] = args.max_steps
+    if args.free or args.phase == "waveform":  # the gain's bound belongs to consistent mel dreams
+        changes["max_boost_db"] = None
     if args.steps is not None:
         changes.update(steps=args.steps, strength=None)
     elif args.strength is not None:
@@ -177,7 +182,8 @@ def _what_to_dream(args, about: dict):
             raise DreamError(f"--class and --tag dream toward a class, not a {kind}; leave out --objective "
                              f"{kind}, --layer and --filter, or leave out --class/--tag.")
         kind = "class"
-    preset = get_preset(args.preset or ("morph" if kind == "class" else "strong"))
+    tagger = about["kind"] == "tagger"
+    preset = get_preset(args.preset or (("tag" if tagger else "morph") if kind == "class" else "strong"))
     layers = [row["name"] for row in about["layers"]]
     if args.layer is not None and layers:
         args.layer = match_name(args.layer, layers, what="layer", flag="--layer")
@@ -194,6 +200,8 @@ def _run_dream(args):
     out = writable_output(args.output, like_input=src)
     plot = None if args.plot is None else _png_path(args.plot)
     args.loudness = parse_loudness(args.loudness)
+    if args.model is None:  # tags are a tagger's: vgg-mtt, the tagger the judges chose (README)
+        args.model = "vgg-mtt" if args.tag else "default"
     about = model_description(args.model)
     kind, preset, targets = _what_to_dream(args, about)
     options = dream_options(args, preset)

@@ -84,8 +84,8 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
         return ops.stft(y), ops.log_mel(y)
 
     @compile_graph(input_signature=[gain_spec, stft_spec, count, level_spec, count, count, number, number,
-                                    tf.TensorSpec([2], tf.int32)])
-    def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, seed):
+                                    number, tf.TensorSpec([2], tf.int32)])
+    def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, max_boost, seed):
         inverse_envelope = ops.inverse_envelope(tf.shape(spec)[1])
 
         def step(i, gain_db, history, finite):
@@ -110,7 +110,7 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
                 flat = tf.reshape(gain_db, [-1, tf.shape(gain_db)[2], 1])
                 padded = tf.pad(flat, [[0, 0], [half, half], [0, 0]], mode="SYMMETRIC")
                 gain_db = tf.reshape(tf.nn.conv1d(padded, kernel, 1, "VALID"), tf.shape(gain_db))
-            gain_db = tf.clip_by_value(gain_db, -max_gain, max_gain)
+            gain_db = tf.clip_by_value(gain_db, -max_gain, max_boost)
             return gain_db, history.write(i, v), finite & ok
 
         history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
@@ -176,6 +176,7 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
     o = resolve_options(options, overrides, default=DreamOptions(consistent=True))
     steps, step_size, strength, max_steps = o.steps, o.step_size, o.strength, o.max_steps
     seed, smooth, contrast = o.seed, o.smooth, float(o.contrast)
+    max_boost = float(max_gain_db if o.max_boost_db is None else min(o.max_boost_db, max_gain_db))
     dreamer.check(objective)
     y = match_batch(np.atleast_2d(np.asarray(y, dtype=np.float32)), objective)
     transforms = tuple(transforms)
@@ -201,7 +202,7 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         n = min(chunk, total - done)
         out, history, finite = run_compiled(ascent, tf.constant(gain), spec, n_samples, level, tf.constant(n),
                                             tf.constant(done), tf.constant(float(step_size)),
-                                            tf.constant(float(max_gain_db)), seed_pair)
+                                            tf.constant(float(max_gain_db)), tf.constant(max_boost), seed_pair)
         _check_finite(finite)
         gain = out.numpy()
         histories.append(history.numpy())
