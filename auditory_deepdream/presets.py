@@ -59,13 +59,16 @@ class DreamPreset:
         return cls(**{**data, "options": DreamOptions.from_dict(data["options"])})
 
 
-def _preset_options(strength: float | None, **changes) -> DreamOptions:
-    """A consistent mel dream run to ``strength`` dB (or for ``steps``), with the presets' shared transforms and
-    guards."""
+def _preset_options(strength: float, **changes) -> DreamOptions:
+    """A consistent mel dream run to ``strength`` dB, with the presets' shared transforms and guards."""
     shared = dict(consistent=True, steps=0, strength=strength, step_size=3.0, jitter=2, band_shift=1, smooth=9,
                   max_jump=1.9)
     return DreamOptions(**{**shared, **changes})
 
+
+# no smoothing or click guard: the guard takes back part of what carries a class to other models
+# (at 6 dB, transfer against dreams toward other classes 0.83 without it, 0.72 with; see the README)
+_MORPH = _preset_options(10.0, jitter=3, band_shift=2, smooth=0, max_jump=None)
 
 PRESETS = {
     p.name: p for p in (
@@ -73,16 +76,12 @@ PRESETS = {
                     _preset_options(2.0)),
         DreamPreset("strong", "a deep layer's patterns, clearly (8 dB of spectral change)", "layer", 0.67,
                     _preset_options(8.0)),
-        # no smoothing or click guard: the guard takes back part of what carries a class to other models
-        # (at 6 dB, transfer against dreams toward other classes 0.83 without it, 0.72 with; see the README)
-        DreamPreset("morph", "toward a class given with --class (10 dB of spectral change)", "class", 1.0,
-                    _preset_options(10.0, jitter=3, band_shift=2, smooth=0, max_jump=None)),
+        DreamPreset("morph", "toward a class given with --class (10 dB of spectral change)", "class", 1.0, _MORPH),
         # morph's ascent, but the gain only cuts, for 12 steps: chosen on musicnn's taggers by the judges that
         # took no part (benchmarks/results/tag_dreams_cut.json, docs/dreaming.md)
         DreamPreset("tag", "toward a tagger's tag given with --tag, by cutting bands only (12 steps, "
                            "about 5 dB of spectral change)", "class", 1.0,
-                    _preset_options(None, steps=12, jitter=3, band_shift=2, smooth=0, max_jump=None,
-                                    max_boost_db=0.0)),
+                    _MORPH.replace(strength=None, steps=12, max_boost_db=0.0)),
     )
 }
 
