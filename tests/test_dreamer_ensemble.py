@@ -1,4 +1,5 @@
-"""Ensembles: class logits are the members' mean log-softmax; folders load as ensembles."""
+"""Ensembles: class logits are the members' mean log-softmax (taggers': their mean logit);
+folders load as ensembles."""
 
 import json
 
@@ -36,6 +37,21 @@ def test_class_logits_are_the_mean_member_log_probability(members, mel):
     value = ensemble.evaluate(mel, class_objective("string", classes=CLASSES))
     np.testing.assert_allclose(value, expected[:, 2], rtol=1e-4, atol=1e-4)
     assert not np.allclose(value, np.log(members[1].model(x, training=False).numpy())[:, 2], atol=1e-3)
+
+
+def test_tagger_logits_are_the_mean_member_logit_not_a_log_softmax(members, mel):
+    taggers = [Dreamer(m.model, settings=m.settings, card={"classes": CLASSES, "kind": "tagger"}) for m in members]
+    ensemble = Ensemble(taggers)
+    assert ensemble.taggers and not Ensemble(members).taggers
+    x = tf.constant(mel[..., None])
+    got = ensemble.activations(frozenset([LOGITS]))(x)[LOGITS].numpy()
+    raw = [m.activations(frozenset([LOGITS]))(x)[LOGITS].numpy() for m in members]
+    np.testing.assert_allclose(got, np.mean(raw, axis=0), rtol=1e-5, atol=1e-5)
+    # independent sigmoids: a log-softmax would shift every tag by the row's log-sum-exp
+    assert not np.allclose(got, np.mean([np.log(m.model(x, training=False).numpy()) for m in members], axis=0),
+                           atol=1e-2)
+    with pytest.raises(ModelError, match="classifiers and taggers"):
+        Ensemble([members[0], taggers[1]])
 
 
 def test_layer_objectives_read_the_lead_member(members, mel):

@@ -208,11 +208,16 @@ class Dreamer:
 class Ensemble(Dreamer):
     """Models dreamed together: class objectives climb the members' mean log-probability.
 
+    Taggers (cards whose ``kind`` is ``"tagger"``: one sigmoid per tag, e.g. ``vgg-mtt`` with
+    ``musicnn-mtt``) climb their members' mean tag logit instead, since their tags are not
+    exclusive and a log-softmax across them would mean nothing.
+
     Parameters
     ----------
     members : sequence of Dreamer
-        Two or more models with the same audio settings and the same classes in the same
-        order. The first is the *lead*: layer and filter objectives read its layers.
+        Two or more models with the same audio settings, the same classes in the same order
+        and the same kind (all classifiers or all taggers). The first is the *lead*: layer
+        and filter objectives read its layers.
 
     Attributes
     ----------
@@ -222,7 +227,7 @@ class Ensemble(Dreamer):
     ------
     ModelError
         Fewer than two members, a member without class outputs, or members whose classes
-        differ.
+        or kinds differ.
     SettingsMismatchError
         Members trained with different audio settings.
     """
@@ -239,8 +244,13 @@ class Ensemble(Dreamer):
                                  f"and {list(m.info.classes)}; train them on the same store.")
         if lead.info.n_classes is None:
             raise ModelError("The ensemble's members have no class outputs to average.")
+        kinds = {(m.card or {}).get("kind", "classifier") for m in members}
+        if len(kinds) > 1:
+            raise ModelError(f"The ensemble mixes {' and '.join(k + 's' for k in sorted(kinds))}; its members must all be "
+                             "classifiers (softmax) or all taggers (sigmoid).")
         super().__init__(lead.model, settings=lead.settings, card=lead.card)
         self.members = members
+        self.taggers = kinds == {"tagger"}
 
     @classmethod
     def load(cls, name_or_path) -> Ensemble:
@@ -250,7 +260,8 @@ class Ensemble(Dreamer):
         return ensemble
 
     def activations(self, names: frozenset):
-        """As :meth:`Dreamer.activations`, with ``LOGITS`` the members' mean log-softmax."""
+        """As :meth:`Dreamer.activations`, with ``LOGITS`` the members' mean log-softmax (taggers:
+        their mean logit)."""
         names = frozenset(names)
         lead_names = names - {LOGITS}
         lead = super().activations(lead_names) if lead_names else None
@@ -260,7 +271,8 @@ class Ensemble(Dreamer):
 
         def activations(x):
             acts = dict(lead(x)) if lead is not None else {}
-            acts[LOGITS] = tf.add_n([tf.nn.log_softmax(f(x)[LOGITS]) for f in members]) / len(members)
+            norm = (lambda z: z) if self.taggers else tf.nn.log_softmax
+            acts[LOGITS] = tf.add_n([norm(f(x)[LOGITS]) for f in members]) / len(members)
             return acts
 
         return activations
