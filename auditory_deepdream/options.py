@@ -172,10 +172,11 @@ class DreamOptions:
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 yield f"{name} must be a whole number of at least 1, got {value!r}"
+        gain_dream = self.consistent and self.domain == "mel"  # contrast and max_boost_db act on its gain
         if isinstance(self.contrast, bool) or not isinstance(self.contrast, numbers.Real) \
                 or not (math.isfinite(self.contrast) and self.contrast >= 0):
             yield f"contrast weighs the phase control's objective and must be at least 0, got {self.contrast!r}"
-        elif self.contrast and not (self.consistent and self.domain == "mel"):
+        elif self.contrast and not gain_dream:
             yield ("contrast is climbed through the gain of a consistent mel dream; use consistent=True with "
                    "domain='mel', or contrast=0")
         if not (math.isfinite(self.step_size) and self.step_size > 0):
@@ -186,7 +187,7 @@ class DreamOptions:
             yield f"max_gain_db must be above 0 dB (or None), got {self.max_gain_db}"
         if self.max_boost_db is not None and not (math.isfinite(self.max_boost_db) and self.max_boost_db >= 0):
             yield f"max_boost_db must be at least 0 dB (or None), got {self.max_boost_db}"
-        elif self.max_boost_db is not None and not (self.consistent and self.domain == "mel"):
+        elif self.max_boost_db is not None and not gain_dream:
             yield ("max_boost_db bounds the gain of a consistent mel dream; use consistent=True with "
                    "domain='mel', or max_boost_db=None")
         if self.max_jump is not None and not self.max_jump > 0:

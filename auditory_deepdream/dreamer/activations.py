@@ -244,10 +244,10 @@ class Ensemble(Dreamer):
                                  f"and {list(m.info.classes)}; train them on the same store.")
         if lead.info.n_classes is None:
             raise ModelError("The ensemble's members have no class outputs to average.")
-        kinds = {(m.card or {}).get("kind", "classifier") for m in members}
+        kinds = {m.card.get("kind", "classifier") for m in members}
         if len(kinds) > 1:
-            raise ModelError(f"The ensemble mixes {' and '.join(k + 's' for k in sorted(kinds))}; its members must all be "
-                             "classifiers (softmax) or all taggers (sigmoid).")
+            raise ModelError(f"The ensemble mixes {' and '.join(k + 's' for k in sorted(kinds))}; its members "
+                             "must all be classifiers (softmax) or all taggers (sigmoid).")
         super().__init__(lead.model, settings=lead.settings, card=lead.card)
         self.members = members
         self.taggers = kinds == {"tagger"}
@@ -268,10 +268,10 @@ class Ensemble(Dreamer):
         if LOGITS not in names:
             return lead
         members = [m.activations(frozenset([LOGITS])) for m in self.members]
+        norm = (lambda z: z) if self.taggers else tf.nn.log_softmax
 
         def activations(x):
             acts = dict(lead(x)) if lead is not None else {}
-            norm = (lambda z: z) if self.taggers else tf.nn.log_softmax
             acts[LOGITS] = tf.add_n([norm(f(x)[LOGITS]) for f in members]) / len(members)
             return acts
 
