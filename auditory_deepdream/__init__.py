@@ -34,9 +34,11 @@ from .errors import (
     OutputError,
     SettingsMismatchError,
 )
+from .keras_objects import register_when_keras_loads
 from .quiet import quiet_tensorflow
 from .settings import PRESETS, AudioSettings
 
+register_when_keras_loads()  # saved models load through keras.models.load_model after `import auditory_deepdream`
 quiet_tensorflow()  # TensorFlow's start-up lines stay off stderr unless TF_CPP_MIN_LOG_LEVEL says otherwise
 
 __version__ = "0.1.0"

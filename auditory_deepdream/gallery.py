@@ -57,6 +57,7 @@ SHARED_CSS = "lab.css"
 VENDOR = "vendor"
 #: Folder of the copies of local images the notebooks link to.
 IMAGES = "images"
+ATLAS_DIR = "atlas"  # atlases built into the gallery folder (auditory-deepdream atlas --out docs/atlas/NAME)
 _VENDORED = ("embed-amd.js", "require.js", "NOTICE.md")
 _HEAD_STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.DOTALL)
 # A data URL or a mime-bundle key of uncompressed WAV audio.
@@ -160,7 +161,7 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
             refused.append((path, exc))
             continue
         images.update(linked)
-        body = _add_back_link(_rewrite_links(_stable_ids(body)))
+        body = _snapshot_auditioner(_add_back_link(_rewrite_links(_stable_ids(body))), atlases=_atlases(out))
         rendered.append((path, body, number, page_title, summary))
     if refused:
         (_, first), others = refused[0], [path.name for path, _ in refused[1:]]
@@ -181,8 +182,44 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     written += [_copy(Path(str(vendored / name)), out / VENDOR / name) for name in _VENDORED]
     if shared is not None:
         written.append(_write(out / SHARED_CSS, shared))
-    written.append(_write(out / "index.html", _index(title, entries)))
+    written.append(_write(out / "index.html", _index(title, entries, atlases=_atlases(out))))
     return written
+
+
+def _atlases(out: Path) -> list[str]:
+    """Relative links to the atlases built under ``out/atlas/`` (``auditory-deepdream atlas``)."""
+    return sorted(f"{ATLAS_DIR}/{p.parent.name}/index.html" for p in (out / ATLAS_DIR).glob("*/index.html"))
+
+
+_SNAPSHOT_CSS = ("<style>.auditioner-layer, .auditioner-filter, .auditioner-steps, .auditioner-step_size, "
+                 ".auditioner-objective, .auditioner-family, .auditioner-sound_path { pointer-events: none; "
+                 "opacity: .45; } .auditioner-snapshot { font: 14px system-ui, sans-serif; background: #fff6d6; "
+                 "border: 1px solid #e0c46c; padding: 6px 10px; margin: 4px 0; }</style>")
+_SNAPSHOT_JS = """<script>
+(function () {  // the saved auditioner has no kernel: say so beside it, once its controls are drawn
+  var tries = 0, timer = setInterval(function () {
+    var control = document.querySelector(".auditioner-layer");
+    if (control || ++tries > 100) { clearInterval(timer); }
+    if (!control) { return; }
+    var box = control.closest(".widget-vbox") || control.parentNode, note = document.createElement("div");
+    note.className = "auditioner-snapshot";
+    note.innerHTML = %s;
+    box.parentNode.insertBefore(note, box);
+  }, 100);
+}());
+</script>"""
+
+
+def _snapshot_auditioner(page: str, *, atlases: list[str]) -> str:
+    """Grey out a saved auditioner's controls and say, with links to the atlases, that it is a snapshot."""
+    if "auditioner-" not in page:
+        return page
+    links = ", ".join(f'<a href="{html.escape(a)}">the atlas of {html.escape(a.split("/")[1])}</a>' for a in atlases)
+    text = ("A snapshot of the auditioner as it was saved: with no kernel here its controls do nothing. "
+            + (f"Every filter's dream, to browse and hear: {links}." if links else
+               "Run the notebook to move its sliders, or build an atlas (auditory-deepdream atlas)."))
+    page = page.replace("</head>", _SNAPSHOT_CSS + "\n</head>", 1)
+    return page.replace("</body>", (_SNAPSHOT_JS % json.dumps(text)) + "\n</body>", 1)
 
 
 def _check_notebook(nb, path: Path) -> None:
@@ -404,7 +441,7 @@ code { font-size: .9em; background: #f3f3f3; padding: 0 .2em; border-radius: 3px
 """
 
 
-def _index(title: str, entries: list[_Entry]) -> str:
+def _index(title: str, entries: list[_Entry], *, atlases=()) -> str:
     items = []
     for entry in entries:
         href = html.escape(entry.page.name)
@@ -421,4 +458,9 @@ def _index(title: str, entries: list[_Entry]) -> str:
         f"<h1>{html.escape(title)}</h1>\n"
         "<p class=\"lead\">The executed notebooks, with their outputs, players and widgets; "
         "nothing needs a kernel.</p>\n"
-        "<ol>\n" + "\n".join(items) + "\n</ol>\n</body>\n</html>\n")
+        "<ol>\n" + "\n".join(items) + "\n</ol>\n"
+        + ("<h2>Atlases</h2>\n<p class=\"summary\">Every filter of a model dreamed on a few clips, with the "
+           "notes that excite it most, to browse offline: "
+           + ", ".join(f'<a href="{html.escape(a)}">{html.escape(a.split("/")[1])}</a>' for a in atlases)
+           + ".</p>\n" if atlases else "")
+        + "</body>\n</html>\n")

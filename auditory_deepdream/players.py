@@ -64,7 +64,7 @@ def audio_mime(format: str = "mp3") -> str:
 
 
 def compressed_audio(y, *, sample_rate: int, format: str = "mp3",
-                     max_seconds: float | None = DEFAULT_MAX_SECONDS) -> bytes:
+                     max_seconds: float | None = DEFAULT_MAX_SECONDS, kbps: int | None = None) -> bytes:
     """Encode a waveform as MP3 (or Ogg Vorbis) file bytes, small enough to embed.
 
     MP3 is written at a constant 64 kbit/s for mono and 96 kbit/s for stereo (15 s of
@@ -87,6 +87,9 @@ def compressed_audio(y, *, sample_rate: int, format: str = "mp3",
         ``audio/ogg``) does not play in older Safari.
     max_seconds : float or None
         Keep only the first ``max_seconds`` seconds; ``None`` keeps the whole clip.
+    kbps : int, optional
+        MP3 bit rate in kbit/s (default 64 mono, 96 stereo); LAME rounds it to a legal rate
+        (8 to 160 at 16 to 24 kHz). Ignored for Ogg.
 
     Returns
     -------
@@ -103,11 +106,13 @@ def compressed_audio(y, *, sample_rate: int, format: str = "mp3",
     """
     fmt = _check_format(format)
     sample_rate = _check_rate(sample_rate)
+    if kbps is not None and (not isinstance(kbps, int) or isinstance(kbps, bool) or not 8 <= kbps <= 320):
+        raise AudioInputError(f"kbps must be a whole number of kbit/s between 8 and 320, not {kbps!r}.")
     return _encode(_clip(_as_channels_first(y), sample_rate=sample_rate, max_seconds=max_seconds),
-                   sample_rate=sample_rate, fmt=fmt)
+                   sample_rate=sample_rate, fmt=fmt, kbps=kbps)
 
 
-def _encode(y: np.ndarray, *, sample_rate: int, fmt: str) -> bytes:
+def _encode(y: np.ndarray, *, sample_rate: int, fmt: str, kbps: int | None = None) -> bytes:
     """:func:`compressed_audio` of audio already validated (``_as_channels_first``) and cut."""
     peak = float(np.max(np.abs(y)))
     if peak > 1.0:
@@ -124,7 +129,7 @@ def _encode(y: np.ndarray, *, sample_rate: int, fmt: str) -> bytes:
         if rate != sample_rate:
             y = resample(y, orig_sr=sample_rate, target_sr=rate)
             y = np.clip(y, -1.0, 1.0)  # resampling may overshoot by a hair
-        compression = _mp3_compression(rate, _MP3_KBPS[y.shape[0]])
+        compression = _mp3_compression(rate, kbps or _MP3_KBPS[y.shape[0]])
     else:
         compression = _OGG_COMPRESSION
     buf = io.BytesIO()

@@ -69,12 +69,13 @@ def baseline_path(given: str | None) -> Path:
 def run_baseline(path: Path, args: list[str], *, tmp: Path) -> dict:
     """Run the dissertation's pipeline unmodified in a fresh process and return its JSON.
 
-    ``auditory_deepdream.models`` is imported first so that ``keras.models.load_model`` in
-    the baseline knows our registered layers (``MeanOverTime``) when it is given our model.
+    ``auditory_deepdream`` is imported first, as a user's script would: the package registers
+    its Keras layers (``MeanOverTime``) when Keras loads (:mod:`auditory_deepdream.keras_objects`),
+    so ``keras.models.load_model`` in the baseline can load our model.
     """
     out = tmp / "baseline.json"
     argv = [str(path), "--json", str(out), *args]
-    code = (f"import sys, runpy; import auditory_deepdream.models; sys.argv = {argv!r}; "
+    code = (f"import sys, runpy; import auditory_deepdream; sys.argv = {argv!r}; "
             f"runpy.run_path({str(path)!r}, run_name='__main__')")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     t = time.perf_counter()

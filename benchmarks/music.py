@@ -98,8 +98,8 @@ def stage_breakdown(run) -> dict:
     """Seconds in each stage of ``dream_file`` (full_rate.py, top to bottom), and inside three of them."""
     import auditory_deepdream.audio as audio_pkg
 
-    full_rate, rates, render = (importlib.import_module(f"auditory_deepdream.dreamer.{m}")
-                                for m in ("full_rate", "rates", "render"))
+    full_rate, rates, render, levels = (importlib.import_module(f"auditory_deepdream.dreamer.{m}")
+                                        for m in ("full_rate", "rates", "render", "levels"))
     top = [("read_wav", audio_pkg, "read_audio"), ("to_model_rate", full_rate, "to_model_rate"),
            ("render", full_rate, "render"), ("back_to_rate", full_rate, "back_to_rate"),
            ("set_loudness", full_rate, "set_loudness"), ("heard_resample", full_rate, "resample"),
@@ -107,8 +107,8 @@ def stage_breakdown(run) -> dict:
     inner = [("render.ascend_gain", render, "ascend_gain"), ("render.click_guard_within_jump", render, "within_jump"),
              ("render.sonify", render, "sonify"), ("back_to_rate.stft_44k", rates, "hann_stft"),
              ("back_to_rate.gain_at_44k", rates, "gain_at_rate"), ("back_to_rate.istft_44k", rates, "hann_istft"),
-             ("set_loudness.loudness_in_band", full_rate, "loudness_in_band"),
-             ("set_loudness.finish_loudness", full_rate, "finish_loudness")]
+             ("set_loudness.loudness_in_band", levels, "loudness_in_band"),
+             ("set_loudness.finish_loudness", levels, "finish_loudness")]
     with StageTimer(top + inner) as timer:
         t = time.perf_counter()
         run()

@@ -67,7 +67,7 @@ def timed_build(render: Path, out: Path, *, config, client=None) -> dict:
 
     shutil.rmtree(out, ignore_errors=True)
     t = time.perf_counter()
-    store = build_dataset(out, soundfont=[render], config=config, progress=False, client=client)
+    store = build_dataset(out, soundfont=[render], config=config, progress=False, scheduler=client)
     seconds = time.perf_counter() - t
     notes = store.meta["n_notes"]
     return {"seconds": round(seconds, 2), "notes": notes, "segments": len(store),

@@ -139,8 +139,8 @@ def dream_speed(args) -> None:
                   "dream_layers": ours["dream_layers"]},
         "audio_settings": settings.to_dict(),
         "baseline_model_loading": "seed_baseline.py is run unmodified as a subprocess via `python -c \"import "
-                                  "auditory_deepdream.models; runpy.run_path(...)\"` so that the registered "
-                                  "MeanOverTime layer is known to keras.models.load_model.",
+                                  "auditory_deepdream; runpy.run_path(...)\"`; the package registers its "
+                                  "layers (MeanOverTime) with keras.models.load_model when Keras loads.",
         "same_signals": "ours uses the baseline's test_audio() imported from its file (1-s note, random-note "
                         "piece); T1-T4 defined as in its docstring",
         "env": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,

@@ -65,14 +65,14 @@ def test_layer_and_class_objectives_ignore_unused_controls(auditioner):
 def test_views_and_widget(auditioner):
     state = AuditionState(layer="stage1_conv1", filter=0, steps=2)
     views = auditioner.views(state)
-    assert views["png"][:4] == b"\x89PNG"
+    assert views["png"][:4] == views["before_png"][:4] == b"\x89PNG" and views["png"] != views["before_png"]
     res = auditioner.result(state)
     for key, expected in (("before_audio", res.input_audio), ("after_audio", res.audio)):
         assert views[key][0] == 0xFF and views[key][1] >> 5 == 0b111  # an MPEG frame sync, not RIFF/WAV
         heard, rate = sf.read(io.BytesIO(views[key]))
         assert rate == auditioner.dreamer.settings.sample_rate and len(heard) == len(expected)
         assert np.corrcoef(heard, expected)[0, 1] > 0.9  # the same sound, lossily coded
-    assert "survival" in views["text"]
+    assert "survival" in views["text"] and "share of the gain" in views["text"]
     ui = auditioner.widget()
     controls = auditioner._controls
     controls["layer"].value = "stage2_conv1"
@@ -105,3 +105,59 @@ def test_error_is_shown_not_raised(auditioner):
     auditioner.refresh()
     assert auditioner._controls["status"].value.startswith("error:")
     auditioner.update(objective="filter", family=0)
+
+
+def test_a_layer_change_that_clamps_the_filter_refreshes_once(auditioner):
+    auditioner.widget()
+    c = auditioner._controls
+    c["layer"].value = "stage2_conv1"
+    c["filter"].value = 12
+    before = auditioner.refreshes
+    c["layer"].value = "stage1_conv1"  # clamps the filter to 7: one refresh, not two
+    assert auditioner.refreshes == before + 1 and c["filter"].value == 7 == auditioner.state.filter
+    c["filter"].value = 3
+    assert auditioner.refreshes == before + 2
+
+
+def test_the_first_visit_to_a_layer_says_it_is_busy_before_it_dreams(settings, cello, monkeypatch):
+    model = models.build_model("conv_blocks", {"width": 0.25}, settings=settings, n_classes=3, seed=0)
+    fresh = Auditioner(cello[: settings.sample_rate // 2], dreamer=Dreamer(model, settings=settings), steps=1, chunk=4)
+    fresh.widget()
+    c = fresh._controls
+    seen = []
+    c["status"].observe(lambda change: seen.append(("status", change["new"])), names="value")
+    c["progress"].observe(lambda change: seen.append(("progress", change["new"])), names="value")
+    import auditory_deepdream.widgets as widgets
+
+    real = widgets.audition_layer
+
+    def dreaming(*args, **kwargs):
+        seen.append(("dream", kwargs["filters"][0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets, "audition_layer", dreaming)
+    runs = fresh.runs
+    c["layer"].value = "stage2_conv1"  # 16 filters, dreamed in 4 runs of 4
+    first_dream = seen.index(("dream", 0))
+    assert any(kind == "status" and "dreaming all 16 filters" in text for kind, text in seen[:first_dream])
+    assert [v for kind, v in seen if kind == "progress"][-4:] == [4, 8, 12, 16]
+    assert c["progress"].layout.visibility == "hidden" and "objective" in c["status"].value
+    assert fresh.runs == runs + 4 and fresh.grid() is not None and c["grid"].value == fresh.grid()
+
+
+def test_a_cached_move_draws_and_encodes_nothing(auditioner, monkeypatch):
+    import auditory_deepdream.widgets as widgets
+
+    auditioner.widget()
+    c = auditioner._controls
+    c["layer"].value = "stage1_conv1"
+    for k in (1, 2, 1):
+        c["filter"].value = k  # the first visits draw and encode each state once
+    calls = []
+    for name in ("change_png", "spectrogram_png", "compressed_audio"):
+        monkeypatch.setattr(widgets, name, lambda *a, name=name, **k: calls.append(name))
+    runs = auditioner.runs
+    for k in (2, 1, 2):
+        c["filter"].value = k
+        assert c["image"].value == auditioner.views()["png"]
+    assert calls == [] and auditioner.runs == runs

@@ -15,7 +15,7 @@ import sys
 
 from ..errors import AuditoryDeepDreamError
 from ..quiet import let_tensorflow_speak
-from . import classify, data, dream, gallery, train
+from . import atlas, classify, data, dream, gallery, train
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -31,6 +31,7 @@ COMMANDS = (
     train.add_search,
     dream.add_dream,
     dream.add_layers,
+    atlas.add_atlas,
     classify.add_classify,
     gallery.add_gallery,
 )

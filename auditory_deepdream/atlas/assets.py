@@ -1,0 +1,66 @@
+"""A built atlas read back: the precomputed pictures and sounds of each filter's dream on a clip.
+
+The Jupyter auditioner (:class:`auditory_deepdream.widgets.Auditioner`) shows these instead of
+dreaming when its settings are the atlas's (filter objective, original phase, the same steps,
+step size and seed) and its clip is one of the atlas's clips.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import CONFIG_FILE, AtlasConfig, AtlasError
+
+__all__ = ["AtlasAssets"]
+
+
+class AtlasAssets:
+    """The files of one clip of a built atlas.
+
+    Parameters
+    ----------
+    path : path-like
+        The atlas folder (with ``atlas.json`` and ``units/``).
+    clip : str
+        The clip's name in the atlas (a bundled clip's name, e.g. ``"cello_C3"``).
+
+    Raises
+    ------
+    AtlasError
+        No atlas there, or no such clip in it.
+    """
+
+    def __init__(self, path, *, clip: str):
+        self.path = Path(path)
+        if not (self.path / CONFIG_FILE).is_file():
+            raise AtlasError(f"No atlas at {self.path} (no {CONFIG_FILE}); build one with "
+                             "`auditory-deepdream atlas --model NAME --out DIR`.")
+        saved = json.loads((self.path / CONFIG_FILE).read_text())
+        self.model = saved.get("model")
+        self.config = AtlasConfig.from_dict(saved["config"])
+        self.filters: dict = {}
+        for unit in sorted((self.path / "units").glob("*.json")):
+            record = json.loads(unit.read_text())
+            for f in record["filters"]:
+                self.filters[(record["layer"], int(f["index"]))] = f
+        clips = {name for f in self.filters.values() for name in f["clips"]}
+        if clip not in clips:
+            raise AtlasError(f"The atlas at {self.path} has no clip {clip!r}; its clips are {sorted(clips)}.")
+        self.clip = clip
+
+    def covers(self, *, layer: str, index: int, steps: int, step_size: float, seed: int) -> bool:
+        """Whether the atlas holds this filter's dream made with these settings."""
+        c = self.config
+        return ((layer, int(index)) in self.filters and int(steps) == c.steps
+                and abs(float(step_size) - c.step_size) < 1e-9 and int(seed) == c.seed)
+
+    def views(self, *, layer: str, index: int) -> dict:
+        """``change_png``, ``after_audio`` (MP3), ``before_png``, ``before_audio`` and a ``text`` line."""
+        entry = self.filters[(layer, int(index))]["clips"][self.clip]
+        read = lambda rel: (self.path / rel).read_bytes()  # noqa: E731
+        return {"change_png": read(entry["change"]), "after_audio": read(entry["sound"]),
+                "before_png": read(f"clips/{self.clip}.png"), "before_audio": read(f"clips/{self.clip}.mp3"),
+                "text": (f"from the atlas ({self.path.name}): mean change {entry['change_db']} dB, level "
+                         f"{entry.get('level_db', 0):+g} dB taken out of the picture, full colour at "
+                         f"±{entry['scale_db']} dB")}
