@@ -6,7 +6,8 @@ Parts (``--parts``, default all):
   ``--clips``, ``--store`` for natural examples) timed whole, beside the loop it replaces: each
   filter of each layer dreamed on each clip by its own ``dream()`` call, as the auditioner did
   for layers it did not batch. With ``--quick`` the loop runs on the first layer only and its
-  per-filter time is projected to every filter (the JSON says so). The measure of meaning
+  per-filter time is projected to every filter (the JSON says so); ``--quick`` builds the first two
+  layers only. The measure of meaning
   (agreement of dreamed and exemplified families, with its permutation baseline) is copied in.
 - ``browser``: the built atlas opened from ``file://`` in the system Chromium (playwright, every
   request outside the folder aborted); 20 key presses and 20 slider moves on the largest layer's
@@ -72,8 +73,16 @@ def build_part(args, out: Path) -> dict:
 
     config = AtlasConfig()
     clips = [Path(c) for c in (args.clips or default_clips())]
+    layers = None
+    if args.quick:  # the first two convolution layers
+        from auditory_deepdream import models
+        from auditory_deepdream.dreamer import Dreamer
+
+        dreamer = Dreamer.load(args.model)
+        layers = [n for n in models.conv_layer_names(dreamer.model) if n in dreamer.info.layer_filters][:2]
     t = time.perf_counter()
-    build = build_atlas(args.model, out, clips=clips, store=args.store, config=config, progress=True)
+    build = build_atlas(args.model, out, clips=clips, store=args.store, config=config, layers=layers,
+                        progress=True)
     wall = time.perf_counter() - t
     layers = build.timings["site"]["layers"]
     result = {"atlas_build_s": round(wall, 2), "stages_s": {k: v for k, v in build.timings.items() if k != "site"},

@@ -120,6 +120,22 @@ def test_a_build_killed_with_sigkill_resumes_to_identical_files(built, base, tmp
     assert [name for name in want if got[name] != want[name]] == []
 
 
+def test_a_dask_cluster_builds_the_same_atlas(built, base, tmp_path, two_process_cluster):
+    _, reference = built
+    out = tmp_path / "on-dask"
+    build = build_atlas(tiny_model_dir(base), out, clips=[example_clip("cello_C3"), example_clip("piano_E4")],
+                        store=tiny_store(base), scheduler=two_process_cluster, config=CONFIG, progress=False)
+    assert build.units_resumed == 0 and build.units > 1
+    assert sorted(_files(out)) == sorted(_files(reference))
+    # Dask's workers run TensorFlow on one thread: sums in another order, the same dreams to a few 0.01 dB
+    for unit in sorted((reference / "units").glob("*.json")):
+        want, got = json.loads(unit.read_text()), json.loads((out / "units" / unit.name).read_text())
+        for f, g in zip(want["filters"], got["filters"], strict=True):
+            assert f["index"] == g["index"]
+            for clip, entry in f["clips"].items():
+                assert abs(entry["change_db"] - g["clips"][clip]["change_db"]) <= 0.05 + 0.01 * entry["change_db"]
+
+
 def test_bad_input_is_refused_with_one_documented_error(base, tmp_path):
     model = tiny_model_dir(base)
     with pytest.raises(AtlasError, match="Unknown layer 'conv9'.*stage1_conv1"):
@@ -144,3 +160,25 @@ def test_a_folder_built_with_other_settings_is_not_mixed(built, base):
     with pytest.raises(AtlasError, match="other settings"):
         build_atlas(tiny_model_dir(base), out, clips=[example_clip("cello_C3"), example_clip("piano_E4")],
                     config=AtlasConfig(steps=3, chunk=4, clip_seconds=1.0), progress=False)
+
+
+def test_a_filter_whose_ascent_diverges_is_marked_and_the_others_kept(base, tmp_path, monkeypatch):
+    import auditory_deepdream.dreamer as dreamer_pkg
+    from auditory_deepdream.errors import DreamError
+
+    real = dreamer_pkg.audition_layer
+
+    def diverging(y, *, filters, **kwargs):
+        if 2 in filters:
+            raise DreamError("Gradient ascent produced non-finite gradients (NaN or inf).")
+        return real(y, filters=filters, **kwargs)
+
+    monkeypatch.setattr(dreamer_pkg, "audition_layer", diverging)
+    out = tmp_path / "diverged"
+    build_atlas(tiny_model_dir(base), out, clips=[example_clip("cello_C3")], layers=["stage1_conv1"],
+                config=CONFIG, progress=False)
+    record = json.loads(next((out / "units").glob("stage1_conv1__0000.json")).read_text())
+    marks = [f["clips"]["cello_C3"].get("diverged", False) for f in record["filters"]]
+    assert marks == [False, False, True, False]
+    assert record["filters"][3]["clips"]["cello_C3"]["change_db"] > 0
+    assert (out / record["filters"][2]["clips"]["cello_C3"]["sound"]).stat().st_size > 0

@@ -23,7 +23,8 @@ def _keys(d, prefix=""):
 def test_runner_offers_every_scenario_with_the_shared_options():
     parser = run.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert set(choices) == {"speed", "music", "training", "scaling", "quality", "long_files"}
+    assert set(choices) == set(run.SCENARIOS) >= {"speed", "music", "training", "scaling", "quality", "long_files",
+                                                  "atlas"}
     args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
     assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
     with pytest.raises(SystemExit):
@@ -73,3 +74,18 @@ def test_cheapest_scenario_writes_the_committed_result_keys(tmp_path):
     assert _keys(result) == _keys(json.loads((RESULTS / "frontend.json").read_text()))
     assert result["encode"]["segments"] == 16 and result["decode"]["segments"] == 2
     assert result["encode"]["librosa_segments_per_s"] > 0 and result["decode"]["batched_over_per_segment"] > 0
+
+
+@pytest.mark.parametrize("name", run.SCENARIOS)
+def test_every_scenario_runs_at_quick(name, tmp_path):
+    """Each scenario end to end at ``--quick`` (its smoke size), so that none can break unseen."""
+    import subprocess
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "AUDITORY_DEEPDREAM_SMOKE"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), name, "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=1500, cwd=ROOT, env=env)
+    assert done.returncode == 0, f"{name} --quick failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    written = sorted(tmp_path.glob("*_quick.json"))
+    assert written, f"{name} --quick wrote no *_quick.json"
+    for path in written:
+        assert json.loads(path.read_text()), path

@@ -395,6 +395,11 @@ def test_the_repository_gallery_works_offline_in_a_real_browser(tmp_path):
                 assert not errors, f"{path.name}:\n" + "\n".join(errors)
                 if path.name == "05_audition.html":
                     auditioner = page.evaluate(AUDITIONER)
+                    # a snapshot, said beside it: its controls are greyed out and do nothing
+                    note = page.wait_for_selector(".auditioner-snapshot", state="attached")
+                    assert "snapshot" in note.text_content()
+                    assert page.evaluate("getComputedStyle(document.querySelector('.auditioner-filter'))"
+                                         ".pointerEvents") == "none"
                 page.close()
         finally:
             browser.close()
@@ -436,3 +441,14 @@ def test_the_repository_notebooks_build(tmp_path):
     assert all(f'href="{p.stem}.html"' in index for p in notebooks)
     for page in pages:
         assert "audio/wav" not in page.read_text(encoding="utf-8")
+
+
+def test_a_saved_auditioner_is_marked_a_snapshot_that_links_to_the_atlases(tmp_path):
+    from auditory_deepdream.gallery import _atlases, _snapshot_auditioner
+
+    (tmp_path / "atlas" / "default").mkdir(parents=True)
+    (tmp_path / "atlas" / "default" / "index.html").write_text("<html></html>")
+    page = "<html><head></head><body><div class='auditioner-filter'></div></body></html>"
+    marked = _snapshot_auditioner(page, atlases=_atlases(tmp_path))
+    assert "pointer-events: none" in marked and "atlas/default/index.html" in marked and "snapshot" in marked
+    assert _snapshot_auditioner("<html><body>no widget</body></html>", atlases=[]) == "<html><body>no widget</body></html>"

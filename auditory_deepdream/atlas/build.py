@@ -9,6 +9,7 @@ rerun with the same command resumes at the first unfinished unit and ends with t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -93,13 +94,19 @@ def _load_clips(paths, *, settings, seconds: float) -> dict:
     return clips
 
 
-def _unit_job(*, model, clip_paths, layer, filters, config: dict, out: str):
-    """One unit on a Dask worker: load the model and clips there, dream, write, return the record."""
+@functools.lru_cache(maxsize=2)
+def _worker_inputs(model: str, clip_paths: tuple, seconds: float):
+    """The model and clips on a worker, loaded by its first unit and kept for the next ones."""
     from ..dreamer import Dreamer
 
-    cfg = AtlasConfig.from_dict(config)
     dreamer = Dreamer.load(model)
-    clips = _load_clips(clip_paths, settings=dreamer.settings, seconds=cfg.clip_seconds)
+    return dreamer, _load_clips(clip_paths, settings=dreamer.settings, seconds=seconds)
+
+
+def _unit_job(*, model, clip_paths, layer, filters, config: dict, out: str):
+    """One unit on a Dask worker: dream it with the worker's model and clips, write, return the record."""
+    cfg = AtlasConfig.from_dict(config)
+    dreamer, clips = _worker_inputs(str(model), tuple(clip_paths), cfg.clip_seconds)
     record = dream_unit(dreamer, clips, layer=layer, filters=filters, config=cfg, out=Path(out))
     write_json_atomic(Path(out) / UNITS / f"{unit_name(layer, filters[0])}.json", record)
     return record

@@ -68,9 +68,9 @@ def dream_unit(dreamer, clips: dict, *, layer: str, filters, config: AtlasConfig
     -------
     record : dict
         ``{"layer", "filters": [{"index", "clips": {name: {"change", "sound", "scale_db", "level_db",
-        "change_db"}}, "raises": [[output, mean logit rise], ...]}, ...]}``, paths relative to ``out``.
+        "change_db"}}, "raises": [[output, mean logit rise], ...]}, ...]}``, paths relative to ``out``;
+        a filter whose ascent diverged on a clip has ``"diverged": true`` there, with the clip unchanged.
     """
-    from ..dreamer import audition_layer
     from ..dreamer.result import CHANGE_FLOOR_DB
 
     filters = [int(f) for f in filters]
@@ -80,22 +80,68 @@ def dream_unit(dreamer, clips: dict, *, layer: str, filters, config: AtlasConfig
     entries = [{"index": f, "clips": {}} for f in filters]
     folder = Path(out) / "layers" / layer
     for name, y in clips.items():
-        res = audition_layer(y, model=dreamer, layer=layer, filters=filters, options=config.dream_options(),
-                             progress=False)
-        before, after = _logits(dreamer, res.mel_before[:1]), _logits(dreamer, res.mel_after)
-        if before is not None:
-            rises += (after - before) / len(clips)
+        items = _dream_items(dreamer, y, layer=layer, filters=filters, config=config)
+        ok = [i for i, item in enumerate(items) if item is not None]
+        if items.logits_before is not None and ok:
+            rises[ok] += (_logits(dreamer, np.stack([items[i][1] for i in ok])) - items.logits_before) / len(clips)
         for i, f in enumerate(filters):
-            before_i, after_i = res.mel_before[i], res.mel_after[i]
+            stem = f"f{f:04d}_{name}"
+            item = items[i]
+            if item is None:  # the ascent diverged on this clip: say so, with the clip as it was
+                mel = items.mel_before
+                write_bytes_atomic(folder / f"{stem}.png", change_png(np.zeros_like(mel))[0])
+                write_bytes_atomic(folder / f"{stem}.mp3", mp3(y, sample_rate=sr, kbps=config.kbps))
+                entries[i]["clips"][name] = {
+                    "change": f"layers/{layer}/{stem}.png", "sound": f"layers/{layer}/{stem}.mp3", "scale_db": 0.5,
+                    "level_db": 0.0, "change_db": 0.0, "diverged": True}
+                continue
+            before_i, after_i, audio_i, change_db = item
             floor = before_i.max() - CHANGE_FLOOR_DB
             png, scale, level = change_png(after_i - before_i, heard=(before_i > floor) | (after_i > floor))
-            stem = f"f{f:04d}_{name}"
             write_bytes_atomic(folder / f"{stem}.png", png)
-            write_bytes_atomic(folder / f"{stem}.mp3", mp3(res.audio[i], sample_rate=sr, kbps=config.kbps))
+            write_bytes_atomic(folder / f"{stem}.mp3", mp3(audio_i, sample_rate=sr, kbps=config.kbps))
             entries[i]["clips"][name] = {
                 "change": f"layers/{layer}/{stem}.png", "sound": f"layers/{layer}/{stem}.mp3",
-                "scale_db": scale, "level_db": level, "change_db": round(float(res.spectral_change_db[i]), 2)}
+                "scale_db": scale, "level_db": level, "change_db": round(float(change_db), 2)}
     for i, entry in enumerate(entries):
         order = np.argsort(-rises[i], kind="stable")[:config.top_outputs] if names else []
         entry["raises"] = [[names[k], round(float(rises[i, k]), 3)] for k in order]
     return {"layer": layer, "filters": entries}
+
+
+class _Items(list):
+    """Per filter ``(mel_before, mel_after, audio, change_db)`` or None where its ascent diverged."""
+
+    mel_before: np.ndarray
+    logits_before: np.ndarray | None
+
+
+def _dream_items(dreamer, y, *, layer: str, filters: list, config: AtlasConfig) -> _Items:
+    """The filters' dreams on one clip in batched runs; a run whose ascent diverges (a non-finite
+    gradient: some filters drive a band past float range) is split in halves until each filter
+    that diverges is left on its own."""
+    from ..dreamer import audition_layer
+    from ..errors import DreamError
+
+    def run(part):
+        try:
+            res = audition_layer(y, model=dreamer, layer=layer, filters=part, options=config.dream_options(),
+                                 progress=False)
+        except DreamError:
+            if len(part) == 1:
+                return [None], None
+            half = len(part) // 2
+            (a, mel), (b, mel_b) = run(part[:half]), run(part[half:])
+            return a + b, mel if mel is not None else mel_b
+        return ([(res.mel_before[i], res.mel_after[i], res.audio[i], res.spectral_change_db[i])
+                 for i in range(len(part))], res.mel_before[0])
+
+    found, mel = run(list(filters))
+    items = _Items(found)
+    if mel is None:
+        from ..audio import encode
+
+        mel = encode(np.asarray(y, np.float32), settings=dreamer.settings)
+    items.mel_before = mel
+    items.logits_before = None if dreamer.info.n_classes is None else _logits(dreamer, mel[None])[0]
+    return items
