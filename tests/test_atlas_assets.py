@@ -1,0 +1,51 @@
+"""An atlas read back by the auditioner: its pictures and sounds stand in for dreams it holds."""
+
+from __future__ import annotations
+
+import pytest
+from atlas_fixtures import tiny_model_dir
+
+from auditory_deepdream.atlas import AtlasConfig, AtlasError, build_atlas
+from auditory_deepdream.atlas.assets import AtlasAssets
+from auditory_deepdream.audio import example_clip, load_audio
+from auditory_deepdream.widgets import Auditioner, AuditionState
+
+CONFIG = AtlasConfig(steps=2, chunk=4, clip_seconds=1.0)
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory):
+    base = tmp_path_factory.mktemp("assets")
+    out = base / "atlas"
+    build_atlas(tiny_model_dir(base), out, clips=[example_clip("cello_C3")], layers=["stage1_conv1"], config=CONFIG,
+                progress=False)
+    return base, out
+
+
+def test_the_auditioner_shows_the_atlas_instead_of_dreaming(atlas):
+    from auditory_deepdream.dreamer import Dreamer
+
+    base, out = atlas
+    dreamer = Dreamer.load(tiny_model_dir(base))
+    y = load_audio(example_clip("cello_C3"), settings=dreamer.settings)[: dreamer.settings.sample_rate]
+    auditioner = Auditioner(y, dreamer=dreamer, steps=2, atlas=out, clip="cello_C3")
+    views = auditioner.views(AuditionState(layer="stage1_conv1", filter=3, steps=2))
+    assert views["png"] == (out / "layers" / "stage1_conv1" / "f0003_cello_C3.png").read_bytes()
+    assert views["after_audio"] == (out / "layers" / "stage1_conv1" / "f0003_cello_C3.mp3").read_bytes()
+    assert "from the atlas" in views["text"]
+    assert auditioner.grid(AuditionState(layer="stage1_conv1", steps=2))[:4] == b"\x89PNG"
+    assert auditioner.runs == 0  # nothing was dreamed
+    other = auditioner.views(AuditionState(layer="stage1_conv1", filter=3, steps=3))  # not in the atlas
+    assert auditioner.runs >= 1 and other["png"] != views["png"] and "from the atlas" not in other["text"]
+
+
+def test_a_missing_atlas_or_clip_is_named(atlas, tmp_path):
+    _, out = atlas
+    with pytest.raises(AtlasError, match="No atlas"):
+        AtlasAssets(tmp_path, clip="cello_C3")
+    with pytest.raises(AtlasError, match="no clip 'flute_A4'.*cello_C3"):
+        AtlasAssets(out, clip="flute_A4")
+    assets = AtlasAssets(out, clip="cello_C3")
+    assert assets.covers(layer="stage1_conv1", index=3, steps=2, step_size=1.0, seed=0)
+    assert not assets.covers(layer="stage1_conv1", index=4, steps=2, step_size=1.0, seed=0)
+    assert not assets.covers(layer="stage1_conv1", index=0, steps=2, step_size=1.0, seed=1)
