@@ -19,7 +19,8 @@ Parts (``--parts``, default all):
   the first visit to an undreamed layer from choice to the busy line, and how many times the
   picture changes on a layer change that clamps the filter (one refresh).
 
-Writes ``atlas_<model>.json`` (``--name`` for another name).
+Writes ``atlas_<model>.json`` (``--name`` for another name); a run of some ``--parts`` replaces those
+parts of an existing file and keeps the others (``env_of_part`` says on what each was measured).
 """
 
 from __future__ import annotations
@@ -159,12 +160,15 @@ def run(args) -> None:
               "env": environment() | {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.atlas_out) if args.atlas_out else Path(tmp) / "atlas"
+        path = result_path(args, name)
         if "build" in parts or not (out / "index.html").exists():
             result["build"] = build_part(args, out)
+            write_result(path, result)  # each part is kept as soon as it is measured
         if "browser" in parts:
             result["browser"] = browser_part(out, switches=5 if args.quick else args.switches)
+            write_result(path, result)
         if "jupyter" in parts:
             from benchmarks.atlas_jupyter import measure
 
             result["jupyter"] = measure(moves=3 if args.quick else 10)
-    write_result(result_path(args, name), result)
+            write_result(path, result)

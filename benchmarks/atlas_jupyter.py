@@ -93,10 +93,10 @@ def measure(*, moves: int = 10) -> dict:
             handle = page.locator(".auditioner-filter .noUi-handle")
             handle.scroll_into_view_if_needed()
             cached = []
-            for i in range(moves):  # stage1_conv1 was dreamed whole when the widget appeared
+            for i in range(moves):  # stage1_conv1 (8 filters) was dreamed whole when the widget appeared
                 handle.focus()
                 t0 = now()
-                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowRight" if (i // 4) % 2 == 0 else "ArrowLeft")  # 0..4, back, ...
                 found = wait_for(t0, ("image", "sound"))
                 cached.append(max(found["image"], found["sound"]) - t0)
                 page.get_by_text(re.compile(r"\|\s*Idle\s*$")).first.wait_for()

@@ -74,8 +74,12 @@ def test_natural_examples_are_the_segments_that_excite_a_filter_most(built, base
     dreamer = Dreamer.load(tiny_model_dir(base))
     layer = next(iter(examples["top"]))
     acts = filter_activations(dreamer, store, layers=[layer], rows=np.arange(len(store)), progress=False)[layer]
+    notes = store.index["note_id"]
     for f, rows in enumerate(examples["top"][layer]):
         assert rows[0] == int(np.argmax(acts[:, f])) and acts[rows[0], f] >= acts[rows[1], f]
+        assert notes[rows[0]] != notes[rows[1]]  # two notes, not two segments of one
+        second = notes != notes[rows[0]]
+        assert acts[rows[1], f] == acts[second.to_numpy(), f].max()
         for r in rows:
             shown = examples["rows"][str(r)]
             assert shown["family"] == store.index.loc[r, "family"]

@@ -24,3 +24,4 @@ def test_a_layer_pointing_at_one_family_gets_no_credit_from_the_shuffle():
     assert report["layers"]["conv1"]["p_value"] == 1.0  # every shuffle agrees as often
     assert report["layers"]["conv2"]["agreement"] == 0.0
     assert report["overall"]["agreement"] == 0.5 and report["overall"]["filters"] == 20
+

@@ -257,7 +257,8 @@ def _examples(dreamer, store, layer_filters: dict, *, config: AtlasConfig, out: 
         return json.loads(done.read_text())
     rows = selected_rows(len(store), config.max_segments)
     acts = filter_activations(dreamer, store, layers=list(layer_filters), rows=rows, progress=progress)
-    top = {layer: rows[top_segments(a, config.top_k)] for layer, a in acts.items()}
+    notes = store.index["note_id"].to_numpy()[rows] if "note_id" in store.index else None
+    top = {layer: rows[top_segments(a, config.top_k, groups=notes)] for layer, a in acts.items()}
     needed = np.unique(np.concatenate([t.ravel() for t in top.values()]))
     found = write_examples(store, needed, settings=dreamer.settings, config=config, out=out)
     result = {"top": {layer: t.tolist() for layer, t in top.items()}, "rows": {str(k): v for k, v in found.items()},

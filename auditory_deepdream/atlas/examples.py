@@ -58,19 +58,59 @@ def filter_activations(dreamer, store, *, layers, rows, batch: int = 64, progres
     return {layer: np.concatenate(parts[layer]) for layer in layers}
 
 
-def top_segments(acts: np.ndarray, k: int) -> np.ndarray:
+def top_segments(acts: np.ndarray, k: int, *, groups=None) -> np.ndarray:
     """Positions of the ``k`` highest activations of each filter, highest first (ties: lower position).
 
     Parameters
     ----------
     acts : np.ndarray [shape=(n_segments, n_filters)]
+    k : int
+    groups : array-like [shape=(n_segments,)], optional
+        A group per segment (its note): at most one segment of a group is kept, so a filter's
+        examples are ``k`` different notes where there are that many.
 
     Returns
     -------
     top : np.ndarray [shape=(n_filters, k)]
     """
     order = np.argsort(-acts.T, axis=1, kind="stable")
-    return order[:, :min(k, acts.shape[0])]
+    k = min(k, acts.shape[0])
+    if groups is None:
+        return order[:, :k]
+    groups = np.asarray(groups)
+    top = np.empty((acts.shape[1], k), np.int64)
+    for f, ranked in enumerate(order):
+        _, first = np.unique(groups[ranked], return_index=True)  # each group's best segment
+        kept = ranked[np.sort(first)][:k]
+        top[f] = np.concatenate([kept, ranked[~np.isin(ranked, kept)][: k - len(kept)]])
+    return top
+
+
+def _roots(store) -> list[Path]:
+    return [Path(s["path"]) for s in store.meta.get("sources", []) if isinstance(s, dict) and "path" in s]
+
+
+def _render_notes(store) -> dict:
+    """Note name -> its entry in a SoundFont render's ``examples.json`` (preset, SoundFont), where one is on disk."""
+    import json
+
+    notes = {}
+    for root in _roots(store):
+        found = root / "examples.json"
+        if found.is_file():
+            notes.update(json.loads(found.read_text()))
+    return notes
+
+
+def _label(row: dict, note: dict | None) -> tuple[str, str]:
+    """(source, label) of an example: the SoundFont and preset where the render says them."""
+    import librosa
+
+    pitch = row.get("pitch")
+    name = librosa.midi_to_note(int(pitch), unicode=False) if str(pitch) not in ("", "nan", "None") else ""
+    if note and note.get("soundfont"):
+        return str(note["soundfont"]), f"{note.get('preset_name') or note.get('program_name')}, {name}".strip(", ")
+    return str(row.get("source", "")), f"{row.get('instrument', '')} {name}".strip()
 
 
 def _source_audio(store, row: dict, settings, seconds: float) -> np.ndarray | None:
@@ -80,8 +120,7 @@ def _source_audio(store, row: dict, settings, seconds: float) -> np.ndarray | No
     if str(row.get("augmentation", "none")) != "none":
         return None
     relative = Path(str(row.get("source_file", "")))
-    roots = [Path(s["path"]) for s in store.meta.get("sources", []) if isinstance(s, dict) and "path" in s]
-    found = next((root / relative for root in roots if (root / relative).is_file()), None)
+    found = next((root / relative for root in _roots(store) if (root / relative).is_file()), None)
     if found is None:
         return None
     y = trim(load_audio(found, settings=settings), settings=settings)
@@ -103,6 +142,7 @@ def write_examples(store, rows: np.ndarray, *, settings, config: AtlasConfig, ou
 
     index = store.index
     n = int(config.example_seconds * settings.sample_rate)
+    notes = _render_notes(store)
     found = {}
     for r in sorted(int(x) for x in rows):
         row = index.iloc[r].to_dict()
@@ -114,7 +154,7 @@ def write_examples(store, rows: np.ndarray, *, settings, config: AtlasConfig, ou
             kind = "griffin-lim"
         path = f"examples/row{r:07d}.mp3"
         write_bytes_atomic(out / path, mp3(y, sample_rate=settings.sample_rate, kbps=config.kbps))
-        label = " ".join(str(row.get(c)) for c in ("instrument", "pitch") if str(row.get(c, "nan")) != "nan")
-        found[r] = {"sound": path, "family": str(row.get("family", "")), "source": str(row.get("source", "")),
-                    "label": label, "audio": kind}
+        source, label = _label(row, notes.get(Path(str(row.get("source_file", ""))).stem))
+        found[r] = {"sound": path, "family": str(row.get("family", "")), "source": source, "label": label,
+                    "audio": kind}
     return found

@@ -67,8 +67,10 @@
       var c = f.clips[A.clips[k]];
       v.img.src = c.change;
       v.img.alt = "change made by filter " + f.index + " on " + A.clips[k];
-      v.cap.textContent = "dream of filter " + f.index + ": mean change " + c.change_db + " dB; level " +
-        (c.level_db >= 0 ? "+" : "") + c.level_db + " dB taken out; full colour at \u00b1" + c.scale_db + " dB";
+      v.cap.textContent = c.diverged ? "filter " + f.index + ": the ascent diverged on this clip (a gradient " +
+        "past float range), so this is the clip unchanged" : "dream of filter " + f.index + ": mean change " +
+        c.change_db + " dB; level " + (c.level_db >= 0 ? "+" : "") + c.level_db + " dB taken out; full colour at \u00b1" +
+        c.scale_db + " dB";
       v.audio.src = c.sound;
       pictures.push(v.img.decode().then(function () { return performance.now(); }, function () { return performance.now(); }));
       metadata.push(loaded(v.audio, "loadedmetadata"));
