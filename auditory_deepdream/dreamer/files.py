@@ -51,7 +51,8 @@ _LIMIT_CONTEXT_SECONDS = 1.0  # the limiter sees this much beyond each chunk (it
 
 def dream_file(input_path, output_path, *, model, objective: Objective, options: DreamOptions | None = None,
                settings: AudioSettings | None = None, block_seconds: float | None = BLOCK_SECONDS,
-               progress: bool | None = None, measure: bool = True, **overrides):
+               progress: bool | None = None, measure: bool = True, start: float = 0.0,
+               duration: float | None = None, **overrides):
     """Dream an audio file and write the result in the file's own format.
 
     The output has the input's channels, sample rate and length; when ``output_path``
@@ -71,6 +72,9 @@ def dream_file(input_path, output_path, *, model, objective: Objective, options:
         As :func:`~.full_rate.dream_channels`.
     block_seconds : float or None
         The blocks of a long file (default 30 s); None dreams any file in one pass.
+    start, duration : float
+        Dream only this excerpt, in seconds (a preview): the output is the excerpt. Default:
+        the whole file.
 
     Returns
     -------
@@ -79,16 +83,45 @@ def dream_file(input_path, output_path, *, model, objective: Objective, options:
     """
     o = resolve_options(options, overrides, default=FILE_DEFAULTS)
     dreamer = as_dreamer(model, settings)
-    info = stream_info(input_path) if block_seconds is not None else None
-    if info is not None and info[1] > 2 * block_seconds * info[0].sample_rate:
+    info = stream_info(input_path)
+    span = None if info is None else excerpt_frames(info[1], sample_rate=info[0].sample_rate, start=start,
+                                                     duration=duration, name=input_path)
+    if block_seconds is not None and span is not None and span[1] - span[0] > 2 * block_seconds * info[0].sample_rate:
         dreamer.check(objective)
         return dream_stream(input_path, output_path, dreamer=dreamer, objective=objective, options=o,
-                            block_seconds=block_seconds, progress=progress, measure=measure)
-    y, fmt = audio.read_audio(input_path)
+                            block_seconds=block_seconds, progress=progress, measure=measure, span=span)
+    if span is not None:
+        y, fmt = read_span(input_path, *span), info[0]
+    else:  # a format libsndfile cannot seek in: read whole, then cut
+        y, fmt = audio.read_audio(input_path)
+        first, last = excerpt_frames(y.shape[1], sample_rate=fmt.sample_rate, start=start, duration=duration,
+                                     name=input_path)
+        y = y[:, first:last]
+    audio.check_audio(y.reshape(-1), name=f"{input_path} (from {start:g} s)" if start else str(input_path))
     result = dream_channels(y, sample_rate=fmt.sample_rate, model=dreamer, objective=objective, options=o,
                             progress=progress, measure=measure)
     path = audio.write_audio(output_path, result.audio, sample_rate=fmt.sample_rate, like=fmt)
     return path, result
+
+
+def excerpt_frames(n_frames: int, *, sample_rate: int, start: float = 0.0, duration: float | None = None,
+                   name="audio") -> tuple[int, int]:
+    """``(first, last)`` frames of the excerpt ``start`` to ``start + duration`` seconds (None: to the end).
+
+    Raises
+    ------
+    AudioInputError
+        ``start`` is negative or not before the end, or ``duration`` is not above 0.
+    """
+    if start < 0 or (duration is not None and duration <= 0):
+        raise AudioInputError(f"The excerpt of {name} starts at {start:g} s and lasts {duration} s; give a start "
+                              "of 0 or more and a duration above 0 (seconds).")
+    first = round(start * sample_rate)
+    if first >= n_frames:
+        raise AudioInputError(f"{name} lasts {n_frames / sample_rate:.2f} s, so an excerpt cannot start at "
+                              f"{start:g} s; give an earlier --start.")
+    last = n_frames if duration is None else min(n_frames, first + round(duration * sample_rate))
+    return first, last
 
 
 def crossfade_weights(n: int, *, start: int, fade_in: int | None, fade_out: int | None, fade: int) -> np.ndarray:
@@ -131,7 +164,8 @@ def _dream_block(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, sampl
 
 
 def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Objective, options: DreamOptions,
-                 block_seconds: float = BLOCK_SECONDS, progress: bool | None = None, measure: bool = True):
+                 block_seconds: float = BLOCK_SECONDS, progress: bool | None = None, measure: bool = True,
+                 span: tuple[int, int] | None = None):
     """Dream a long file block by block and write it in its own format, in bounded memory.
 
     Parameters
@@ -149,6 +183,8 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
         A bar in seconds of audio (default: shown).
     measure : bool
         Measure every block (objective, survival, spectral change).
+    span : (int, int), optional
+        Dream only frames ``[first, last)`` of the file (:func:`excerpt_frames`); default all.
 
     Returns
     -------
@@ -163,6 +199,8 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
         raise AudioInputError(f"{input_path} cannot be read block by block; dream it in one pass "
                                     "(dream_file with block_seconds=None).")
     fmt, n = info
+    first, last = (0, n) if span is None else span
+    n = last - first
     sr = fmt.sample_rate
     hop, context, fade = (round(x * sr) for x in (block_seconds, CONTEXT_SECONDS, FADE_SECONDS))
     if hop < 2 * context:
@@ -178,7 +216,7 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
             pending = np.zeros((2 * fmt.channels, 0), np.float32)  # summed but not final, from `done` on
             done = 0
             for k, (start, stop, own_start, own_stop) in enumerate(spans):
-                y = read_span(input_path, start, stop)
+                y = read_span(input_path, first + start, first + stop)
                 meter_in.add(y[:, own_start - start:own_stop - start])
                 band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
                                                   measure=measure)
