@@ -23,9 +23,18 @@ def add_quickstart(sub):
 
 
 def _run_quickstart(args):
-    from ..quickstart import run_quickstart
+    from ..audio.io import EXAMPLE_CLIPS
+    from ..errors import AudioInputError
+    from .checks import match_name
 
-    paths = run_quickstart(out_dir=args.out, clip=args.clip)
+    clip = match_name(args.clip, EXAMPLE_CLIPS, what="clip", flag="--clip", owner="the package")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise AudioInputError(f"--out {out} is a file; give a folder (it is created if missing).")
+
+    from ..quickstart import run_quickstart  # TensorFlow loads from here on
+
+    paths = run_quickstart(out_dir=out, clip=clip)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
 
@@ -47,7 +56,7 @@ def _run_examples(args):
     from .checks import match_name
 
     if args.path is not None:
-        print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path")))
+        print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path", owner="the package")))
         return
     print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
     for name in EXAMPLE_CLIPS:
@@ -337,6 +346,10 @@ def add_layers(sub):
 
 
 def _run_layers(args):
+    from .checks import model_description
+
+    model_description(args.model)  # a misspelt name is refused before TensorFlow, the taggers named too
+
     from .. import models
 
     model, _, card = models.load_model(args.model)
