@@ -215,7 +215,7 @@ def run_batch(jobs, *, refused, model, objective, options, excerpt=None, schedul
             tqdm.write(f"failed {src}: {record['error']}")
         else:
             tqdm.write(f"wrote {out} ({record['result']['spectral_change_db']:.2f} dB of spectral change)")
-        bar.set_description(f"{done} of {len(jobs)} files")
+        bar.set_description_str(f"{done} of {len(jobs)} files")
         bar.update(round(seconds, 1))
 
     if scheduler:
