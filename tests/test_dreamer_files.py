@@ -103,3 +103,26 @@ def test_eight_channels_dream_with_every_channel_kept(dreamer, notes):
     for k in range(8):  # each channel keeps its own signal: closer to its input than to any other channel's
         distances = [np.mean((result.audio[k] - y[j]) ** 2) for j in range(8)]
         assert int(np.argmin(distances)) == k
+
+
+@pytest.mark.parametrize("block", [None, BLOCK])
+def test_an_excerpt_is_dreamed_alone_in_one_pass_or_streamed(piece, dreamer, tmp_path, block):
+    """``start`` and ``duration`` dream only that excerpt; streamed (13 s over two 6-s blocks) or not, its
+    length and format are the excerpt's, and the blocks read the excerpt, not the file's start."""
+    objective = layer_objective("stage3_conv1")
+    path, _ = dream_file(piece, tmp_path / "excerpt.flac", model=dreamer, objective=objective, options=OPTIONS,
+                         block_seconds=block, progress=False, start=1.5, duration=13.0)
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    assert sr == 44_100 and y.shape == (13 * 44_100, 2)
+    x = sf.read(piece, dtype="float32", always_2d=True)[0][round(1.5 * 44_100):round(14.5 * 44_100)]
+    assert log_spectral_distance(x.T, y.T, sample_rate=sr) < 10.0  # the excerpt's own sound, dreamed
+    shifted = sf.read(piece, dtype="float32", always_2d=True)[0][: 13 * 44_100]
+    assert log_spectral_distance(x.T, y.T, sample_rate=sr) < log_spectral_distance(shifted.T, y.T, sample_rate=sr)
+
+
+def test_an_excerpt_past_the_end_is_refused(piece, dreamer, tmp_path):
+    from auditory_deepdream.errors import AudioInputError
+
+    with pytest.raises(AudioInputError, match="cannot start at 40 s"):
+        dream_file(piece, tmp_path / "x.wav", model=dreamer, objective=layer_objective("stage3_conv1"),
+                   options=OPTIONS, start=40.0, progress=False)
