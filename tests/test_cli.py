@@ -330,6 +330,18 @@ def test_examples_lists_the_bundled_clips_and_every_named_model(capsys):
     for name in (*EXAMPLE_CLIPS, "default", "augmented", "musicnn-mtt", "vgg-msd"):
         assert name in out
     assert "50 tags" in out and "10 classes" in out
+    assert "..." not in out
+    import re
+
+    from auditory_deepdream.models.paths import describe
+
+    assert cli.main(["examples", "--tags"]) == 0
+    tags = capsys.readouterr().out
+    assert "default" not in tags and "cello_C3" not in tags
+    for name in ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"):
+        entry = next(e for e in re.split(r"\n  (?=\S)", tags) if e.lstrip().startswith(f"{name} "))
+        listed = " ".join(entry.split())
+        assert listed.endswith(", ".join(describe(name)["classes"]))  # every tag, in full
     assert cli.main(["examples", "--path", "FLUTE_A4"]) == 0
     assert capsys.readouterr().out.strip() == str(example_clip("flute_A4"))
 

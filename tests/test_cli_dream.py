@@ -143,6 +143,7 @@ REFUSALS = {
     "class and filter": (["--class", "flute", "--filter", "3"], "not a filter"),
     "plot not png": (["--plot", "picture.jpg"], "PNG"),
     "excerpt past the end": (["--start", "10"], "cannot start at 10 s"),
+    "a tag as a family's class": (["--class", "cello"], "dream toward it with --tag 'cello'"),
     "negative duration": (["--duration", "-1"], "lasts more than 0 s"),
     "replay of no record": (["--replay", "missing.json"], "no such file"),
 }

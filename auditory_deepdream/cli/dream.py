@@ -45,10 +45,14 @@ def add_examples(sub):
                                    "FluidR3 GM SoundFont), and every model --model takes by name: the bundled "
                                    "classifiers and musicnn's taggers, with what each names.")
     p.add_argument("--path", metavar="CLIP", help="print only this clip's path (for use in a shell command)")
+    p.add_argument("--tags", action="store_true",
+                   help="print only the taggers and every tag each names (what --tag takes)")
     p.set_defaults(func=_run_examples)
 
 
 def _run_examples(args):
+    import textwrap
+
     import soundfile as sf
 
     from ..audio.io import EXAMPLE_CLIPS, example_clip
@@ -58,17 +62,21 @@ def _run_examples(args):
     if args.path is not None:
         print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path", owner="the package")))
         return
-    print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
-    for name in EXAMPLE_CLIPS:
-        path = example_clip(name)
-        info = sf.info(str(path))
-        print(f"  {name:<10} {info.duration:4.1f} s, {info.samplerate} Hz, {info.channels} ch  {path}")
-    print("models (--model NAME):")
+    if not args.tags:
+        print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
+        for name in EXAMPLE_CLIPS:
+            path = example_clip(name)
+            info = sf.info(str(path))
+            print(f"  {name:<10} {info.duration:4.1f} s, {info.samplerate} Hz, {info.channels} ch  {path}")
+    print("taggers (--tag NAME; vgg-mtt unless --model names another):" if args.tags else "models (--model NAME):")
     for name in model_names():
         about = describe(name) or {"kind": "?", "classes": []}
-        names = ", ".join(about["classes"][:8]) + (", ..." if len(about["classes"]) > 8 else "")
+        if args.tags and about["kind"] != "tagger":
+            continue
         what = "tags" if about["kind"] == "tagger" else "classes"
-        print(f"  {name:<12} {about['kind']:<10} {len(about['classes'])} {what}: {names}")
+        head = f"  {name:<12} {about['kind']:<10} {len(about['classes'])} {what}: "
+        print(textwrap.fill(", ".join(about["classes"]), width=110, initial_indent=head,
+                            subsequent_indent=" " * len(head), break_on_hyphens=False, break_long_words=False))
 
 
 def _preset_help() -> str:
@@ -202,7 +210,11 @@ def _what_to_dream(args, about: dict):
                                  f"(0..{len(about['classes']) - 1}): {about['classes']}.")
             targets = {index: 1.0}
         elif about["classes"]:
-            targets = {match_name(args.family, about["classes"], what="class", flag="--class", plural="classes"): 1.0}
+            try:
+                targets = {match_name(args.family, about["classes"], what="class", flag="--class",
+                                      plural="classes"): 1.0}
+            except DreamError as exc:
+                raise DreamError(str(exc) + _tag_hint(args.family, about)) from None
         else:  # a card without classes: the model's own check names what is wrong
             targets = {args.family: 1.0}
     kind = args.objective or ("filter" if args.filter is not None else None)
@@ -222,6 +234,21 @@ def _what_to_dream(args, about: dict):
 # what --replay takes from the record: giving one of these beside it is a mistake
 _REPLAYED = ("model", "preset", "objective", "layer", "filter", "family", "tag", "strength", "steps", "max_steps",
              "step_size", "jitter", "band_shift", "start", "duration")
+
+
+def _tag_hint(name: str, about: dict) -> str:
+    """For a classifier's --class that a tagger knows as a tag: how to dream toward it instead."""
+    from ..models.paths import describe
+
+    if about["kind"] == "tagger":
+        return ""
+    try:
+        tags = (describe("vgg-mtt") or {}).get("classes", [])
+    except ImportError:  # musicnn is not installed: no taggers to point to
+        return ""
+    hit = {t.lower(): t for t in tags}.get(name.lower())
+    return (f" {hit!r} is a tag of the taggers, not a family: dream toward it with --tag {hit!r} "
+            "(and no --model: tags are the tagger vgg-mtt's).") if hit else ""
 
 
 def _run_dream(args):
