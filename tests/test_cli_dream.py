@@ -229,7 +229,7 @@ def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model
         assert unit in printed
 
 
-def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_dir, tmp_path, capsys):
+def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_dir, tmp_path, capsys, monkeypatch):
     src = audio.save_audio(tmp_path / "long.wav", np.tile(cello, 25)[: 65 * settings.sample_rate],
                            sample_rate=settings.sample_rate)
     out, png = tmp_path / "out.wav", tmp_path / "first_block.png"
@@ -238,6 +238,15 @@ def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_di
     printed = capsys.readouterr().out
     assert "(1 ch, 22050 Hz)" in printed and "LUFS" in printed and png.is_file()
     assert sf.info(str(out)).frames == 65 * settings.sample_rate
+    from auditory_deepdream import display
+
+    drawn = {}
+    monkeypatch.setattr(display, "plot_before_after", lambda *a, **k: drawn.update(k) or display.Figure())
+    assert _dream(src, out, model_dir, "--preset", "subtle", "--max-steps", "2", "--plot", str(png)) == 0
+    assert drawn["time_range"] == (0.0, 65.0) and "0.0 to 65.0 s" in drawn["title"]  # the whole file, not a block
+    assert _dream(src, out, model_dir, "--preset", "subtle", "--max-steps", "2", "--plot", str(png),
+                  "--start", "10", "--duration", "5") == 0
+    assert drawn["time_range"] == (10.0, 15.0) and "10.0 to 15.0 s" in drawn["title"]
 
 
 # ---------------------------------------------------------------- records and --replay

@@ -299,11 +299,34 @@ def _run_dream(args):
     ((src, out, _),) = jobs
     _, result = dream_one(src, out, model=model, objective=objective, options=options, excerpt=excerpt)
     if plot is not None:
-        from ..display import save_before_after
-
-        save_before_after(plot, result.mel_before[0], result.mel_after[0], settings=d.settings,
-                          title=f"{Path(src).name}: {objective}")
+        _plot(plot, src, out, result=result, objective=objective, settings=d.settings, excerpt=excerpt)
     report_dream(out, record_path(out), plot, result, objective, options)
+
+
+def _plot(png, src, out, *, result, objective, settings, excerpt) -> None:
+    """The before/after picture of what was dreamed, the whole of it, its time range in the title.
+
+    A streamed file's result holds its first block's spectrograms only: both files are then
+    read again block by block and drawn pooled (:func:`~auditory_deepdream.audio.streams.stream_mel`).
+    """
+    import soundfile as sf
+
+    from ..audio.streams import stream_mel
+    from ..display import save_before_after
+
+    start = (excerpt or {}).get("start", 0.0)
+    info = sf.info(str(out))
+    stop = start + info.frames / info.samplerate
+    if result.audio is not None:  # one pass: the spectrograms the network saw
+        before, after = result.mel_before[0], result.mel_after[0]
+    else:
+        first = round(start * sf.info(str(src)).samplerate)
+        before = stream_mel(src, settings=settings, span=(first, first + info.frames))
+        after = stream_mel(out, settings=settings)
+        after = after[:, :before.shape[1]]
+        before = before[:, :after.shape[1]]
+    save_before_after(png, before, after, settings=settings, time_range=(start, stop),
+                      title=f"{Path(src).name}, {start:.1f} to {stop:.1f} s: {objective}")
 
 
 def _excerpt(args) -> dict | None:
