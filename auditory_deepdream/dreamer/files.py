@@ -14,6 +14,8 @@ loudness is measured while the blocks are read (:class:`~auditory_deepdream.audi
 the dream's model band and the band above it go to a temporary file beside the output, the
 band's gain that reaches the target is found on that file (:func:`~.levels.band_gain`),
 and the output is written through the true-peak limiter, one block at a time, atomically.
+The parts file and the blocks' state lie in a scratch folder beside the output
+(:class:`~.progress.StreamProgress`), so a dream killed after block k resumes from block k.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import audio
-from ..atomic import scratch_path
 from ..audio.io import SILENCE
 from ..audio.loudness import LoudnessMeter
 from ..audio.peaks import true_peak_db
@@ -36,6 +37,7 @@ from .activations import Dreamer, as_dreamer
 from .full_rate import FILE_DEFAULTS, dream_channels, mid_result
 from .levels import band_gain, finish_loudness
 from .objectives import Objective
+from .progress import StreamProgress
 from .rates import above_model_band, back_to_rate, to_model_rate
 from .render import render
 from .result import DreamResult
@@ -207,34 +209,52 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
         raise AudioInputError(f"block_seconds must be at least {2 * CONTEXT_SECONDS:g} s; got {block_seconds}.")
     spans = block_spans(n, hop=hop, context=context)
     meter_in = LoudnessMeter(sample_rate=sr, channels=fmt.channels)
-    results = []
     bar = tqdm(total=round(n / sr, 1), desc="dreaming", unit="s", disable=progress is False,
                bar_format="{desc}: {n:.0f} of {total:.0f} s of audio |{bar}| {elapsed}<{remaining}")
-    # the dream's model band and the band above it, side by side: 2 x channels, float32
-    with scratch_path(output_path, suffix=".wav") as temp:
-        with stream_writer(temp, sample_rate=sr, channels=2 * fmt.channels) as parts:
-            pending = np.zeros((2 * fmt.channels, 0), np.float32)  # summed but not final, from `done` on
-            done = 0
-            for k, (start, stop, own_start, own_stop) in enumerate(spans):
-                y = read_span(input_path, first + start, first + stop)
-                meter_in.add(y[:, own_start - start:own_stop - start])
-                band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
-                                                  measure=measure)
-                if result is not None:  # the measures, and the first block's spectrograms: memory stays flat
-                    results.append(_measures(result) if results else result)
-                w = crossfade_weights(stop - start, start=start, fade_in=own_start if k else None,
-                                      fade_out=own_stop if k < len(spans) - 1 else None, fade=fade)
-                pending = np.pad(pending, ((0, 0), (0, stop - done - pending.shape[1])))
-                pending += (np.concatenate([band, high]) * w)[:, done - start:]  # zero weight before `done`
-                final = stop if k == len(spans) - 1 else own_stop - fade  # no later block reaches before this
-                parts.write(pending[:, :final - done])
-                pending, done = pending[:, final - done:], final
+    # the dream's model band and the band above it, side by side: 2 x channels, float32, kept beside the output
+    store = StreamProgress(output_path, sample_rate=sr, channels=2 * fmt.channels, key=_stream_key(
+        input_path, dreamer, objective, options, span=(first, last), block_seconds=block_seconds, measure=measure))
+    begin, done, pending, measures, history = store.open()  # pending: summed but not final, from `done` on
+    first_result = None
+    try:
+        for k, (start, stop, own_start, own_stop) in enumerate(spans):
+            if k < begin:  # dreamed by an earlier run: its input still counts toward the loudness
+                meter_in.add(read_span(input_path, first + own_start, first + own_stop))
                 bar.update(round((own_stop - own_start) / sr, 1))
+                continue
+            y = read_span(input_path, first + start, first + stop)
+            meter_in.add(y[:, own_start - start:own_stop - start])
+            band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
+                                              measure=measure)
+            if result is not None:  # the measures, and the first block's spectrograms: memory stays flat
+                if not measures:
+                    first_result, history = result, result.history
+                measures.append(_measures(result))
+            w = crossfade_weights(stop - start, start=start, fade_in=own_start if k else None,
+                                  fade_out=own_stop if k < len(spans) - 1 else None, fade=fade)
+            pending = np.pad(pending, ((0, 0), (0, stop - done - pending.shape[1])))
+            pending += (np.concatenate([band, high]) * w)[:, done - start:]  # zero weight before `done`
+            final = stop if k == len(spans) - 1 else own_stop - fade  # no later block reaches before this
+            store.write(pending[:, :final - done])
+            pending, done = pending[:, final - done:], final
+            store.save(blocks=k + 1, done=done, pending=pending, measures=measures, history=history)
+            bar.update(round((own_stop - own_start) / sr, 1))
+    finally:
+        store.close()
         bar.close()
-        lufs_in = meter_in.integrated()
-        path, lufs_out, peak = _finish(temp, output_path, fmt=fmt, options=options, lufs_in=lufs_in)
-    return path, _streamed_result(results, objective=objective, options=options, sample_rate=sr,
-                                  lufs_in=lufs_in, lufs_out=lufs_out, true_peak=peak)
+    lufs_in = meter_in.integrated()
+    path, lufs_out, peak = _finish(store.parts, output_path, fmt=fmt, options=options, lufs_in=lufs_in)
+    store.discard()
+    return path, _streamed_result(measures, first_result, history, objective=objective, options=options,
+                                  sample_rate=sr, lufs_in=lufs_in, lufs_out=lufs_out, true_peak=peak)
+
+
+def _stream_key(input_path, dreamer, objective, options, **blocks) -> dict:
+    """What decides a streamed dream: a scratch folder left by another is not resumed."""
+    stat = Path(input_path).stat()
+    return {"input": str(Path(input_path).resolve()), "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns,
+            "model": f"{dreamer.model.name}:{dreamer.model.count_params()}", "objective": repr(objective),
+            "options": options.to_dict(), **blocks}
 
 
 def _chunks(path, n: int, channels: int, *, context: int = 0):
@@ -290,16 +310,16 @@ def _measures(result: DreamResult) -> dict:
     return {name: float(np.mean(getattr(result, name))) for name in _MEASURES}
 
 
-def _streamed_result(results: list, *, objective, options, sample_rate: int, lufs_in, lufs_out, true_peak):
-    """One :class:`DreamResult` for the blocks: a value per block, the first block's spectrograms."""
-    first = results[0] if results else None
-    blocks = [_measures(first)] + results[1:] if results else []
-    values = {name: np.array([b[name] for b in blocks], dtype=np.float32) if blocks else np.full(1, np.nan, np.float32)
-              for name in _MEASURES}
+def _streamed_result(measures: list, first, history, *, objective, options, sample_rate: int, lufs_in, lufs_out,
+                     true_peak):
+    """One :class:`DreamResult` for the blocks: a value per block, the first block's spectrograms (None when
+    that block was dreamed by an earlier, killed run)."""
+    values = {name: np.array([b[name] for b in measures], dtype=np.float32) if measures
+              else np.full(1, np.nan, np.float32) for name in _MEASURES}
     return DreamResult(
         audio=None, input_audio=None, sample_rate=int(sample_rate), objective=objective, domain=options.domain,
         sonify=options.sonification, seed=int(options.seed),
         mel_before=getattr(first, "mel_before", None), mel_dreamed=getattr(first, "mel_dreamed", None),
         mel_after=getattr(first, "mel_after", None),
-        history=np.zeros((0, 1), np.float32) if first is None else first.history,
+        history=np.zeros((0, 1), np.float32) if history is None else history,
         lufs_in=lufs_in, lufs_out=lufs_out, true_peak_dbtp=true_peak, options=options, **values)
