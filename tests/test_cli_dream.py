@@ -163,10 +163,11 @@ def test_a_bad_argument_is_refused_before_tensorflow_loads(case, tmp_path):
         out, extra = str(tmp_path / "out.xyz"), []
     elif extra[:1] == ["OUT-in-missing-folder"]:
         out, extra = str(tmp_path / "missing" / "out.wav"), []
-    # timed from before the package is imported: what a user waits for, less the interpreter's start
-    code = ("import time; t = time.perf_counter(); import sys; from auditory_deepdream.cli import main; "
+    # the process's CPU time from before the package is imported: what a refusal costs on an idle machine,
+    # less the interpreter's start, however busy the machine that runs the tests is
+    code = ("import time; t = time.process_time(); import sys; from auditory_deepdream.cli import main; "
             "rc = main(sys.argv[1:]); print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow', "
-            "time.perf_counter() - t); sys.exit(rc)")
+            "time.process_time() - t); sys.exit(rc)")
     run = subprocess.run([sys.executable, "-c", code, "dream", src, out, *extra], capture_output=True, text=True,
                          cwd=tmp_path)
     assert run.returncode == 2, run.stderr
@@ -202,7 +203,8 @@ def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_
     assert DreamOptions.from_dict(record["options"]) == PRESETS["tag"].options.replace(sonify="original")
     assert record["result"]["objective_after"] > record["result"]["objective_before"]
     printed = capsys.readouterr().out
-    assert "(12 steps)" in printed and "tag guitar (logit)" in printed and "class" not in printed and record["result"]["spectral_change_db"] > 1.0
+    assert "(12 steps)" in printed and "tag guitar (logit)" in printed and "class" not in printed
+    assert record["result"]["spectral_change_db"] > 1.0
     # a tagger's --class is one --tag, with the same preset; --max-steps and --model still rule
     assert _dream(audio.example_clip("cello_C3"), out, "musicnn-mtt", "--class", "guitar", "--max-steps", "2",
                   "--steps", "2") == 0, capsys.readouterr().err
@@ -222,7 +224,8 @@ def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model
         capsys.readouterr().err
     record = json.loads((tmp_path / "out.wav.dream.json").read_text())
     assert DreamOptions.from_dict(record["options"]) == PRESETS["subtle"].options.replace(seed=3, sonify="original")
-    assert record["objective"] == {"kind": "layer", "layer": "stage2_conv1", "text": "stage2_conv1"} and record["result"]["spectral_change_db"] > 1.0
+    assert record["objective"] == {"kind": "layer", "layer": "stage2_conv1", "text": "stage2_conv1"}
+    assert record["result"]["spectral_change_db"] > 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     for unit in ("dB", "LUFS", "dBTP", "mean activation", "rise in the audio the network hears"):
