@@ -40,8 +40,11 @@ __all__ = [
 
 
 def plot_before_after(mel_before, mel_after, *, settings: AudioSettings, title: str | None = None,
-                      labels=("before", "after")):
+                      labels=("before", "after"), time_range: tuple[float, float] | None = None):
     """Two log-mel spectrograms side by side, on one colour scale, plus their difference.
+
+    The difference's colour scale fits the change: symmetric about 0 dB, out to the 99th
+    percentile of its size (a few bins of silence turned into sound would otherwise set it).
 
     Parameters
     ----------
@@ -51,6 +54,9 @@ def plot_before_after(mel_before, mel_after, *, settings: AudioSettings, title: 
         Gives the time axis in seconds.
     title : str, optional
     labels : tuple of str
+    time_range : (float, float), optional
+        The seconds the frames span, e.g. an excerpt's or a pooled long file's
+        (default: from 0, one hop a frame).
 
     Returns
     -------
@@ -59,7 +65,7 @@ def plot_before_after(mel_before, mel_after, *, settings: AudioSettings, title: 
     before = np.asarray(mel_before, dtype=np.float32).reshape(-1, *np.shape(mel_before)[-2:])[0]
     after = np.asarray(mel_after, dtype=np.float32).reshape(-1, *np.shape(mel_after)[-2:])[0]
     seconds = before.shape[-1] * settings.hop_length / settings.sample_rate
-    extent = (0.0, seconds, 0, before.shape[0])
+    extent = (*(time_range or (0.0, seconds)), 0, before.shape[0])
     top = float(max(before.max(), after.max()))
     fig = Figure(figsize=(12, 3.6), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
@@ -71,7 +77,7 @@ def plot_before_after(mel_before, mel_after, *, settings: AudioSettings, title: 
         ax.set_xlabel("time (s)")
     fig.colorbar(im, ax=axes[:2], label="dB", shrink=0.9)
     diff = after - before
-    lim = float(max(np.max(np.abs(diff)), 1e-3))
+    lim = float(max(np.percentile(np.abs(diff), 99), 0.1))
     im = axes[2].imshow(diff, origin="lower", aspect="auto", extent=extent, cmap="coolwarm", vmin=-lim, vmax=lim,
                         interpolation="nearest")
     axes[2].set_title(f"{labels[1]} − {labels[0]}")
@@ -91,10 +97,11 @@ def figure_png(fig, *, dpi: int = 100) -> bytes:
 
 
 def save_before_after(path: str | os.PathLike, mel_before, mel_after, *, settings: AudioSettings,
-                      title: str | None = None, dpi: int = 100) -> Path:
+                      title: str | None = None, dpi: int = 100, time_range: tuple[float, float] | None = None) -> Path:
     """Write :func:`plot_before_after` as a PNG atomically and return the path."""
     with atomic_path(path, suffix=".png") as tmp:
-        plot_before_after(mel_before, mel_after, settings=settings, title=title).savefig(tmp, dpi=dpi)
+        plot_before_after(mel_before, mel_after, settings=settings, title=title,
+                          time_range=time_range).savefig(tmp, dpi=dpi)
     return Path(path)
 
 

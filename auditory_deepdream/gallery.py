@@ -120,6 +120,13 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     drawn with no network (a widget library of another package would still be fetched from
     jsDelivr by the renderer).
     """
+    folder = Path(notebooks)  # checked before nbconvert's slow import: a typo is refused at once
+    if not folder.is_dir():
+        raise GalleryError(f"notebook folder {folder} does not exist; give --notebooks a folder of executed "
+                           "notebooks (default: notebooks)")
+    paths = sorted(folder.glob("*.ipynb"))
+    if not paths:
+        raise GalleryError(f"no *.ipynb notebook in {folder}; give --notebooks a folder of executed notebooks")
     try:
         import nbformat
         from nbconvert import HTMLExporter
@@ -127,13 +134,6 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
         raise GalleryError(
             f"building the notebook gallery needs nbconvert ({exc}); install it with "
             "pip install -e \".[notebooks]\"") from exc
-
-    folder = Path(notebooks)
-    if not folder.is_dir():
-        raise GalleryError(f"notebook folder {folder} does not exist")
-    paths = sorted(folder.glob("*.ipynb"))
-    if not paths:
-        raise GalleryError(f"no *.ipynb notebook in {folder}")
     out = Path(out)
     pages = {path.name: f"{path.stem}.html" for path in paths}
 

@@ -48,7 +48,8 @@ def run_quickstart(out_dir: str | os.PathLike = "out/quickstart", *, clip: str =
         settings, y_out, mel_after = d.settings, result.audio, result.mel_after[0]
         title = f"{clip}: DeepDream on {layer}, {steps} steps (bundled model, waveform)"
         print(f"quickstart: dreamed {clip} with the bundled model (DeepDream on {layer}, waveform); "
-              f"{result.summary()['survival']:.0%} of the activation gain survives in the audio")
+              f"survival {result.summary()['survival']:.2f} (the activation's rise in the audio over its rise while "
+              "climbing; 1 keeps all of it)")
     else:
         settings = AudioSettings()
         y = audio.load_audio(src, settings=settings)

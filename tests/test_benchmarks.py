@@ -24,7 +24,7 @@ def test_runner_offers_every_scenario_with_the_shared_options():
     parser = run.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     assert set(choices) == set(run.SCENARIOS) >= {"speed", "music", "training", "scaling", "quality", "long_files",
-                                                  "atlas"}
+                                                  "cli_batch", "chords", "atlas"}
     args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
     assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
     with pytest.raises(SystemExit):

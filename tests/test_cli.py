@@ -330,5 +330,92 @@ def test_examples_lists_the_bundled_clips_and_every_named_model(capsys):
     for name in (*EXAMPLE_CLIPS, "default", "augmented", "musicnn-mtt", "vgg-msd"):
         assert name in out
     assert "50 tags" in out and "10 classes" in out
+    assert "..." not in out
+    import re
+
+    from auditory_deepdream.models.paths import describe
+
+    assert cli.main(["examples", "--tags"]) == 0
+    tags = capsys.readouterr().out
+    assert "default" not in tags and "cello_C3" not in tags
+    for name in ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"):
+        entry = next(e for e in re.split(r"\n  (?=\S)", tags) if e.lstrip().startswith(f"{name} "))
+        listed = " ".join(entry.split())
+        assert listed.endswith(", ".join(describe(name)["classes"]))  # every tag, in full
     assert cli.main(["examples", "--path", "FLUTE_A4"]) == 0
     assert capsys.readouterr().out.strip() == str(example_clip("flute_A4"))
+
+
+# ---------------------------------------------------------------- every refusal in two seconds, before TensorFlow
+def _bad_inputs(folder):
+    """Files that are not usable audio, each of its own kind."""
+    y, sr = sf.read(example_clip("cello_C3"), dtype="float32")
+    files = {"text named .wav": folder / "notes.wav", "zero-length wav": folder / "empty.wav",
+             "silent": folder / "silent.wav", "too short": folder / "tiny.wav", "zero bytes": folder / "zero.wav"}
+    files["text named .wav"].write_text("these are not the samples you are looking for\n" * 20)
+    sf.write(files["zero-length wav"], np.zeros(0, np.float32), sr)
+    sf.write(files["silent"], np.zeros(sr, np.float32), sr)
+    sf.write(files["too short"], y[: sr // 100], sr)
+    files["zero bytes"].write_bytes(b"")
+    return files
+
+
+BAD_INPUT_MESSAGES = {"text named .wav": "not an audio file", "zero-length wav": "holds no samples",
+                      "silent": "is silent", "too short": "too short", "zero bytes": "empty (0 bytes)",
+                      "missing": "No file at"}
+REFUSED_NAMES = {
+    "layers --model nope": (["layers", "--model", "nope"], "vgg-mtt"),
+    "quickstart --clip nope": (["quickstart", "--clip", "nope"], "cello_C3"),
+    "gallery --notebooks missing": (["gallery", "--notebooks", "missing-folder"], "does not exist"),
+    "classify --model nope": (["classify", "--model", "nope", "cello_C3"], "musicnn-mtt"),
+}
+
+
+def _refused_quickly(argv, cwd):
+    """Run the command in a fresh process: ``(exit code, stderr lines, seconds, tensorflow imported)``."""
+    import subprocess
+    import sys
+
+    # the process's CPU time from before the package is imported: what a refusal costs on an idle machine,
+    # less the interpreter's start, however busy the machine that runs the tests is
+    code = ("import time; t = time.process_time(); import sys; from auditory_deepdream.cli import main; "
+            "rc = main(sys.argv[1:]); print('tensorflow' in sys.modules, time.process_time() - t); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-W", "always", "-c", code, *argv], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+    loaded, seconds = done.stdout.split()
+    return done.returncode, done.stderr.strip().splitlines(), float(seconds), loaded == "True"
+
+
+@pytest.mark.parametrize("command", ["classify", "dream"])
+@pytest.mark.parametrize("kind", list(BAD_INPUT_MESSAGES))
+def test_a_bad_input_is_refused_in_one_line_within_two_seconds_before_tensorflow(command, kind, tmp_path):
+    files = _bad_inputs(tmp_path)
+    path = str(files.get(kind, tmp_path / "missing.wav"))
+    argv = [command, path] + ([str(tmp_path / "out.wav")] if command == "dream" else [])
+    rc, err, seconds, loaded = _refused_quickly(argv, tmp_path)
+    assert rc == 2 and not loaded
+    assert len(err) == 1 and err[0].startswith("error:") and BAD_INPUT_MESSAGES[kind] in err[0], err
+    assert seconds < 2.0, f"refused after {seconds:.2f} s"
+
+
+@pytest.mark.parametrize("case", list(REFUSED_NAMES))
+def test_a_misspelt_name_is_refused_within_two_seconds_before_tensorflow(case, tmp_path):
+    argv, message = REFUSED_NAMES[case]
+    rc, err, seconds, loaded = _refused_quickly(argv, tmp_path)
+    assert rc == 2 and not loaded
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err
+    assert seconds < 2.0, f"refused after {seconds:.2f} s"
+    assert not (tmp_path / "out").exists()
+
+
+def test_classify_takes_a_bundled_clips_name_and_no_warning_reaches_the_terminal(tmp_path):
+    import subprocess
+    import sys
+
+    y, sr = sf.read(example_clip("cello_C3"), dtype="float32")
+    sf.write(tmp_path / "short.wav", y[: sr // 10], sr)  # 0.1 s: shorter than the note check's STFT frame
+    done = subprocess.run([sys.executable, "-W", "always", "-m", "auditory_deepdream.cli", "classify", "cello_c3",
+                           str(tmp_path / "short.wav")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("cello_c3: string ") and lines[1].startswith(f"{tmp_path / 'short.wav'}: ")

@@ -165,3 +165,32 @@ def test_plot_family_accuracy_errors():
         plot_family_accuracy({})
     with pytest.raises(AuditoryDeepDreamError, match=r"\[0, 1\]"):
         plot_family_accuracy({"test": {"bass": 1.5}})
+
+
+def test_the_difference_panel_fits_the_change_and_a_time_range_sets_the_axis(cello, settings):
+    from auditory_deepdream import audio
+
+    before = audio.encode(cello, settings=settings)
+    after = before + 3.0
+    after[:10, :2] += 40.0  # a few bins of silence made loud: they must not set the scale
+    fig = plot_before_after(before, after, settings=settings, time_range=(60.0, 62.5))
+    low, high = fig.axes[2].images[0].get_clim()
+    assert low == -high and 3.0 <= high < 10.0
+    assert fig.axes[0].get_xlim() == (60.0, 62.5)
+
+
+def test_stream_mel_draws_a_long_file_pooled_to_the_pictures_width(cello, settings, tmp_path):
+    import soundfile as sf
+
+    from auditory_deepdream import audio
+    from auditory_deepdream.audio.streams import stream_mel
+
+    long = np.tile(cello, 30)  # about 78 s
+    sf.write(tmp_path / "long.wav", long, settings.sample_rate)
+    mel = stream_mel(tmp_path / "long.wav", settings=settings, max_frames=500, block_seconds=20.0)
+    assert mel.shape[0] == settings.n_mels and 250 < mel.shape[1] <= 500
+    whole = audio.encode(long, settings=settings)
+    assert abs(float(np.max(mel)) - float(np.max(whole))) < 3.0  # the same picture, coarser
+    part = stream_mel(tmp_path / "long.wav", settings=settings, span=(0, len(cello)))
+    n = part.shape[1] - 1  # the last frame ends at the span's edge, the whole file's goes on
+    assert np.allclose(part[:, :n], whole[:, :n], atol=1.0)

@@ -77,20 +77,51 @@ def test_neighbouring_crossfades_sum_to_one():
     assert first[0] == 1.0 and first[549] == 1.0 and first[651] == 0.0
 
 
-def test_a_failure_mid_stream_leaves_no_file(piece, dreamer, tmp_path, monkeypatch):
-    real, calls = files._dream_block, []
+def test_a_dream_killed_after_block_k_resumes_from_block_k_with_an_identical_output(piece, dreamer, both, tmp_path,
+                                                                                      monkeypatch):
+    """Killed in block 3 of 5, the dream leaves no output, only its finished blocks beside it; run again, it
+    dreams blocks 3 to 5 alone and writes the uninterrupted run's file, sample for sample, then tidies up."""
+    _, (streamed_path, streamed), _ = both
+    real, calls, kill = files._dream_block, [], [True]
 
-    def fail_on_the_second(*args, **kwargs):
+    def killed_in_the_third(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
-            raise MemoryError("simulated")
+        if len(calls) == 3 and kill and kill.pop():
+            raise KeyboardInterrupt  # as a kill would stop it
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(files, "_dream_block", fail_on_the_second)
-    with pytest.raises(MemoryError):
-        dream_file(piece, tmp_path / "out.wav", model=dreamer, objective=layer_objective("stage1_conv1"),
-                   options=OPTIONS, block_seconds=BLOCK, progress=False)
-    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(files, "_dream_block", killed_in_the_third)
+    out = tmp_path / "out.wav"
+    kwargs = {"model": dreamer, "objective": layer_objective("stage3_conv1"), "options": OPTIONS,
+              "block_seconds": BLOCK, "progress": False}
+    with pytest.raises(KeyboardInterrupt):
+        dream_file(piece, out, **kwargs)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["out.wav.blocks"]
+    calls.clear()
+    path, result = dream_file(piece, out, **kwargs)
+    assert len(calls) == 3  # blocks 3, 4 and 5
+    assert np.array_equal(sf.read(path, dtype="int16")[0], sf.read(streamed_path, dtype="int16")[0])
+    assert result.summary() == streamed.summary()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
+
+
+def test_a_scratch_folder_of_another_dream_is_not_resumed(piece, dreamer, tmp_path, monkeypatch):
+    real, calls, kill = files._dream_block, [], [True]
+
+    def killed_in_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2 and kill and kill.pop():
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(files, "_dream_block", killed_in_the_second)
+    out, kwargs = tmp_path / "out.wav", {"model": dreamer, "options": OPTIONS, "block_seconds": BLOCK,
+                                         "progress": False}
+    with pytest.raises(KeyboardInterrupt):
+        dream_file(piece, out, objective=layer_objective("stage3_conv1"), **kwargs)
+    calls.clear()
+    dream_file(piece, out, objective=layer_objective("stage2_conv1"), **kwargs)  # another objective: from block 1
+    assert len(calls) == 5 and not (tmp_path / "out.wav.blocks").exists()
 
 
 def test_eight_channels_dream_with_every_channel_kept(dreamer, notes):
@@ -103,3 +134,26 @@ def test_eight_channels_dream_with_every_channel_kept(dreamer, notes):
     for k in range(8):  # each channel keeps its own signal: closer to its input than to any other channel's
         distances = [np.mean((result.audio[k] - y[j]) ** 2) for j in range(8)]
         assert int(np.argmin(distances)) == k
+
+
+@pytest.mark.parametrize("block", [None, BLOCK])
+def test_an_excerpt_is_dreamed_alone_in_one_pass_or_streamed(piece, dreamer, tmp_path, block):
+    """``start`` and ``duration`` dream only that excerpt; streamed (13 s over two 6-s blocks) or not, its
+    length and format are the excerpt's, and the blocks read the excerpt, not the file's start."""
+    objective = layer_objective("stage3_conv1")
+    path, _ = dream_file(piece, tmp_path / "excerpt.flac", model=dreamer, objective=objective, options=OPTIONS,
+                         block_seconds=block, progress=False, start=1.5, duration=13.0)
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    assert sr == 44_100 and y.shape == (13 * 44_100, 2)
+    x = sf.read(piece, dtype="float32", always_2d=True)[0][round(1.5 * 44_100):round(14.5 * 44_100)]
+    assert log_spectral_distance(x.T, y.T, sample_rate=sr) < 10.0  # the excerpt's own sound, dreamed
+    shifted = sf.read(piece, dtype="float32", always_2d=True)[0][: 13 * 44_100]
+    assert log_spectral_distance(x.T, y.T, sample_rate=sr) < log_spectral_distance(shifted.T, y.T, sample_rate=sr)
+
+
+def test_an_excerpt_past_the_end_is_refused(piece, dreamer, tmp_path):
+    from auditory_deepdream.errors import AudioInputError
+
+    with pytest.raises(AudioInputError, match="cannot start at 40 s"):
+        dream_file(piece, tmp_path / "x.wav", model=dreamer, objective=layer_objective("stage3_conv1"),
+                   options=OPTIONS, start=40.0, progress=False)

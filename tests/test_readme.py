@@ -57,6 +57,6 @@ def test_the_first_three_commands_work_verbatim_in_a_fresh_clone(tmp_path):
         assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert (clone / "out" / "quickstart" / "cello_C3_dream.wav").is_file()
     assert (clone / "out" / "quickstart" / "cello_C3_before_after.png").is_file()
-    assert (clone / "out" / "cello_flute.png").is_file() and (clone / "out" / "cello_flute.dream.json").is_file()
+    assert (clone / "out" / "cello_flute.png").is_file() and (clone / "out" / "cello_flute.wav.dream.json").is_file()
     y, rate = sf.read(clone / "out" / "cello_flute.wav")
     assert rate == 22_050 and len(y) > rate

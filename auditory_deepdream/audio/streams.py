@@ -3,7 +3,8 @@
 :func:`block_spans` plans the spans, :func:`read_span` reads one, and
 :func:`stream_writer` writes a file one block at a time, atomically (a temporary file in
 the same folder, renamed onto the path only when every block is in), in the format
-:func:`~auditory_deepdream.audio.io.write_audio` would choose.
+:func:`~auditory_deepdream.audio.io.write_audio` would choose. :func:`stream_mel` draws a
+file of any length as one log-mel picture, block by block.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..atomic import atomic_path, lost_errno
 from ..errors import AudioInputError
 from .io import _FLOAT_SUBTYPES, _SF_ERR_SYSTEM, AudioFormat, _existing_file, sound_format
 
-__all__ = ["stream_info", "block_spans", "read_span", "stream_writer"]
+__all__ = ["stream_info", "block_spans", "read_span", "stream_writer", "stream_mel"]
 
 
 def stream_info(path) -> tuple[AudioFormat, int] | None:
@@ -109,3 +110,56 @@ def stream_writer(path, *, sample_rate: int, channels: int, like: AudioFormat | 
         with sf.SoundFile(tmp, "w", samplerate=int(sample_rate), channels=int(channels), subtype=subtype,
                           format=fmt) as handle:
             yield _Writer(handle, subtype not in _FLOAT_SUBTYPES, tmp.parent)
+
+
+def stream_mel(path, *, settings, span: tuple[int, int] | None = None, max_frames: int = 2400,
+               block_seconds: float = 30.0) -> np.ndarray:
+    """The log-mel spectrogram of a file's mid signal, read block by block and pooled to a picture's width.
+
+    Parameters
+    ----------
+    path : path-like
+        Any file :func:`stream_info` can seek in; another is read whole.
+    settings : AudioSettings
+        The spectrogram's rate, bands and hop (each block is brought to its rate).
+    span : (int, int), optional
+        Frames ``[first, last)`` of the file (default: all of it).
+    max_frames : int
+        At most this many columns: neighbouring frames' power is averaged, ``ceil(frames / max_frames)``
+        at a time, so a one-hour file draws in bounded memory.
+    block_seconds : float
+        How much is read at a time.
+
+    Returns
+    -------
+    mel_db : np.ndarray [shape=(n_mels, n_columns), dtype=float32]
+    """
+    from .io import read_audio
+    from .resampling import resample
+    from .spectral import encode
+
+    info = stream_info(path)
+    if info is None:
+        y, fmt = read_audio(path)
+        first, last = span or (0, y.shape[1])
+        blocks, sr = iter([y[:, first:last]]), fmt.sample_rate
+        n = last - first
+    else:
+        fmt, total = info
+        sr = fmt.sample_rate
+        first, last = span or (0, total)
+        n = last - first
+        step = max(1, round(block_seconds * sr))
+        blocks = (read_span(path, a, min(last, a + step)) for a in range(first, last, step))
+    frames = n * settings.sample_rate / sr / settings.hop_length
+    factor = max(1, int(np.ceil(frames / max_frames)))
+    columns = []
+    for y in blocks:
+        mid = resample(y.mean(axis=0), orig_sr=sr, target_sr=settings.sample_rate)
+        if len(mid) < settings.n_fft // 2 + 1:  # a last sliver: too short to encode, too short to see
+            continue
+        power = 10.0 ** (encode(mid, settings=settings) / 10.0)
+        cut = -(-power.shape[1] // factor) * factor
+        power = np.pad(power, ((0, 0), (0, cut - power.shape[1])), mode="edge")
+        columns.append(power.reshape(power.shape[0], -1, factor).mean(axis=-1))
+    return (10.0 * np.log10(np.maximum(np.concatenate(columns, axis=1), 1e-20))).astype(np.float32)

@@ -4,7 +4,7 @@ Each sub-command is a thin wrapper over one package function. The sub-commands a
 listed in :data:`COMMANDS`, one ``add_*`` function per sub-command, grouped in modules
 by the pipeline stage they drive. Heavy modules (TensorFlow) are imported only inside the
 handler that needs them, so ``--help`` is quick. TensorFlow's C++ and absl log lines are kept
-off stderr (:mod:`auditory_deepdream.quiet`) unless ``--verbose`` is given.
+off stderr (:mod:`auditory_deepdream.quiet`), and so are Python warnings, unless ``--verbose`` is given.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 
 from ..errors import AuditoryDeepDreamError
 from ..quiet import let_tensorflow_speak
@@ -59,7 +60,10 @@ def main(argv=None) -> int:
     else:
         logging.getLogger("absl").setLevel(logging.ERROR)  # absl's Python warnings, as its C++ lines
     try:
-        args.func(args)
+        with warnings.catch_warnings():
+            if not args.verbose:  # a library's warning (librosa, NumPy, Keras) is not the user's to act on
+                warnings.simplefilter("ignore")
+            args.func(args)
     except AuditoryDeepDreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

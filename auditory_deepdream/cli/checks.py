@@ -13,11 +13,14 @@ from pathlib import Path
 
 from ..errors import AudioInputError, DreamError, ModelError
 
-__all__ = ["match_name", "readable_audio", "writable_output", "model_description", "parse_tags"]
+__all__ = ["MIN_SECONDS", "match_name", "readable_audio", "writable_output", "model_description", "parse_tags"]
+
+MIN_SECONDS = 0.05  # one spectrogram frame of the bundled models: 1,025 samples at 22,050 Hz is 46 ms
 
 
-def match_name(value: str, choices, *, what: str, flag: str, plural: str | None = None) -> str:
-    """The entry of ``choices`` that ``value`` names, ignoring case.
+def match_name(value: str, choices, *, what: str, flag: str, plural: str | None = None,
+               owner: str = "this model") -> str:
+    """The entry of ``choices`` that ``value`` names, ignoring case (``owner`` is whose the choices are).
 
     Raises
     ------
@@ -30,14 +33,17 @@ def match_name(value: str, choices, *, what: str, flag: str, plural: str | None 
         return hit
     close = difflib.get_close_matches(str(value).lower(), list(by_lower), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(by_lower[c]) for c in close)}?" if close else ""
-    raise DreamError(f"{flag} {value!r}: this model has no {what} of that name.{hint} Its "
+    raise DreamError(f"{flag} {value!r}: {owner} has no {what} of that name.{hint} Its "
                      f"{plural or what + 's'} are {list(by_lower.values())}.")
 
 
-def readable_audio(path) -> Path:
-    """``path`` if it is a non-empty file whose header a decoder reads (AudioInputError otherwise).
+def readable_audio(path, *, min_seconds: float = MIN_SECONDS) -> Path:
+    """``path`` if it is audio a dream or a classification can use (AudioInputError otherwise).
 
-    A bundled clip's name (``cello_C3``) that is not a file here stands for that clip.
+    A bundled clip's name (``cello_C3``) that is not a file here stands for that clip. Refused,
+    each in a second: a missing file, a folder, an empty or unreadable file, one that is not
+    audio (a text file named ``.wav``), a header with no samples, less than ``min_seconds``
+    of audio, and a file whose every sample is silent (it is read in blocks until one is not).
     """
     import soundfile as sf
 
@@ -56,12 +62,41 @@ def readable_audio(path) -> Path:
     if not os.access(path, os.R_OK):
         raise AudioInputError(f"{path} cannot be read (permission denied); check its permissions.")
     try:
-        sf.info(str(path))
+        info = sf.info(str(path))
     except Exception as exc:  # noqa: BLE001  libsndfile names many causes; others decode later
         if path.suffix.lower() not in AUDIO_SUFFIXES or path.suffix.lower() in (".wav", ".flac", ".aiff", ".aif"):
-            raise AudioInputError(f"{path} is not an audio file that can be read ({exc}). "
-                                  f"Give one of {', '.join(AUDIO_SUFFIXES)}.") from None
+            reason = getattr(exc, "error_string", None) or str(exc)
+            raise AudioInputError(f"Could not read {path} as audio: not an audio file, or a damaged one "
+                                  f"(libsndfile: {str(reason).rstrip('.')}). Give one of "
+                                  f"{', '.join(AUDIO_SUFFIXES)}.") from None
+        return path
+    if info.frames <= 0:
+        raise AudioInputError(f"{path} holds no samples (a {info.format} header and no audio); give a recording "
+                              "with sound in it.")
+    if info.duration < min_seconds:
+        raise AudioInputError(f"{path} is too short: {1000 * info.duration:.0f} ms of audio, and the models need "
+                              f"at least {1000 * min_seconds:.0f} ms (one spectrogram frame). Use a longer recording.")
+    _check_sound(path)
     return path
+
+
+def _check_sound(path: Path) -> None:
+    """AudioInputError if every sample of ``path`` is silent, or its samples cannot be decoded."""
+    import numpy as np
+    import soundfile as sf
+
+    from ..audio.io import SILENCE
+
+    try:
+        with sf.SoundFile(str(path)) as f:
+            for block in f.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
+                if not np.all(np.isfinite(block)):
+                    raise AudioInputError(f"{path} has NaN or infinite samples; repair or re-export the file.")
+                if np.max(np.abs(block)) >= SILENCE:
+                    return
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioInputError(f"{path} cannot be read to its end ({exc}); it may be damaged. Re-export it.") from None
+    raise AudioInputError(f"{path} is silent (every sample is zero); give a recording with sound in it.")
 
 
 def writable_output(path, *, like_input=None) -> Path:

@@ -20,7 +20,8 @@ def add_classify(sub):
                     "read and checked before any is printed, so a bad file stops the command with one error "
                     "line and no partial output.")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3 ...; any rate, "
-                                                           "mono or stereo: read as mono at the model's rate)")
+                                                           "mono or stereo: read as mono at the model's rate), or "
+                                                           "bundled clips' names (cello_C3; see `examples`)")
     p.add_argument("--model", default="augmented",
                    help="bundled model name, model directory or musicnn tagger (default: augmented, the classifier "
                         "trained with recording and fit-time augmentation; default is the dreaming model; "
@@ -44,17 +45,18 @@ def _positive_int(value: str) -> int:
 
 
 def _run_classify(args):
-    from .checks import model_description
+    from .checks import model_description, readable_audio
 
     tagger = model_description(args.model)["kind"] == "tagger"  # a misspelt name is refused before TensorFlow
     top = args.top or (5 if tagger else 3)
+    paths = {name: readable_audio(name) for name in args.files}  # and a bad file, or a bundled clip's name
 
     from .. import models
     from ..audio import load_audio
     from ..classify import classify
 
     loaded = models.load_model(args.model)  # once for every file
-    clips = {path: load_audio(path, settings=loaded[1]) for path in args.files}  # any bad file stops us here
+    clips = {name: load_audio(path, settings=loaded[1]) for name, path in paths.items()}  # any bad file stops us here
     results = {path: classify(y, model=loaded, name=path) for path, y in clips.items()}
     if args.json:
         summary = {}

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import DreamError
+
+if TYPE_CHECKING:
+    from ..options import DreamOptions
 
 
 def add_quickstart(sub):
@@ -17,9 +23,18 @@ def add_quickstart(sub):
 
 
 def _run_quickstart(args):
-    from ..quickstart import run_quickstart
+    from ..audio.io import EXAMPLE_CLIPS
+    from ..errors import AudioInputError
+    from .checks import match_name
 
-    paths = run_quickstart(out_dir=args.out, clip=args.clip)
+    clip = match_name(args.clip, EXAMPLE_CLIPS, what="clip", flag="--clip", owner="the package")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise AudioInputError(f"--out {out} is a file; give a folder (it is created if missing).")
+
+    from ..quickstart import run_quickstart  # TensorFlow loads from here on
+
+    paths = run_quickstart(out_dir=out, clip=clip)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
 
@@ -30,10 +45,14 @@ def add_examples(sub):
                                    "FluidR3 GM SoundFont), and every model --model takes by name: the bundled "
                                    "classifiers and musicnn's taggers, with what each names.")
     p.add_argument("--path", metavar="CLIP", help="print only this clip's path (for use in a shell command)")
+    p.add_argument("--tags", action="store_true",
+                   help="print only the taggers and every tag each names (what --tag takes)")
     p.set_defaults(func=_run_examples)
 
 
 def _run_examples(args):
+    import textwrap
+
     import soundfile as sf
 
     from ..audio.io import EXAMPLE_CLIPS, example_clip
@@ -41,19 +60,23 @@ def _run_examples(args):
     from .checks import match_name
 
     if args.path is not None:
-        print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path")))
+        print(example_clip(match_name(args.path, EXAMPLE_CLIPS, what="clip", flag="--path", owner="the package")))
         return
-    print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
-    for name in EXAMPLE_CLIPS:
-        path = example_clip(name)
-        info = sf.info(str(path))
-        print(f"  {name:<10} {info.duration:4.1f} s, {info.samplerate} Hz, {info.channels} ch  {path}")
-    print("models (--model NAME):")
+    if not args.tags:
+        print("clips (dream one by name: auditory-deepdream dream cello_C3 out.wav):")
+        for name in EXAMPLE_CLIPS:
+            path = example_clip(name)
+            info = sf.info(str(path))
+            print(f"  {name:<10} {info.duration:4.1f} s, {info.samplerate} Hz, {info.channels} ch  {path}")
+    print("taggers (--tag NAME; vgg-mtt unless --model names another):" if args.tags else "models (--model NAME):")
     for name in model_names():
         about = describe(name) or {"kind": "?", "classes": []}
-        names = ", ".join(about["classes"][:8]) + (", ..." if len(about["classes"]) > 8 else "")
+        if args.tags and about["kind"] != "tagger":
+            continue
         what = "tags" if about["kind"] == "tagger" else "classes"
-        print(f"  {name:<12} {about['kind']:<10} {len(about['classes'])} {what}: {names}")
+        head = f"  {name:<12} {about['kind']:<10} {len(about['classes'])} {what}: "
+        print(textwrap.fill(", ".join(about["classes"]), width=110, initial_indent=head,
+                            subsequent_indent=" " * len(head), break_on_hyphens=False, break_long_words=False))
 
 
 def _preset_help() -> str:
@@ -73,17 +96,32 @@ def add_dream(sub):
         "dream", help="dream an audio file: amplify a layer, a filter, a class or a tag of a model",
         description="Dream IN with a model and write OUT with IN's channels, sample rate, length and "
                     "sample format, at IN's integrated loudness (LUFS) under a -1 dBTP true-peak ceiling, and "
-                    "OUT's options beside it (OUT's name + .dream.json). "
+                    "OUT's record beside it (OUT's whole name + .dream.json: the objective, model and options, "
+                    "which --replay repeats bit for bit). Several inputs or folders go to an output folder in one "
+                    "process. "
                     "The mid signal is dreamed at the model's rate as a gain on its own spectrogram that the "
                     "ascent climbs through the sonification, so what the network heard is what you hear; the "
                     "gain is applied to every channel and the band above the model's is kept from IN. "
                     "Choose an effect with --preset (presets: " + _preset_help() + "), or set the objective "
                     "and --strength yourself; --steps gives the dissertation's fixed step count instead. "
                     "Arguments, files and names are checked before the model loads.")
-    p.add_argument("input", metavar="IN", help="input audio file (wav, flac, ogg, mp3, aiff, m4a), or a bundled clip's "
-                                               "name (cello_C3, flute_A4, piano_E4; see `examples`)")
-    p.add_argument("output", metavar="OUT", help="output audio file (.wav, .flac, .ogg, .aiff, .aif, .mp3); IN's "
-                                                 "sample format is kept when the suffix matches")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="IN OUT: an input audio file (wav, flac, ogg, mp3, aiff, m4a) or a bundled clip's name "
+                        "(cello_C3, flute_A4, piano_E4; see `examples`), and the output file (.wav, .flac, .ogg, "
+                        ".aiff, .aif, .mp3; IN's sample format is kept when the suffix matches). Or several inputs "
+                        "and folders, then an output folder: each file is written there under its own name, with "
+                        "the model loaded once; a file already dreamed there with the same options is skipped, so "
+                        "a killed batch resumes. With --replay: [IN] [OUT], the record's by default")
+    p.add_argument("--replay", metavar="RECORD",
+                   help="repeat the dream a record (OUT's name + .dream.json) describes, bit for bit: its model, "
+                        "objective, options and excerpt")
+    p.add_argument("--start", type=float, metavar="SECONDS",
+                   help="dream only an excerpt (a preview) from this time (default 0); the output is the excerpt")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="length of the excerpt to dream (default: to the end)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dream a batch on the Dask cluster at this scheduler address (pip install -e '.[cluster]'); "
+                        "the workers must reach the input and output paths")
     p.add_argument("--model",
                    help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
                         "vgg-msd), model directory, or ensemble folder (default: default; vgg-mtt with --tag)")
@@ -98,7 +136,8 @@ def add_dream(sub):
                    help="class name or index to dream toward (implies --objective class and, without --preset, "
                         "the morph preset); any case")
     p.add_argument("--tag", action="append", default=[], metavar="TAG[=WEIGHT]",
-                   help="a tagger's tag to dream toward (musicnn-mtt: piano, choir, techno ...); repeat for "
+                   help="a tagger's tag to dream toward (with the default tagger vgg-mtt, or --model musicnn-mtt, "
+                        "musicnn-msd, vgg-msd: piano, choir, techno ...; `examples --tags` lists them); repeat for "
                         "several, with weights such as --tag piano --tag strings=0.5")
     p.add_argument("--strength", type=float,
                    help="spectral change to reach, dB, above 0 (mean over audible bins; default: the preset's)")
@@ -124,9 +163,8 @@ def add_dream(sub):
     p.set_defaults(func=_run_dream)
 
 
-def dream_options(args, preset) -> "DreamOptions":
+def dream_options(args, preset) -> DreamOptions:
     """The :class:`~auditory_deepdream.options.DreamOptions` the ``dream`` arguments ask for (no TensorFlow)."""
-    from ..errors import DreamError
     from ..options import SOUND_PATHS
 
     if args.free and args.steps is None:
@@ -153,7 +191,6 @@ def dream_options(args, preset) -> "DreamOptions":
 
 def _what_to_dream(args, about: dict):
     """``(objective kind or None, preset, {class or tag: weight} or None)`` from the arguments, checked."""
-    from ..errors import DreamError
     from ..presets import get_preset
     from .checks import match_name, parse_tags
 
@@ -173,7 +210,11 @@ def _what_to_dream(args, about: dict):
                                  f"(0..{len(about['classes']) - 1}): {about['classes']}.")
             targets = {index: 1.0}
         elif about["classes"]:
-            targets = {match_name(args.family, about["classes"], what="class", flag="--class", plural="classes"): 1.0}
+            try:
+                targets = {match_name(args.family, about["classes"], what="class", flag="--class",
+                                      plural="classes"): 1.0}
+            except DreamError as exc:
+                raise DreamError(str(exc) + _tag_hint(args.family, about)) from None
         else:  # a card without classes: the model's own check names what is wrong
             targets = {args.family: 1.0}
     kind = args.objective or ("filter" if args.filter is not None else None)
@@ -190,52 +231,147 @@ def _what_to_dream(args, about: dict):
     return kind, preset, targets
 
 
+# what --replay takes from the record: giving one of these beside it is a mistake
+_REPLAYED = ("model", "preset", "objective", "layer", "filter", "family", "tag", "strength", "steps", "max_steps",
+             "step_size", "jitter", "band_shift", "start", "duration")
+
+
+def _tag_hint(name: str, about: dict) -> str:
+    """For a classifier's --class that a tagger knows as a tag: how to dream toward it instead."""
+    from ..models.paths import describe
+
+    if about["kind"] == "tagger":
+        return ""
+    try:
+        tags = (describe("vgg-mtt") or {}).get("classes", [])
+    except ImportError:  # musicnn is not installed: no taggers to point to
+        return ""
+    hit = {t.lower(): t for t in tags}.get(name.lower())
+    return (f" {hit!r} is a tag of the taggers, not a family: dream toward it with --tag {hit!r} "
+            "(and no --model: tags are the tagger vgg-mtt's).") if hit else ""
+
+
 def _run_dream(args):
-    from ..atomic import write_json_atomic
     from ..options import parse_loudness
-    from ..presets import get_preset
-    from .checks import model_description, readable_audio, writable_output
+    from .batch import dream_one, loaded_dreamer, plan_jobs, report_dream, run_batch
+    from .checks import model_description
+    from .records import build_objective, read_record, record_path
 
-    src = readable_audio(args.input)
-    out = writable_output(args.output, like_input=src)
+    record = None if args.replay is None else read_record(args.replay)
+    if record is not None:
+        given = [name for name in _REPLAYED if getattr(args, name) not in (None, [])]
+        if given or args.free or args.phase != "original" or args.seed != 0 or args.loudness != "match":
+            raise DreamError("--replay takes the model, objective, options and excerpt from the record; leave out "
+                             + (", ".join("--" + n.replace("_", "-").replace("family", "class") for n in given)
+                                or "the dream's options") + ".")
+        excerpt = record.get("excerpt")
+    else:
+        excerpt = _excerpt(args)
+    jobs, batch, refused = plan_jobs(args.paths, record=record, excerpt=excerpt)
+    if batch and args.plot is not None:
+        raise DreamError("--plot draws one dream; leave it out when dreaming several files.")
+    if not batch and args.scheduler:
+        raise DreamError("--scheduler runs a batch on a cluster; give several inputs or a folder and an output folder.")
     plot = None if args.plot is None else _png_path(args.plot)
-    args.loudness = parse_loudness(args.loudness)
-    if args.model is None:  # tags are a tagger's: vgg-mtt, the tagger the judges chose (README)
-        args.model = "vgg-mtt" if args.tag else "default"
-    about = model_description(args.model)
-    kind, preset, targets = _what_to_dream(args, about)
-    options = dream_options(args, preset)
+    if record is not None:
+        model, options, spec = record["model"], record["options"], record["objective"]
+        _check_spec(spec, model_description(model))
+    else:
+        args.loudness = parse_loudness(args.loudness)
+        if args.model is None:  # tags are a tagger's: vgg-mtt, the tagger the judges chose (README)
+            args.model = "vgg-mtt" if args.tag else "default"
+        model = args.model
+        about = model_description(model)
+        kind, preset, targets = _what_to_dream(args, about)
+        options = dream_options(args, preset)
+    if not jobs:
+        run_batch([], refused=refused, model=model, objective=None, options=options)
 
-    from .. import models  # TensorFlow loads from here on
-    from ..dreamer import Dreamer, class_objective, dream_file, make_objective, preset_objective
+    d = loaded_dreamer(model)  # TensorFlow loads from here on
+    if record is not None:
+        objective = build_objective(spec, classes=d.info.classes)
+    else:
+        objective = _objective(args, d, kind, preset, targets, tagger=about["kind"] == "tagger")
+    if batch:
+        run_batch(jobs, refused=refused, model=model, objective=objective, options=options, excerpt=excerpt,
+                  scheduler=args.scheduler)
+        return
+    ((src, out, _),) = jobs
+    _, result = dream_one(src, out, model=model, objective=objective, options=options, excerpt=excerpt)
+    if plot is not None:
+        _plot(plot, src, out, result=result, objective=objective, settings=d.settings, excerpt=excerpt)
+    report_dream(out, record_path(out), plot, result, objective, options)
 
-    d = Dreamer.load(args.model)
+
+def _plot(png, src, out, *, result, objective, settings, excerpt) -> None:
+    """The before/after picture of what was dreamed, the whole of it, its time range in the title.
+
+    A streamed file's result holds its first block's spectrograms only: both files are then
+    read again block by block and drawn pooled (:func:`~auditory_deepdream.audio.streams.stream_mel`).
+    """
+    import soundfile as sf
+
+    from ..audio.streams import stream_mel
+    from ..display import save_before_after
+
+    start = (excerpt or {}).get("start", 0.0)
+    info = sf.info(str(out))
+    stop = start + info.frames / info.samplerate
+    if result.audio is not None:  # one pass: the spectrograms the network saw
+        before, after = result.mel_before[0], result.mel_after[0]
+    else:
+        first = round(start * sf.info(str(src)).samplerate)
+        before = stream_mel(src, settings=settings, span=(first, first + info.frames))
+        after = stream_mel(out, settings=settings)
+        after = after[:, :before.shape[1]]
+        before = before[:, :after.shape[1]]
+    save_before_after(png, before, after, settings=settings, time_range=(start, stop),
+                      title=f"{Path(src).name}, {start:.1f} to {stop:.1f} s: {objective}")
+
+
+def _excerpt(args) -> dict | None:
+    """``{"start", "duration"}`` of ``--start``/``--duration`` (checked), or None for the whole file."""
+    if args.start is None and args.duration is None:
+        return None
+    start = 0.0 if args.start is None else args.start
+    if start < 0 or (args.duration is not None and args.duration <= 0):
+        raise DreamError(f"--start {start:g} --duration {args.duration}: the excerpt starts at 0 s or later "
+                         "and lasts more than 0 s.")
+    return {"start": start, "duration": args.duration}
+
+
+def _check_spec(spec: dict, about: dict) -> None:
+    """A record's objective names only what its model has (before TensorFlow loads)."""
+    from .checks import match_name
+
+    layers = [row["name"] for row in about["layers"]]
+    if spec["kind"] in ("layer", "filter") and layers:
+        match_name(spec["layer"], layers, what="layer", flag="the record's layer")
+    if spec["kind"] in ("class", "tag") and about["classes"]:
+        for name in spec["targets"]:
+            if not name.isdigit():
+                match_name(name, about["classes"], what=spec["kind"], flag=f"the record's {spec['kind']}")
+
+
+def _objective(args, d, kind, preset, targets, *, tagger: bool):
+    """The objective the arguments ask for, on the loaded model."""
+    from .. import models
+    from ..dreamer import class_objective, make_objective, preset_objective
+    from ..presets import get_preset
+
     conv = models.conv_layer_names(d.model)
     if kind is None:
         if args.layer and preset.objective == "layer":
-            objective = make_objective("layer", layer=args.layer)
-        else:
-            objective = preset_objective(preset, conv, classes=d.info.classes)
-    elif kind == "class":
+            return make_objective("layer", layer=args.layer)
+        return preset_objective(preset, conv, classes=d.info.classes)
+    if kind == "class":
         if targets is None:
-            objective = preset_objective(get_preset("morph"), conv, classes=d.info.classes)
-        else:
-            terms = [class_objective(t, classes=d.info.classes) for t in targets]
-            terms = [term if w == 1.0 else w * term for term, w in zip(terms, targets.values())]
-            objective = sum(terms[1:], terms[0])
-    else:
-        layer = args.layer or preset.layer(conv)
-        objective = make_objective(kind, layer=layer, index=args.filter or 0)
-    path, result = dream_file(src, out, model=d, objective=objective, options=options)
-    record = write_json_atomic(path.with_name(path.stem + ".dream.json"), {
-        "input": str(src), "output": str(path), "model": str(args.model), "objective": str(objective),
-        "options": options.to_dict(), "result": result.summary()})
-    if plot is not None:
-        from ..display import save_before_after
-
-        save_before_after(plot, result.mel_before[0], result.mel_after[0], settings=d.settings,
-                          title=f"{Path(src).name}: {objective}")
-    _report(path, record, plot, result, objective, options)
+            return preset_objective(get_preset("morph"), conv, classes=d.info.classes)
+        noun = "tag" if tagger else "class"
+        terms = [class_objective(t, classes=d.info.classes, noun=noun) for t in targets]
+        terms = [term if w == 1.0 else w * term for term, w in zip(terms, targets.values())]
+        return sum(terms[1:], terms[0])
+    return make_objective(kind, layer=args.layer or preset.layer(conv), index=args.filter or 0)
 
 
 def _png_path(value) -> Path:
@@ -250,31 +386,6 @@ def _png_path(value) -> Path:
     return path
 
 
-def _report(path, record, plot, result, objective, options):
-    """What the dream did, one quantity a line, each with its unit."""
-    import soundfile as sf
-
-    from ..dreamer import ClassLogit, Sum
-
-    s = result.summary()
-    unit = "logit" if isinstance(objective, (ClassLogit, Sum)) and "class" in str(objective) else "mean activation"
-    channels = sf.info(str(path)).channels  # a long file was streamed: its result holds no audio
-    target = f"target {options.strength:g} dB" if options.strength is not None else f"{len(result.history)} steps"
-    held_back = options.strength is not None and s["spectral_change_db"] < options.strength - 0.5
-    if held_back and options.max_jump is not None:
-        target += f"; the click guard took back what would step {options.max_jump:g}x past the input's largest"
-    survival = ("n/a (nothing was gained)" if s["survival"] is None
-                else f"{100 * s['survival']:.0f} % of the gain the network climbed is in the audio it hears")
-    print(f"wrote {path} ({channels} ch, {result.sample_rate} Hz), {record.name}"
-          + (f" and {plot}" if plot is not None else ""))
-    print(f"  change     spectral change {s['spectral_change_db']:.2f} dB, mean over audible bins ({target})")
-    print(f"  objective  {objective} ({unit}): {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
-          f"as dreamed, {s['objective_after']:.4g} as heard")
-    print(f"  survival   {survival}")
-    print(f"  loudness   {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, "
-          f"true peak {result.true_peak_dbtp:.1f} dBTP")
-
-
 def add_layers(sub):
     p = sub.add_parser("layers", help="list a model's layers you can dream with, and their filter counts",
                        description="List the feature-map layers of a model (name, type, filters, bands). Of an "
@@ -285,6 +396,10 @@ def add_layers(sub):
 
 
 def _run_layers(args):
+    from .checks import model_description
+
+    model_description(args.model)  # a misspelt name is refused before TensorFlow, the taggers named too
+
     from .. import models
 
     model, _, card = models.load_model(args.model)

@@ -14,6 +14,8 @@ loudness is measured while the blocks are read (:class:`~auditory_deepdream.audi
 the dream's model band and the band above it go to a temporary file beside the output, the
 band's gain that reaches the target is found on that file (:func:`~.levels.band_gain`),
 and the output is written through the true-peak limiter, one block at a time, atomically.
+The parts file and the blocks' state lie in a scratch folder beside the output
+(:class:`~.progress.StreamProgress`), so a dream killed after block k resumes from block k.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import audio
-from ..atomic import scratch_path
 from ..audio.io import SILENCE
 from ..audio.loudness import LoudnessMeter
 from ..audio.peaks import true_peak_db
@@ -36,6 +37,7 @@ from .activations import Dreamer, as_dreamer
 from .full_rate import FILE_DEFAULTS, dream_channels, mid_result
 from .levels import band_gain, finish_loudness
 from .objectives import Objective
+from .progress import StreamProgress
 from .rates import above_model_band, back_to_rate, to_model_rate
 from .render import render
 from .result import DreamResult
@@ -51,7 +53,8 @@ _LIMIT_CONTEXT_SECONDS = 1.0  # the limiter sees this much beyond each chunk (it
 
 def dream_file(input_path, output_path, *, model, objective: Objective, options: DreamOptions | None = None,
                settings: AudioSettings | None = None, block_seconds: float | None = BLOCK_SECONDS,
-               progress: bool | None = None, measure: bool = True, **overrides):
+               progress: bool | None = None, measure: bool = True, start: float = 0.0,
+               duration: float | None = None, **overrides):
     """Dream an audio file and write the result in the file's own format.
 
     The output has the input's channels, sample rate and length; when ``output_path``
@@ -71,6 +74,9 @@ def dream_file(input_path, output_path, *, model, objective: Objective, options:
         As :func:`~.full_rate.dream_channels`.
     block_seconds : float or None
         The blocks of a long file (default 30 s); None dreams any file in one pass.
+    start, duration : float
+        Dream only this excerpt, in seconds (a preview): the output is the excerpt. Default:
+        the whole file.
 
     Returns
     -------
@@ -79,16 +85,45 @@ def dream_file(input_path, output_path, *, model, objective: Objective, options:
     """
     o = resolve_options(options, overrides, default=FILE_DEFAULTS)
     dreamer = as_dreamer(model, settings)
-    info = stream_info(input_path) if block_seconds is not None else None
-    if info is not None and info[1] > 2 * block_seconds * info[0].sample_rate:
+    info = stream_info(input_path)
+    span = None if info is None else excerpt_frames(info[1], sample_rate=info[0].sample_rate, start=start,
+                                                     duration=duration, name=input_path)
+    if block_seconds is not None and span is not None and span[1] - span[0] > 2 * block_seconds * info[0].sample_rate:
         dreamer.check(objective)
         return dream_stream(input_path, output_path, dreamer=dreamer, objective=objective, options=o,
-                            block_seconds=block_seconds, progress=progress, measure=measure)
-    y, fmt = audio.read_audio(input_path)
+                            block_seconds=block_seconds, progress=progress, measure=measure, span=span)
+    if span is not None:
+        y, fmt = read_span(input_path, *span), info[0]
+    else:  # a format libsndfile cannot seek in: read whole, then cut
+        y, fmt = audio.read_audio(input_path)
+        first, last = excerpt_frames(y.shape[1], sample_rate=fmt.sample_rate, start=start, duration=duration,
+                                     name=input_path)
+        y = y[:, first:last]
+    audio.check_audio(y.reshape(-1), name=f"{input_path} (from {start:g} s)" if start else str(input_path))
     result = dream_channels(y, sample_rate=fmt.sample_rate, model=dreamer, objective=objective, options=o,
                             progress=progress, measure=measure)
     path = audio.write_audio(output_path, result.audio, sample_rate=fmt.sample_rate, like=fmt)
     return path, result
+
+
+def excerpt_frames(n_frames: int, *, sample_rate: int, start: float = 0.0, duration: float | None = None,
+                   name="audio") -> tuple[int, int]:
+    """``(first, last)`` frames of the excerpt ``start`` to ``start + duration`` seconds (None: to the end).
+
+    Raises
+    ------
+    AudioInputError
+        ``start`` is negative or not before the end, or ``duration`` is not above 0.
+    """
+    if start < 0 or (duration is not None and duration <= 0):
+        raise AudioInputError(f"The excerpt of {name} starts at {start:g} s and lasts {duration} s; give a start "
+                              "of 0 or more and a duration above 0 (seconds).")
+    first = round(start * sample_rate)
+    if first >= n_frames:
+        raise AudioInputError(f"{name} lasts {n_frames / sample_rate:.2f} s, so an excerpt cannot start at "
+                              f"{start:g} s; give an earlier --start.")
+    last = n_frames if duration is None else min(n_frames, first + round(duration * sample_rate))
+    return first, last
 
 
 def crossfade_weights(n: int, *, start: int, fade_in: int | None, fade_out: int | None, fade: int) -> np.ndarray:
@@ -131,7 +166,8 @@ def _dream_block(dreamer: Dreamer, y: np.ndarray, objective: Objective, *, sampl
 
 
 def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Objective, options: DreamOptions,
-                 block_seconds: float = BLOCK_SECONDS, progress: bool | None = None, measure: bool = True):
+                 block_seconds: float = BLOCK_SECONDS, progress: bool | None = None, measure: bool = True,
+                 span: tuple[int, int] | None = None):
     """Dream a long file block by block and write it in its own format, in bounded memory.
 
     Parameters
@@ -149,6 +185,8 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
         A bar in seconds of audio (default: shown).
     measure : bool
         Measure every block (objective, survival, spectral change).
+    span : (int, int), optional
+        Dream only frames ``[first, last)`` of the file (:func:`excerpt_frames`); default all.
 
     Returns
     -------
@@ -163,40 +201,60 @@ def dream_stream(input_path, output_path, *, dreamer: Dreamer, objective: Object
         raise AudioInputError(f"{input_path} cannot be read block by block; dream it in one pass "
                                     "(dream_file with block_seconds=None).")
     fmt, n = info
+    first, last = (0, n) if span is None else span
+    n = last - first
     sr = fmt.sample_rate
     hop, context, fade = (round(x * sr) for x in (block_seconds, CONTEXT_SECONDS, FADE_SECONDS))
     if hop < 2 * context:
         raise AudioInputError(f"block_seconds must be at least {2 * CONTEXT_SECONDS:g} s; got {block_seconds}.")
     spans = block_spans(n, hop=hop, context=context)
     meter_in = LoudnessMeter(sample_rate=sr, channels=fmt.channels)
-    results = []
     bar = tqdm(total=round(n / sr, 1), desc="dreaming", unit="s", disable=progress is False,
                bar_format="{desc}: {n:.0f} of {total:.0f} s of audio |{bar}| {elapsed}<{remaining}")
-    # the dream's model band and the band above it, side by side: 2 x channels, float32
-    with scratch_path(output_path, suffix=".wav") as temp:
-        with stream_writer(temp, sample_rate=sr, channels=2 * fmt.channels) as parts:
-            pending = np.zeros((2 * fmt.channels, 0), np.float32)  # summed but not final, from `done` on
-            done = 0
-            for k, (start, stop, own_start, own_stop) in enumerate(spans):
-                y = read_span(input_path, start, stop)
-                meter_in.add(y[:, own_start - start:own_stop - start])
-                band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
-                                                  measure=measure)
-                if result is not None:  # the measures, and the first block's spectrograms: memory stays flat
-                    results.append(_measures(result) if results else result)
-                w = crossfade_weights(stop - start, start=start, fade_in=own_start if k else None,
-                                      fade_out=own_stop if k < len(spans) - 1 else None, fade=fade)
-                pending = np.pad(pending, ((0, 0), (0, stop - done - pending.shape[1])))
-                pending += (np.concatenate([band, high]) * w)[:, done - start:]  # zero weight before `done`
-                final = stop if k == len(spans) - 1 else own_stop - fade  # no later block reaches before this
-                parts.write(pending[:, :final - done])
-                pending, done = pending[:, final - done:], final
+    # the dream's model band and the band above it, side by side: 2 x channels, float32, kept beside the output
+    store = StreamProgress(output_path, sample_rate=sr, channels=2 * fmt.channels, key=_stream_key(
+        input_path, dreamer, objective, options, span=(first, last), block_seconds=block_seconds, measure=measure))
+    begin, done, pending, measures, history = store.open()  # pending: summed but not final, from `done` on
+    first_result = None
+    try:
+        for k, (start, stop, own_start, own_stop) in enumerate(spans):
+            if k < begin:  # dreamed by an earlier run: its input still counts toward the loudness
+                meter_in.add(read_span(input_path, first + own_start, first + own_stop))
                 bar.update(round((own_stop - own_start) / sr, 1))
+                continue
+            y = read_span(input_path, first + start, first + stop)
+            meter_in.add(y[:, own_start - start:own_stop - start])
+            band, high, result = _dream_block(dreamer, y, objective, sample_rate=sr, options=options,
+                                              measure=measure)
+            if result is not None:  # the measures, and the first block's spectrograms: memory stays flat
+                if not measures:
+                    first_result, history = result, result.history
+                measures.append(_measures(result))
+            w = crossfade_weights(stop - start, start=start, fade_in=own_start if k else None,
+                                  fade_out=own_stop if k < len(spans) - 1 else None, fade=fade)
+            pending = np.pad(pending, ((0, 0), (0, stop - done - pending.shape[1])))
+            pending += (np.concatenate([band, high]) * w)[:, done - start:]  # zero weight before `done`
+            final = stop if k == len(spans) - 1 else own_stop - fade  # no later block reaches before this
+            store.write(pending[:, :final - done])
+            pending, done = pending[:, final - done:], final
+            store.save(blocks=k + 1, done=done, pending=pending, measures=measures, history=history)
+            bar.update(round((own_stop - own_start) / sr, 1))
+    finally:
+        store.close()
         bar.close()
-        lufs_in = meter_in.integrated()
-        path, lufs_out, peak = _finish(temp, output_path, fmt=fmt, options=options, lufs_in=lufs_in)
-    return path, _streamed_result(results, objective=objective, options=options, sample_rate=sr,
-                                  lufs_in=lufs_in, lufs_out=lufs_out, true_peak=peak)
+    lufs_in = meter_in.integrated()
+    path, lufs_out, peak = _finish(store.parts, output_path, fmt=fmt, options=options, lufs_in=lufs_in)
+    store.discard()
+    return path, _streamed_result(measures, first_result, history, objective=objective, options=options,
+                                  sample_rate=sr, lufs_in=lufs_in, lufs_out=lufs_out, true_peak=peak)
+
+
+def _stream_key(input_path, dreamer, objective, options, **blocks) -> dict:
+    """What decides a streamed dream: a scratch folder left by another is not resumed."""
+    stat = Path(input_path).stat()
+    return {"input": str(Path(input_path).resolve()), "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns,
+            "model": f"{dreamer.model.name}:{dreamer.model.count_params()}", "objective": repr(objective),
+            "options": options.to_dict(), **blocks}
 
 
 def _chunks(path, n: int, channels: int, *, context: int = 0):
@@ -252,16 +310,16 @@ def _measures(result: DreamResult) -> dict:
     return {name: float(np.mean(getattr(result, name))) for name in _MEASURES}
 
 
-def _streamed_result(results: list, *, objective, options, sample_rate: int, lufs_in, lufs_out, true_peak):
-    """One :class:`DreamResult` for the blocks: a value per block, the first block's spectrograms."""
-    first = results[0] if results else None
-    blocks = [_measures(first)] + results[1:] if results else []
-    values = {name: np.array([b[name] for b in blocks], dtype=np.float32) if blocks else np.full(1, np.nan, np.float32)
-              for name in _MEASURES}
+def _streamed_result(measures: list, first, history, *, objective, options, sample_rate: int, lufs_in, lufs_out,
+                     true_peak):
+    """One :class:`DreamResult` for the blocks: a value per block, the first block's spectrograms (None when
+    that block was dreamed by an earlier, killed run)."""
+    values = {name: np.array([b[name] for b in measures], dtype=np.float32) if measures
+              else np.full(1, np.nan, np.float32) for name in _MEASURES}
     return DreamResult(
         audio=None, input_audio=None, sample_rate=int(sample_rate), objective=objective, domain=options.domain,
         sonify=options.sonification, seed=int(options.seed),
         mel_before=getattr(first, "mel_before", None), mel_dreamed=getattr(first, "mel_dreamed", None),
         mel_after=getattr(first, "mel_after", None),
-        history=np.zeros((0, 1), np.float32) if first is None else first.history,
+        history=np.zeros((0, 1), np.float32) if history is None else history,
         lufs_in=lufs_in, lufs_out=lufs_out, true_peak_dbtp=true_peak, options=options, **values)

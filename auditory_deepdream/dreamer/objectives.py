@@ -165,10 +165,14 @@ class LayerObjective(Objective):
 
 @dataclass(frozen=True)
 class ClassLogit(Objective):
-    """Pre-softmax logit of one class of the ``family`` output layer (push toward a family)."""
+    """Pre-softmax logit of one class of the ``family`` output layer (push toward a family).
+
+    ``noun`` is what the model calls its outputs in words: ``"class"``, or ``"tag"`` for a tagger.
+    """
 
     index: int
     label: str | None = None
+    noun: str = "class"
 
     def layers(self):
         return frozenset([LOGITS])
@@ -185,7 +189,7 @@ class ClassLogit(Objective):
                              f"{info.n_classes} classes (0..{info.n_classes - 1}).")
 
     def __str__(self):
-        return f"class {self.label or self.index}"
+        return f"{self.noun} {self.label if self.label is not None else self.index}"
 
 
 @dataclass(frozen=True)
@@ -278,14 +282,17 @@ def layers_objective(weights: dict, *, crop: int = 0) -> Objective:
     return Sum(tuple(float(w) * LayerObjective(name, int(crop)) for name, w in weights.items()))
 
 
-def class_objective(family, *, classes=None) -> ClassLogit:
-    """Logit of a class, given by index or by name (names need ``classes``, the model card's list)."""
+def class_objective(family, *, classes=None, noun: str = "class") -> ClassLogit:
+    """Logit of a class, given by index or by name (names need ``classes``, the model card's list).
+
+    ``noun`` names the outputs in what the objective prints: ``"tag"`` for a tagger's.
+    """
     if isinstance(family, str):
         if not classes or family not in classes:
-            raise ModelError(f"Unknown class {family!r}; the model's classes are {list(classes or [])}.")
-        return ClassLogit(list(classes).index(family), family)
+            raise ModelError(f"Unknown {noun} {family!r}; the model's {noun}s are {list(classes or [])}.")
+        return ClassLogit(list(classes).index(family), family, noun)
     label = list(classes)[int(family)] if classes and 0 <= int(family) < len(classes) else None
-    return ClassLogit(int(family), label)
+    return ClassLogit(int(family), label, noun)
 
 
 def audition_objective(layer: str, filters, *, crop: int = 0) -> Batched:
