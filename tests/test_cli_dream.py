@@ -219,8 +219,9 @@ def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model
     assert record["objective"] == "stage2_conv1" and record["result"]["spectral_change_db"] > 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
-    for unit in ("dB", "LUFS", "dBTP", "mean activation", "% of the gain"):
+    for unit in ("dB", "LUFS", "dBTP", "mean activation", "% of the gain", "quietest 20 %"):
         assert unit in printed
+    assert np.isfinite(record["result"]["noise_lift_db"])
 
 
 def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_dir, tmp_path, capsys):

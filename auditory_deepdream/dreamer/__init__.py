@@ -89,6 +89,7 @@ from .quality import (
     log_spectral_distance,
     max_jump_ratio,
     measure_dream,
+    noise_lift,
     pitch_shift_cents,
     transient_collapse,
 )
@@ -155,6 +156,7 @@ __all__ = [
     "crossover_weights",
     "DreamQuality",
     "measure_dream",
+    "noise_lift",
     "log_spectral_distance",
     "max_jump_ratio",
     "energy_concentration",
