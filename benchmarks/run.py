@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script: the package and its benchmarks
     sys.path.insert(0, str(ROOT))
 
 #: modules of this package: the docstring is the help, ``add_arguments(parser)`` the options, ``run(args)`` the work
-SCENARIOS = ("speed", "music", "training", "scaling", "quality", "long_files")
+SCENARIOS = ("speed", "music", "training", "scaling", "quality", "long_files", "tags")
 
 
 def scenario(name: str):

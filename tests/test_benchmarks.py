@@ -23,7 +23,7 @@ def _keys(d, prefix=""):
 def test_runner_offers_every_scenario_with_the_shared_options():
     parser = run.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert set(choices) == {"speed", "music", "training", "scaling", "quality", "long_files"}
+    assert set(choices) == {"speed", "music", "training", "scaling", "quality", "long_files", "tags"}
     args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
     assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
     with pytest.raises(SystemExit):

@@ -137,7 +137,7 @@ def dream_options(args, preset) -> "DreamOptions":
     if args.max_steps is not None:
         changes["max_steps"] = args.max_steps
     if args.free or args.phase == "waveform":  # the gain's bound belongs to consistent mel dreams
-        changes["max_boost_db"] = None
+        changes.update(max_boost_db=None, hold_floor=0.0)
     if args.steps is not None:
         changes.update(steps=args.steps, strength=None)
     elif args.strength is not None:
