@@ -116,6 +116,8 @@ def test_vgg_both_is_vgg_mtt_and_vgg_msd_dreaming_in_mtt_tags():
                 + np.mean([msd.evaluate(x, class_objective(t, classes=msd.info.classes))
                            for t in ("female vocalists", "female vocalist")], axis=0)) / 2
     np.testing.assert_allclose(both.evaluate(x, fv), expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ModelError, match="name one of its members"):
+        models.load_model("vgg-both")  # classify and layers read one network
 
 
 def test_bad_ensembles_are_refused(members, settings, tmp_path):

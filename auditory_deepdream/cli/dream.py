@@ -86,7 +86,8 @@ def add_dream(sub):
                                                  "sample format is kept when the suffix matches")
     p.add_argument("--model",
                    help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
-                        "vgg-msd), model directory, or ensemble folder (default: default; vgg-mtt with --tag)")
+                        "vgg-msd; vgg-both: vgg-mtt and vgg-msd as one, in MTT's tags), model directory, or "
+                        "ensemble folder (default: default; vgg-mtt with --tag)")
     p.add_argument("--preset", type=str.lower, choices=_preset_names(),
                    help="the effect (default: strong; morph with --class; tag with --tag or a tagger's --class)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
