@@ -63,8 +63,9 @@ def _variants() -> dict:
 
     morph = PRESETS["morph"].options
     cut = morph.replace(strength=None, steps=12, max_boost_db=0.0)  # the tag preset issue 39 measured
+    # cut-hold was measured at 4a22f0c, when hold_floor held the ascent's mel cells only
     return {"cut": cut, "cut-hold": cut.replace(hold_floor=0.3), "morph": morph,
-            "morph-hold": morph.replace(hold_floor=0.3), "tag": PRESETS["tag"].options}
+            "smooth-hold": cut.replace(smooth=9, hold_floor=0.3), "tag": PRESETS["tag"].options}
 
 
 def _phrase(notes, *, seconds: float) -> np.ndarray:
@@ -222,21 +223,24 @@ def summarise(raw: dict, sticks: dict, judges) -> dict:
 
 
 def preset_noise(clips: dict) -> dict:
-    """Noise lift of the ``subtle`` and ``strong`` presets' layer dreams (vgg-mtt) of every clip."""
+    """Noise lift of the ``subtle`` and ``strong`` presets' layer dreams of every clip, with the CLI's
+    model for them (``default``) and with ``vgg-mtt``."""
     from auditory_deepdream import models
     from auditory_deepdream.dreamer import Dreamer, dream_channels, preset_objective
     from auditory_deepdream.presets import PRESETS
 
-    d = Dreamer.load("vgg-mtt")
-    conv = models.conv_layer_names(d.model)
     out = {}
-    for name in ("subtle", "strong"):
-        p = PRESETS[name]
-        lifts = {clip: dream_channels(y, sample_rate=SR, model=d, objective=preset_objective(p, conv), options=p.options,
-                                      progress=False).summary()["noise_lift_db"] for clip, y in clips.items()}
-        out[name] = {"model": "vgg-mtt", "median": statistics.median(lifts.values()), "min": min(lifts.values()),
-                     "max": max(lifts.values()), "per_clip": lifts}
-        print(name, out[name]["median"], flush=True)
+    for model in ("default", "vgg-mtt"):
+        d = Dreamer.load(model)
+        conv = models.conv_layer_names(d.model)
+        for name in ("subtle", "strong"):
+            p = PRESETS[name]
+            lifts = {clip: dream_channels(y, sample_rate=SR, model=d, objective=preset_objective(p, conv),
+                                          options=p.options, progress=False).summary()["noise_lift_db"]
+                     for clip, y in clips.items()}
+            out[f"{model}/{name}"] = {"median": statistics.median(lifts.values()), "min": min(lifts.values()),
+                                      "max": max(lifts.values()), "per_clip": lifts}
+            print(model, name, out[f"{model}/{name}"]["median"], flush=True)
     return out
 
 
