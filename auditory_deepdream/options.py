@@ -94,11 +94,12 @@ class DreamOptions:
         phase-randomised copy cannot imitate (its control adds energy where the dream took
         some away).
     hold_floor : float
-        Consistent mel dreams: the quietest share of the input's mel cells (0 to 1) that
-        may not come up. Holding the clip's level gives back, to every cell, what the gain
-        took from its power; these cells are cut by as much, so a dream that cuts does not
-        lift the gaps, tails and hiss (:func:`~auditory_deepdream.dreamer.noise_lift`).
-        0 (the default): none.
+        Consistent mel dreams: the quietest share of the input's cells (0 to 1) that may
+        not come up. Holding the clip's level gives back, to every cell, what the gain took
+        from its power; these cells are cut by as much, in the ascent's mel cells and in the
+        recording's own STFT cells (:func:`~auditory_deepdream.dreamer.rates.hold_quiet_cells`),
+        so a dream does not lift the gaps, tails and hiss
+        (:func:`~auditory_deepdream.dreamer.noise_lift`). 0 (the default): none.
     block_frames : int or None
         Free mel dreams of long audio: ascend in blocks of this many frames.
     overlap_frames : int

@@ -224,9 +224,9 @@ def summarise(raw: dict, sticks: dict, judges) -> dict:
 
 def preset_noise(clips: dict) -> dict:
     """Noise lift of the ``subtle`` and ``strong`` presets' layer dreams of every clip, with the CLI's
-    model for them (``default``) and with ``vgg-mtt``."""
+    model for them (``default``) and with ``vgg-mtt``; of ``morph`` toward three families with ``default``."""
     from auditory_deepdream import models
-    from auditory_deepdream.dreamer import Dreamer, dream_channels, preset_objective
+    from auditory_deepdream.dreamer import Dreamer, class_objective, dream_channels, preset_objective
     from auditory_deepdream.presets import PRESETS
 
     out = {}
@@ -241,6 +241,16 @@ def preset_noise(clips: dict) -> dict:
             out[f"{model}/{name}"] = {"median": statistics.median(lifts.values()), "min": min(lifts.values()),
                                       "max": max(lifts.values()), "per_clip": lifts}
             print(model, name, out[f"{model}/{name}"]["median"], flush=True)
+    d = Dreamer.load("default")  # morph toward a family, as `dream --class` does, without and with the hold
+    for name, options in (("morph", PRESETS["morph"].options), ("morph-hold", PRESETS["morph"].options.replace(
+            hold_floor=0.3))):
+        lifts = {f"{clip}/{c}": dream_channels(y, sample_rate=SR, model=d, options=options, progress=False,
+                                               objective=class_objective(c, classes=d.info.classes)
+                                               ).summary()["noise_lift_db"]
+                 for clip, y in clips.items() for c in ("guitar", "flute", "string")}
+        out[f"default/{name}"] = {"median": statistics.median(lifts.values()), "min": min(lifts.values()),
+                                  "max": max(lifts.values()), "per_clip": lifts, "options": options.to_dict()}
+        print("default", name, out[f"default/{name}"]["median"], flush=True)
     return out
 
 

@@ -205,6 +205,18 @@ def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_
     assert record["options"]["max_steps"] == 2 and record["options"]["steps"] == 2
 
 
+def test_vgg_both_dreams_an_mtt_tag_with_both_vgg_taggers(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "both.wav"
+    assert _dream(audio.example_clip("cello_C3"), out, "vgg-both", "--tag", "female vocal", "--steps", "2") == 0, \
+        capsys.readouterr().err
+    record = json.loads((tmp_path / "both.dream.json").read_text())
+    assert record["model"] == "vgg-both" and record["objective"] == "class female vocal"
+    assert record["result"]["objective_dreamed"] > record["result"]["objective_before"]
+    assert "quietest 20 %" in capsys.readouterr().out
+
+
 def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model_dir, tmp_path, capsys):
     import json
 
