@@ -61,11 +61,12 @@ MEMBERS = {"vgg-mtt": ("vgg-mtt",), "vgg-both": ("vgg-mtt", "vgg-msd"),
 def _variants() -> dict:
     from auditory_deepdream.presets import PRESETS
 
-    morph = PRESETS["morph"].options
+    morph = PRESETS["morph"].options.replace(smooth=0, hold_floor=0.0)  # the morph preset before issue 39
     cut = morph.replace(strength=None, steps=12, max_boost_db=0.0)  # the tag preset issue 39 measured
     # cut-hold was measured at 4a22f0c, when hold_floor held the ascent's mel cells only
     return {"cut": cut, "cut-hold": cut.replace(hold_floor=0.3), "morph": morph,
-            "smooth-hold": cut.replace(smooth=9, hold_floor=0.3), "tag": PRESETS["tag"].options}
+            "smooth-hold": cut.replace(smooth=9, hold_floor=0.3),
+            "smooth-hold-6": cut.replace(smooth=9, hold_floor=0.3, step_size=6.0), "tag": PRESETS["tag"].options}
 
 
 def _phrase(notes, *, seconds: float) -> np.ndarray:
@@ -239,11 +240,10 @@ def preset_noise(clips: dict) -> dict:
                                           options=p.options, progress=False).summary()["noise_lift_db"]
                      for clip, y in clips.items()}
             out[f"{model}/{name}"] = {"median": statistics.median(lifts.values()), "min": min(lifts.values()),
-                                      "max": max(lifts.values()), "per_clip": lifts}
+                                      "max": max(lifts.values()), "per_clip": lifts, "options": p.options.to_dict()}
             print(model, name, out[f"{model}/{name}"]["median"], flush=True)
-    d = Dreamer.load("default")  # morph toward a family, as `dream --class` does, without and with the hold
-    for name, options in (("morph", PRESETS["morph"].options), ("morph-hold", PRESETS["morph"].options.replace(
-            hold_floor=0.3))):
+    d = Dreamer.load("default")  # morph toward a family, as `dream --class` does
+    for name, options in (("morph", PRESETS["morph"].options),):
         lifts = {f"{clip}/{c}": dream_channels(y, sample_rate=SR, model=d, options=options, progress=False,
                                                objective=class_objective(c, classes=d.info.classes)
                                                ).summary()["noise_lift_db"]
@@ -251,6 +251,34 @@ def preset_noise(clips: dict) -> dict:
         out[f"default/{name}"] = {"median": statistics.median(lifts.values()), "min": min(lifts.values()),
                                   "max": max(lifts.values()), "per_clip": lifts, "options": options.to_dict()}
         print("default", name, out[f"default/{name}"]["median"], flush=True)
+    return out
+
+
+def guitar_controls(clips: dict, samples: Path, seconds: float) -> dict:
+    """Does a real guitar beat its own phase control? Issue 29's bar asked a dream to, by 0.5 logit.
+
+    An acoustic and an electric guitar phrase mixed into every clip at -6 and 0 LU
+    (:func:`mix_source`), and the phase-randomised control of that mix
+    (:func:`~auditory_deepdream.dreamer.control_for`), judged by the two MSD taggers.
+    """
+    from auditory_deepdream.dreamer import control_for
+    from auditory_deepdream.dreamer.tag_judges import load_taggers, mix_source, tag_control_margins, tagger_logits
+
+    taggers = load_taggers(["musicnn-msd", "vgg-msd"])
+    notes = ("E3", "G3", "B3", "E4", "B3", "G3")
+    out = {}
+    for guitar in ("guitar-acoustic", "guitar-electric"):
+        source = _phrase(_notes(samples, guitar, notes, seconds=seconds, pan=0.5), seconds=seconds)
+        for level in (-6.0, 0.0):
+            margins = []
+            for clip, y in clips.items():
+                mix = mix_source(y, source, sample_rate=SR, level_db=level)
+                logits = [tagger_logits(a, sample_rate=SR, taggers=taggers, tags=["guitar"])
+                          for a in (y, mix, control_for(y, mix, sample_rate=SR))]
+                margins.append(tag_control_margins(*logits, target="guitar"))
+            out[f"{guitar}/{level:g}"] = {j: {"wins": sum(m[j] >= 0.5 for m in margins), "of": len(margins),
+                                              "margins": [m[j] for m in margins]} for j in taggers}
+            print(guitar, level, {j: v["wins"] for j, v in out[f"{guitar}/{level:g}"].items()}, flush=True)
     return out
 
 
@@ -285,6 +313,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--arm", help="MODEL/VARIANT: vgg-mtt, vgg-both or loo-vgg-msd / " + ", ".join(_variants()))
     parser.add_argument("--presets", action="store_true", help="noise lift of the subtle and strong presets")
     parser.add_argument("--timing", metavar="ARM", help="time a 60-s piece toward a tag with this arm")
+    parser.add_argument("--guitar-control", action="store_true",
+                        help="real guitars mixed in at -6 and 0 LU against their own phase control")
     parser.add_argument("--seconds", type=float, default=6.0, help="clip length (default 6)")
     parser.add_argument("--clips", type=int, default=7, help="the first N clips only")
     parser.add_argument("--samples", type=Path, default=Path("/tmp/w39samples"), help="npm-packed recordings")
@@ -299,8 +329,12 @@ def run(args) -> None:
     clips = dict(list(make_clips(seconds, args.samples).items())[:n])
     if args.timing:
         result["timing"][args.timing] = timing(args.timing, seconds=10.0 if args.quick else 60.0)
-    elif args.presets:
-        result["presets"].update(preset_noise(clips))
+    elif args.presets:  # the presets as they were when first measured are kept beside the new ones
+        if result["presets"] and "presets_before" not in result:
+            result["presets_before"] = result["presets"]
+        result["presets"] = preset_noise(clips)
+    elif args.guitar_control:
+        result["guitar_controls"] = guitar_controls(clips, args.samples, seconds)
     else:
         arm = args.arm or "vgg-mtt/tag"
         sticks = yardsticks(clips, make_sources(seconds, args.samples), args.cache)
