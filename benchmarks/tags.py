@@ -34,6 +34,8 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -265,9 +267,9 @@ def guitar_controls(clips: dict, samples: Path, seconds: float) -> dict:
     from auditory_deepdream.dreamer.tag_judges import load_taggers, mix_source, tag_control_margins, tagger_logits
 
     taggers = load_taggers(["musicnn-msd", "vgg-msd"])
-    notes = ("E3", "G3", "B3", "E4", "B3", "G3")
     out = {}
-    for guitar in ("guitar-acoustic", "guitar-electric"):
+    for guitar, notes in (("guitar-acoustic", ("E3", "G3", "B3", "E4", "B3", "G3")),
+                          ("guitar-electric", ("E2", "A2", "C3", "Fs3", "A3", "C4"))):
         source = _phrase(_notes(samples, guitar, notes, seconds=seconds, pan=0.5), seconds=seconds)
         for level in (-6.0, 0.0):
             margins = []
@@ -292,21 +294,27 @@ def timing(arm: str, seconds: float = 60.0) -> dict:
     model, variant = arm.split("/")
     y = bach_prelude(seconds=seconds, sample_rate=SR, channels=2, soundfont=MUSESCORE, strings=True)
     d = _dreamer(model)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     dream_channels(y, sample_rate=SR, model=d, objective=class_objective("guitar", classes=d.info.classes),
                    options=_variants()[variant], progress=False)
-    dream_only = time.perf_counter() - t0
+    dream_only, dream_cpu = time.perf_counter() - t0, time.process_time() - c0
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "piece.wav"
         sf.write(src, y.T, SR, subtype="PCM_16")
         command = [sys.executable, "-m", "auditory_deepdream.cli", "dream", str(src), str(Path(tmp) / "out.wav"),
                    "--tag", "guitar", "--model", model]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, check=True, capture_output=True)
-        whole = time.perf_counter() - t0
+        whole, c1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    whole_cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
     return {"arm": arm, "seconds": seconds, "dream_only_s": dream_only, "dream_only_ratio": dream_only / seconds,
-            "command_s": whole, "command_ratio": whole / seconds, "command": " ".join(command[1:]),
-            "note": "cold calls (tracing included) on the shared 2-core machine; the command uses the CLI's preset"}
+            "dream_only_cpu_s": dream_cpu, "dream_only_cpu_ratio": dream_cpu / seconds,
+            "command_s": whole, "command_ratio": whole / seconds, "command_cpu_s": whole_cpu,
+            "command_cpu_ratio": whole_cpu / seconds, "load_average": os.getloadavg(),
+            "command": " ".join(command[1:]),
+            "note": "cold calls (tracing included) on the shared 2-core machine; the command uses the CLI's preset. "
+                    "CPU seconds are summed over threads: on an idle 2-core machine the wall time lies between "
+                    "half the CPU time and all of it"}
 
 
 def add_arguments(parser) -> None:
@@ -326,10 +334,12 @@ def run(args) -> None:
     result = json.loads(path.read_text()) if path.is_file() else {"arms": {}, "presets": {}, "timing": {}}
     seconds, n, tags = (3.0, 2, TAGS[:3]) if args.quick else (args.seconds, args.clips, TAGS)
     args.cache.mkdir(parents=True, exist_ok=True)
-    clips = dict(list(make_clips(seconds, args.samples).items())[:n])
     if args.timing:
         result["timing"][args.timing] = timing(args.timing, seconds=10.0 if args.quick else 60.0)
-    elif args.presets:  # the presets as they were when first measured are kept beside the new ones
+        write_result(path, {**result, "environment": environment()})
+        return
+    clips = dict(list(make_clips(seconds, args.samples).items())[:n])
+    if args.presets:  # the presets as they were when first measured are kept beside the new ones
         if result["presets"] and "presets_before" not in result:
             result["presets_before"] = result["presets"]
         result["presets"] = preset_noise(clips)

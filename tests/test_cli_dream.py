@@ -184,7 +184,7 @@ def test_class_names_ignore_case_and_imply_the_morph_preset(src, model_dir, tmp_
     assert abs(float(re.search(r"spectral change ([0-9.]+) dB", printed).group(1)) - 10.0) < 1.0  # morph: 10 dB
 
 
-def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_path, capsys):
+def test_a_tag_dreams_with_vgg_both_and_the_tag_preset_unless_told_otherwise(tmp_path, capsys):
     import json
 
     from auditory_deepdream.options import DreamOptions
@@ -193,7 +193,7 @@ def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_
     out = tmp_path / "out.wav"
     assert _dream(audio.example_clip("cello_C3"), out, None, "--tag", "GUITAR") == 0, capsys.readouterr().err
     record = json.loads((tmp_path / "out.dream.json").read_text())
-    assert record["model"] == "vgg-mtt" and record["objective"] == "class guitar"
+    assert record["model"] == "vgg-both" and record["objective"] == "class guitar"
     assert DreamOptions.from_dict(record["options"]) == PRESETS["tag"].options.replace(sonify="original")
     assert record["result"]["objective_after"] > record["result"]["objective_before"]
     assert "(12 steps)" in capsys.readouterr().out and record["result"]["spectral_change_db"] > 1.0

@@ -87,7 +87,7 @@ def add_dream(sub):
     p.add_argument("--model",
                    help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
                         "vgg-msd; vgg-both: vgg-mtt and vgg-msd as one, in MTT's tags), model directory, or "
-                        "ensemble folder (default: default; vgg-mtt with --tag)")
+                        "ensemble folder (default: default; vgg-both with --tag)")
     p.add_argument("--preset", type=str.lower, choices=_preset_names(),
                    help="the effect (default: strong; morph with --class; tag with --tag or a tagger's --class)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
@@ -201,8 +201,8 @@ def _run_dream(args):
     out = writable_output(args.output, like_input=src)
     plot = None if args.plot is None else _png_path(args.plot)
     args.loudness = parse_loudness(args.loudness)
-    if args.model is None:  # tags are a tagger's: vgg-mtt, the tagger the judges chose (README)
-        args.model = "vgg-mtt" if args.tag else "default"
+    if args.model is None:  # tags are a tagger's: vgg-both, the taggers the judges chose (README)
+        args.model = "vgg-both" if args.tag else "default"
     about = model_description(args.model)
     kind, preset, targets = _what_to_dream(args, about)
     options = dream_options(args, preset)
