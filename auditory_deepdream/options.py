@@ -93,6 +93,13 @@ class DreamOptions:
         the clamp). 0 makes a dream that only cuts: a moving subtractive EQ, whose change a
         phase-randomised copy cannot imitate (its control adds energy where the dream took
         some away).
+    hold_floor : float
+        Consistent mel dreams: the quietest share of the input's cells (0 to 1) that may
+        not come up. Holding the clip's level gives back, to every cell, what the gain took
+        from its power; these cells are cut by as much, in the ascent's mel cells and in the
+        recording's own STFT cells (:func:`~auditory_deepdream.dreamer.rates.hold_quiet_cells`),
+        so a dream does not lift the gaps, tails and hiss
+        (:func:`~auditory_deepdream.dreamer.noise_lift`). 0 (the default): none.
     block_frames : int or None
         Free mel dreams of long audio: ascend in blocks of this many frames.
     overlap_frames : int
@@ -127,6 +134,7 @@ class DreamOptions:
     n_iter: int = 32
     max_gain_db: float | None = None
     max_boost_db: float | None = None
+    hold_floor: float = 0.0
     block_frames: int | None = None
     overlap_frames: int = 64
     envelope: bool = True
@@ -190,6 +198,11 @@ class DreamOptions:
         elif self.max_boost_db is not None and not gain_dream:
             yield ("max_boost_db bounds the gain of a consistent mel dream; use consistent=True with "
                    "domain='mel', or max_boost_db=None")
+        if not (isinstance(self.hold_floor, numbers.Real) and 0 <= self.hold_floor <= 1):
+            yield f"hold_floor is a share of the input's cells, from 0 to 1, got {self.hold_floor!r}"
+        elif self.hold_floor and not gain_dream:
+            yield ("hold_floor holds the gain of a consistent mel dream; use consistent=True with "
+                   "domain='mel', or hold_floor=0")
         if self.max_jump is not None and not self.max_jump > 0:
             yield f"max_jump must be above 0 (or None), got {self.max_jump}"
         if self.block_frames is not None and not self.block_frames > 0:

@@ -60,15 +60,20 @@ class DreamPreset:
 
 
 def _preset_options(strength: float, **changes) -> DreamOptions:
-    """A consistent mel dream run to ``strength`` dB, with the presets' shared transforms and guards."""
+    """A consistent mel dream run to ``strength`` dB, with the presets' shared transforms and guards.
+
+    Every preset holds the quietest 30 % of the input's cells (``hold_floor``) and smooths its gain
+    over 9 frames: without them a dream lifts the gaps, tails and hiss by several dB once it is
+    brought back to the input's loudness (benchmarks/results/tag_sources.json, docs/dreaming.md).
+    """
     shared = dict(consistent=True, steps=0, strength=strength, step_size=3.0, jitter=2, band_shift=1, smooth=9,
-                  max_jump=1.9)
+                  max_jump=1.9, hold_floor=0.3)
     return DreamOptions(**{**shared, **changes})
 
 
-# no smoothing or click guard: the guard takes back part of what carries a class to other models
+# no click guard: it takes back part of what carries a class to other models
 # (at 6 dB, transfer against dreams toward other classes 0.83 without it, 0.72 with; see the README)
-_MORPH = _preset_options(10.0, jitter=3, band_shift=2, smooth=0, max_jump=None)
+_MORPH = _preset_options(10.0, jitter=3, band_shift=2, max_jump=None)
 
 PRESETS = {
     p.name: p for p in (
@@ -78,9 +83,9 @@ PRESETS = {
                     _preset_options(8.0)),
         DreamPreset("morph", "toward a class given with --class (10 dB of spectral change)", "class", 1.0, _MORPH),
         # morph's ascent, but the gain only cuts, for 12 steps: chosen on musicnn's taggers by the judges that
-        # took no part (benchmarks/results/tag_dreams_cut.json, docs/dreaming.md)
-        DreamPreset("tag", "toward a tagger's tag given with --tag, by cutting bands only (12 steps, "
-                           "about 5 dB of spectral change)", "class", 1.0,
+        # took no part (benchmarks/results/tag_sources.json, docs/dreaming.md)
+        DreamPreset("tag", "toward a tagger's tag given with --tag, by cutting bands only, smoothly (12 steps, "
+                           "about 2 dB of spectral change)", "class", 1.0,
                     _MORPH.replace(strength=None, steps=12, max_boost_db=0.0)),
     )
 }

@@ -23,7 +23,8 @@ if str(ROOT) not in sys.path:  # run as a script: the package and its benchmarks
     sys.path.insert(0, str(ROOT))
 
 #: modules of this package: the docstring is the help, ``add_arguments(parser)`` the options, ``run(args)`` the work
-SCENARIOS = ("speed", "music", "training", "scaling", "quality", "long_files", "cli_batch", "chords", "atlas")
+SCENARIOS = ("speed", "music", "training", "scaling", "quality", "long_files", "cli_batch", "chords", "tags",
+             "atlas")
 
 
 def scenario(name: str):

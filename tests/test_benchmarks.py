@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the benchmarks are not installed with the package: import them from the checkout
 
-from benchmarks import music, quality, run  # noqa: E402
+from benchmarks import music, quality, run, tags  # noqa: E402
 from benchmarks._common import RESULTS, result_path  # noqa: E402
 
 
@@ -24,7 +24,7 @@ def test_runner_offers_every_scenario_with_the_shared_options():
     parser = run.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     assert set(choices) == set(run.SCENARIOS) >= {"speed", "music", "training", "scaling", "quality", "long_files",
-                                                  "cli_batch", "chords", "atlas"}
+                                                  "cli_batch", "chords", "tags", "atlas"}
     args = parser.parse_args(["quality", "--quick", "--seed", "1", "--name", "dream_quality_seed1"])
     assert (args.quick, args.seed, Path(args.out)) == (True, 1, RESULTS)
     with pytest.raises(SystemExit):
@@ -89,3 +89,21 @@ def test_every_scenario_runs_at_quick(name, tmp_path):
     assert written, f"{name} --quick wrote no *_quick.json"
     for path in written:
         assert json.loads(path.read_text()), path
+
+
+def test_tags_summary_counts_wins_pairs_and_real_source_equivalents():
+    def dream(g, p):  # a judge's logits of guitar and piano in one dream
+        return {"dream": {"j": {"guitar": g, "piano": p}}, "noise_lift_db": 1.0, "dream_seconds": 2.0,
+                "spectral_change_db": 4.0}
+
+    raw = {"c1": {"input": {"j": {"guitar": 0.0, "piano": 0.0}},
+                  "dreams": {"guitar": dream(2.0, -1.0), "piano": dream(1.0, 1.0), "rock": dream(3.0, 0.0)}}}
+    raw["c1"]["dreams"]["rock"]["noise_lift_db"] = 4.0
+    sticks = {"c1": {"guitar": {"-6.0": {"j": 4.0}}}}
+    out = tags.summarise(raw, sticks, ["j"])
+    j = out["per_judge"]["j"]
+    # guitar: 2 > 1 but not > 3; piano: 1 > -1 and 1 > 0; rock is nobody's tag here
+    assert j["triples"] == 2 and j["beats_every_other"] == 0.5 and j["pairwise"] == 0.75
+    assert j["median_equivalent"] == 0.5 and j["equivalents"] == 1  # guitar's rise 2 over the source's 4
+    assert out["noise_lift_db"]["median"] == 1.0 and out["noise_lift_db"]["max"] == 4.0
+    assert set(tags.MEMBERS) >= {"vgg-mtt", "vgg-both"} and tags._judges("vgg-both") == ["musicnn-mtt", "musicnn-msd"]

@@ -189,7 +189,7 @@ def test_class_names_ignore_case_and_imply_the_morph_preset(src, model_dir, tmp_
     assert abs(float(re.search(r"spectral change ([0-9.]+) dB", printed).group(1)) - 10.0) < 1.0  # morph: 10 dB
 
 
-def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_path, capsys):
+def test_a_tag_dreams_with_vgg_both_and_the_tag_preset_unless_told_otherwise(tmp_path, capsys):
     import json
 
     from auditory_deepdream.options import DreamOptions
@@ -198,8 +198,8 @@ def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_
     out = tmp_path / "out.wav"
     assert _dream(audio.example_clip("cello_C3"), out, None, "--tag", "GUITAR") == 0, capsys.readouterr().err
     record = json.loads((tmp_path / "out.wav.dream.json").read_text())
-    assert record["model"] == "vgg-mtt" and record["objective"] == {"kind": "tag", "targets": {"guitar": 1.0},
-                                                                   "text": "tag guitar"}
+    assert record["model"] == "vgg-both" and record["objective"] == {"kind": "tag", "targets": {"guitar": 1.0},
+                                                                    "text": "tag guitar"}
     assert DreamOptions.from_dict(record["options"]) == PRESETS["tag"].options.replace(sonify="original")
     assert record["result"]["objective_after"] > record["result"]["objective_before"]
     printed = capsys.readouterr().out
@@ -211,6 +211,18 @@ def test_a_tag_dreams_with_vgg_mtt_and_the_tag_preset_unless_told_otherwise(tmp_
     record = json.loads((tmp_path / "out.wav.dream.json").read_text())
     assert record["model"] == "musicnn-mtt" and record["options"]["max_boost_db"] == 0.0
     assert record["options"]["max_steps"] == 2 and record["options"]["steps"] == 2
+
+
+def test_vgg_both_dreams_an_mtt_tag_with_both_vgg_taggers(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "both.wav"
+    assert _dream(audio.example_clip("cello_C3"), out, "vgg-both", "--tag", "female vocal", "--steps", "2") == 0, \
+        capsys.readouterr().err
+    record = json.loads((tmp_path / "both.dream.json").read_text())
+    assert record["model"] == "vgg-both" and record["objective"] == "class female vocal"
+    assert record["result"]["objective_dreamed"] > record["result"]["objective_before"]
+    assert "quietest 20 %" in capsys.readouterr().out
 
 
 def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model_dir, tmp_path, capsys):
@@ -228,8 +240,9 @@ def test_the_dream_writes_its_options_beside_it_and_a_plot_when_asked(src, model
     assert record["result"]["spectral_change_db"] > 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
-    for unit in ("dB", "LUFS", "dBTP", "mean activation", "rise in the audio the network hears"):
+    for unit in ("dB", "LUFS", "dBTP", "mean activation", "rise in the audio the network hears", "quietest 20 %"):
         assert unit in printed
+    assert np.isfinite(record["result"]["noise_lift_db"])
 
 
 def test_a_file_over_a_minute_is_streamed_and_reported(cello, settings, model_dir, tmp_path, capsys, monkeypatch):

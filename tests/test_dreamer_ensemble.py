@@ -86,6 +86,40 @@ def test_save_and_load_round_trip(members, settings, tmp_path):
         Dreamer.load(folder, settings=settings.replace(sample_rate=16_000))
 
 
+def test_taggers_of_two_vocabularies_answer_in_the_leads_tags_through_the_tag_table(members, mel):
+    mtt = Dreamer(members[0].model, settings=members[0].settings,
+                  card={"classes": ["rock", "piano", "female vocal"], "kind": "tagger"})
+    msd = Dreamer(members[1].model, settings=members[1].settings,
+                  card={"classes": ["female vocalists", "80s", "rock"], "kind": "tagger"})
+    ensemble = Ensemble([mtt, msd])
+    x = tf.constant(mel[..., None])
+    got = ensemble.activations(frozenset([LOGITS]))(x)[LOGITS].numpy()[0]
+    a, b = (m.activations(frozenset([LOGITS]))(x)[LOGITS].numpy()[0] for m in (mtt, msd))
+    # rock: both by name; piano: only the MTT member has it; female vocal: MSD's female vocalists
+    np.testing.assert_allclose(got, [(a[0] + b[2]) / 2, a[1], (a[2] + b[0]) / 2], rtol=1e-5, atol=1e-5)
+    assert ensemble.info.classes == ("rock", "piano", "female vocal")
+
+
+def test_vgg_both_is_vgg_mtt_and_vgg_msd_dreaming_in_mtt_tags():
+    from auditory_deepdream.models.paths import NAMED_ENSEMBLES, describe, model_names
+
+    assert NAMED_ENSEMBLES["vgg-both"] == ("vgg-mtt", "vgg-msd") and "vgg-both" in model_names()
+    assert describe("vgg-both") == describe("vgg-mtt")
+    both = Dreamer.load("vgg-both")
+    assert isinstance(both, Ensemble) and both.card["name"] == "vgg-both" and both.tag_maps is not None
+    assert [m.card["name"] for m in both.members] == ["vgg-mtt", "vgg-msd"] and "piano" in both.info.classes
+    x = np.full((1, 96, 187), -40.0, np.float32)
+    x[:, 10:30] = -10.0
+    mtt, msd = both.members
+    fv = class_objective("female vocal", classes=both.info.classes)
+    expected = (mtt.evaluate(x, fv)
+                + np.mean([msd.evaluate(x, class_objective(t, classes=msd.info.classes))
+                           for t in ("female vocalists", "female vocalist")], axis=0)) / 2
+    np.testing.assert_allclose(both.evaluate(x, fv), expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ModelError, match="name one of its members"):
+        models.load_model("vgg-both")  # classify and layers read one network
+
+
 def test_bad_ensembles_are_refused(members, settings, tmp_path):
     with pytest.raises(ModelError, match="at least two"):
         Ensemble(members[:1])

@@ -26,6 +26,7 @@ from auditory_deepdream.dreamer import (
     log_spectral_distance,
 )
 from auditory_deepdream.errors import AudioInputError, ModelError
+from auditory_deepdream.options import DreamOptions
 from auditory_deepdream.settings import AudioSettings
 
 
@@ -160,6 +161,36 @@ def test_dream_channels_keeps_shape_image_loudness_and_peak(dreamer, stereo44k):
     assert audio.true_peak_db(out) <= -1.0 + 0.1
     assert log_spectral_distance(y, out, sample_rate=44_100) > 0.2  # it did dream
     assert result.spectral_change_db[0] > 1.0 and result.objective_dreamed[0] > result.objective_before[0]
+
+
+def test_hold_quiet_cells_keeps_the_quietest_cells_where_they_were_after_the_level_match():
+    from auditory_deepdream.dreamer.rates import hold_quiet_cells
+
+    rng = np.random.default_rng(0)
+    power = 10 ** rng.uniform(-6, 0, (64, 40))
+    gain = np.where(power > 0.1, -6.0, 0.0).astype(np.float32)  # cut the loud cells only
+    weights = np.r_[np.ones(48), np.zeros(16)].astype(np.float32)  # the model hears the lower 48 bins
+    held = hold_quiet_cells(gain, power, share=0.3, weights=weights)
+    band = power[:48]
+    quiet = band <= np.quantile(band, 0.3)
+    given_back = 10 * np.log10(band.sum() / (band * 10 ** (held[:48] / 10)).sum())
+    assert given_back > 3.0 and np.all(held[:48][quiet] <= -given_back + 1e-3)  # they stay where they were
+    np.testing.assert_array_equal(held[:48][~quiet], gain[:48][~quiet])  # the rest is the dream's
+    np.testing.assert_array_equal(held[48:], gain[48:])  # above the band, nothing is held
+    np.testing.assert_array_equal(hold_quiet_cells(gain, power, share=0.0), gain)
+
+
+def test_hold_floor_keeps_a_stereo_dreams_noise_lift_down(dreamer, stereo44k):
+    from auditory_deepdream.dreamer import class_objective, noise_lift
+
+    options = DreamOptions(consistent=True, steps=6, step_size=3.0, max_boost_db=0.0, smooth=9)
+    objective = class_objective(2, classes=CLASSES)
+    lifted = dream_channels(stereo44k, sample_rate=44_100, model=dreamer, objective=objective, options=options)
+    held = dream_channels(stereo44k, sample_rate=44_100, model=dreamer, objective=objective,
+                          options=options.replace(hold_floor=0.3))
+    assert held.summary()["noise_lift_db"] == pytest.approx(noise_lift(stereo44k, held.audio, sample_rate=44_100),
+                                                            abs=0.2)
+    assert held.summary()["noise_lift_db"] < lifted.summary()["noise_lift_db"]
 
 
 def test_dream_channels_reaches_a_lufs_target(dreamer, stereo44k):

@@ -130,6 +130,24 @@ def test_max_boost_bounds_the_gain_and_zero_makes_a_dream_that_only_cuts(dreamer
     assert history[-1, 0] > history[0, 0]  # and still climbs
 
 
+def test_hold_floor_keeps_the_quietest_cells_from_coming_up_when_the_level_is_held(dreamer, short):
+    from auditory_deepdream import audio
+
+    mel0 = audio.encode(short, settings=dreamer.settings)
+    quiet = mel0 <= np.quantile(mel0, 0.3)
+    _, lifted, _ = ascend_gain(dreamer, short, OBJECTIVE, steps=6, step_size=2.0, max_boost_db=0.0)
+    gain, held, history = ascend_gain(dreamer, short, OBJECTIVE, steps=6, step_size=2.0, max_boost_db=0.0,
+                                      hold_floor=0.3)
+    rise, rise_held = ((m[0][quiet] - mel0[quiet]).mean() for m in (lifted, held))
+    assert rise > 1.0  # a cut-only dream at the clip's level raises what it did not cut
+    # their neighbours' gains still reach them through the shared STFT bins: held to a third, not to 0
+    assert rise_held < rise / 3
+    power = 10 ** (mel0 / 10)
+    makeup = 10 * np.log10(power.sum() / (power * 10 ** (gain[0] / 10)).sum())
+    assert gain[0][quiet].max() <= -makeup + 0.5  # about what the level hold gives back, within a step
+    assert history[-1, 0] > history[0, 0]  # and it still climbs
+
+
 # ----------------------------------------------------------------- spectral_change
 def test_spectral_change_ignores_bins_silent_in_both():
     before = np.array([[[0.0, 0.0], [-100.0, -100.0]]], np.float32)  # floor: 0 - 80 = -80 dB

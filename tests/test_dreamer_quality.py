@@ -17,6 +17,7 @@ from auditory_deepdream.dreamer import (
     log_spectral_distance,
     max_jump_ratio,
     measure_dream,
+    noise_lift,
     other_class_margins,
     phase_randomised,
     pitch_shift_cents,
@@ -74,6 +75,48 @@ def test_log_spectral_distance_mixes_channels_and_trims_to_the_shorter(noise):
         pytest.approx(mono, abs=0.01)
     with pytest.raises(AudioInputError, match="silent"):
         log_spectral_distance(np.zeros(SR), noise, sample_rate=SR)
+
+
+# ---------------------------------------------------------------------------- noise lift
+def notes_over_hiss(*, tone=1.0, hiss=1.0, sr=44_100, seconds=3.0):
+    """A 440 Hz note every 0.6 s (0.3 s on) over hiss 60 dB down: gaps for the measure to watch."""
+    t = np.arange(int(seconds * sr)) / sr
+    gate = (t % 0.6) < 0.3
+    hiss_part = 1e-3 * np.random.default_rng(1).standard_normal(t.size)
+    return tone * 0.3 * np.sin(2 * np.pi * 440 * t) * gate + hiss * hiss_part
+
+
+def test_noise_lift_is_zero_for_itself_and_for_a_louder_copy_at_matched_loudness():
+    y = notes_over_hiss()
+    assert noise_lift(y, y, sample_rate=44_100) == pytest.approx(0.0, abs=1e-9)
+    assert noise_lift(y, 2 * y, sample_rate=44_100) == pytest.approx(0.0, abs=0.05)
+    assert noise_lift(y, 2 * y, sample_rate=44_100, match=False) == pytest.approx(6.02, abs=0.05)
+    stereo = np.stack([y, 0.5 * y])
+    assert noise_lift(stereo, stereo, sample_rate=44_100) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_noise_lift_sees_a_cut_only_dream_raise_the_gaps_and_a_boost_lower_them():
+    y = notes_over_hiss()
+    cut = notes_over_hiss(tone=0.5)  # the notes cut by 6 dB, the hiss untouched
+    boost = notes_over_hiss(tone=2.0)
+    # brought back to y's loudness, the cut dream's hiss comes up by about the 6 dB the notes lost
+    assert noise_lift(y, cut, sample_rate=44_100) == pytest.approx(6.0, abs=0.5)
+    assert -6.5 < noise_lift(y, boost, sample_rate=44_100) < -4.0  # some of the quiet cells are the notes' skirts
+    assert noise_lift(y, notes_over_hiss(hiss=2.0), sample_rate=44_100) == pytest.approx(6.0, abs=0.5)
+    # above 8 kHz does not count: hiss lifted only there leaves the measure near 0
+    spectrum = np.fft.rfft(np.random.default_rng(2).standard_normal(y.size))
+    spectrum[np.fft.rfftfreq(y.size, 1 / 44_100) < 9000] = 0
+    high = 1e-2 * np.fft.irfft(spectrum, n=y.size)
+    assert noise_lift(y, y + high, sample_rate=44_100, match=False) < 0.5
+    assert noise_lift(y, y + high, sample_rate=44_100, match=False, max_hz=22_050) > 6.0
+
+
+def test_noise_lift_refuses_silence_and_a_bad_quantile():
+    y = notes_over_hiss()
+    with pytest.raises(AudioInputError, match="silent"):
+        noise_lift(np.zeros(44_100), y[:44_100], sample_rate=44_100)
+    with pytest.raises(AudioInputError, match="quantile"):
+        noise_lift(y, y, sample_rate=44_100, quantile=0)
 
 
 # -------------------------------------------------------------------------------- clicks

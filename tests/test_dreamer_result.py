@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from auditory_deepdream.dreamer import dream, layer_objective, spectral_change, survival
+from auditory_deepdream.dreamer import dream, layer_objective, noise_lift, spectral_change, survival
 
 
 def test_survival_is_the_share_of_the_gain_that_is_heard():
@@ -32,6 +32,8 @@ def test_dream_result_measures_and_loudness(dreamer, cello, settings):
     assert summary["domain"] == "mel" and summary["sonify"] == "original" and summary["seed"] == 0
     assert summary["survival"] == pytest.approx(float(result.survival[0]))
     assert summary["loudness_out_db"] == pytest.approx(float(result.loudness_out_db[0]))
+    assert summary["noise_lift_db"] == pytest.approx(noise_lift(result.input_audio, result.audio,
+                                                                sample_rate=result.sample_rate), abs=1e-4)
 
 
 def test_unmeasured_dream_gives_the_same_sound_without_measures(dreamer, cello):
@@ -40,6 +42,6 @@ def test_unmeasured_dream_gives_the_same_sound_without_measures(dreamer, cello):
     sound_only = dream(cello, model=dreamer, objective=objective, steps=3, seed=1, measure=False)
     np.testing.assert_array_equal(sound_only.audio, measured.audio)
     assert sound_only.mel_after is None and np.isnan(sound_only.survival).all()
-    assert sound_only.summary()["survival"] is None
+    assert sound_only.summary()["survival"] is None and sound_only.summary()["noise_lift_db"] is None
     assert np.isfinite(measured.survival).all()
     np.testing.assert_array_equal(sound_only.loudness_out_db, measured.loudness_out_db)

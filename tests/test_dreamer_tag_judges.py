@@ -5,16 +5,22 @@ import numpy as np
 import pytest
 
 from auditory_deepdream import audio
+from pathlib import Path
+
 from auditory_deepdream.dreamer import (
     SHARED_TAGS,
+    SOURCE_LEVELS_DB,
     TAGGERS,
     judge_tag,
     load_taggers,
+    mix_source,
+    real_source_equivalent,
+    source_rises,
     tag_control_margins,
     tag_other_margins,
     tagger_logits,
 )
-from auditory_deepdream.errors import DreamError, ModelError
+from auditory_deepdream.errors import AudioInputError, DreamError, ModelError
 from auditory_deepdream.models import musicnn
 
 SR = 22_050
@@ -114,3 +120,41 @@ def test_control_margins_by_hand_and_a_judge_that_lacks_the_target():
     c = {"mtt": {"piano": -1.5}, "msd": {"guitar": 1.0}}
     assert tag_control_margins(x, d, c, target="piano") == {"mtt": pytest.approx(4.0 - 1.5)}
     assert tag_control_margins(x, d, c, target="guitar") == {"msd": pytest.approx(2.0 - 3.0)}
+
+
+# ------------------------------------------------------------------ a recorded source as yardstick
+GUITAR = Path(__file__).parent / "fixtures" / "guitar_acoustic_E3.ogg"  # a real note (tests/fixtures/README.md)
+
+
+@pytest.fixture(scope="module")
+def guitar():
+    return librosa.load(GUITAR, sr=SR)[0]
+
+
+def test_a_source_is_mixed_at_its_level_under_the_clip_and_the_mix_at_the_clips_loudness(notes, guitar):
+    clip = np.stack([notes["piano_E4"], 0.5 * notes["piano_E4"]])
+    lufs = audio.integrated_loudness(clip, sample_rate=SR)
+    for level in SOURCE_LEVELS_DB:
+        mix = mix_source(clip, guitar, sample_rate=SR, level_db=level)
+        assert mix.shape == clip.shape and mix.dtype == np.float32
+        assert audio.integrated_loudness(mix, sample_rate=SR) == pytest.approx(lufs, abs=0.15)
+    # what was added, before the mix's level match, sits level_db under the clip
+    quiet, loud = (mix_source(clip, guitar, sample_rate=SR, level_db=lv) for lv in (-12.0, 0.0))
+    assert np.sum((quiet - clip) ** 2) < np.sum((loud - clip) ** 2)
+    with pytest.raises(AudioInputError, match="silent"):
+        mix_source(clip, np.zeros_like(guitar), sample_rate=SR, level_db=-6.0)
+
+
+def test_a_real_guitar_raises_the_guitar_logit_more_the_louder_it_is(taggers, notes, guitar):
+    judges = {n: taggers[n] for n in ("vgg-mtt", "vgg-msd")}
+    rises = source_rises(notes["cello_C3"], {"guitar": guitar}, sample_rate=SR, taggers=judges)
+    assert list(rises["guitar"]) == list(SOURCE_LEVELS_DB)
+    mtt = rises["guitar"]
+    assert mtt[0.0]["vgg-mtt"] > mtt[-12.0]["vgg-mtt"] and mtt[0.0]["vgg-mtt"] > 0.5
+    assert set(mtt[-6.0]) == {"vgg-mtt", "vgg-msd"}  # MSD names it too
+
+
+def test_the_real_source_equivalent_is_the_dreams_rise_over_the_sources():
+    assert real_source_equivalent(1.5, 3.0) == pytest.approx(0.5)
+    assert real_source_equivalent(-0.3, 1.0) == pytest.approx(-0.3)
+    assert real_source_equivalent(1.0, 0.05) is None and real_source_equivalent(1.0, -1.0) is None

@@ -46,6 +46,8 @@ def test_defaults_are_the_dissertations_free_ascent():
     ({"consistent": True, "max_boost_db": -1.0}, "max_boost_db must be at least 0"),
     ({"consistent": True, "max_boost_db": float("nan")}, "max_boost_db must be at least 0"),
     ({"max_boost_db": 0.0}, "max_boost_db bounds the gain of a consistent mel dream"),
+    ({"consistent": True, "hold_floor": 1.5}, "hold_floor is a share of the input's cells"),
+    ({"hold_floor": 0.2}, "hold_floor holds the gain of a consistent mel dream"),
 ])
 def test_every_mistake_is_one_dream_error_saying_what_to_do(changes, message):
     with pytest.raises(DreamError, match=message):

@@ -29,8 +29,10 @@ def test_the_presets_the_cli_shows():
     assert PRESETS["subtle"].options.strength == 2.0 and PRESETS["strong"].options.strength == 8.0
     assert PRESETS["morph"].options.strength == 10.0 and PRESETS["morph"].options.max_jump is None
     assert all(p.options.consistent and p.options.steps == 0 for name, p in PRESETS.items() if name != "tag")
-    # tag: morph's ascent, but the gain only cuts, for 12 steps (benchmarks/results/tag_dreams_cut.json)
+    # tag: morph's ascent, but the gain only cuts, for 12 steps (benchmarks/results/tag_sources.json)
     assert PRESETS["tag"].options == PRESETS["morph"].options.replace(max_boost_db=0.0, steps=12, strength=None)
+    # every preset smooths its gain and holds the quietest 30 % of cells: no lifted noise floor (issue 39)
+    assert all(p.options.smooth == 9 and p.options.hold_floor == 0.3 for p in PRESETS.values())
     assert all(p.options.max_boost_db is None for name, p in PRESETS.items() if name != "tag")
     assert PRESETS["subtle"].depth < PRESETS["strong"].depth
     for name, preset in PRESETS.items():

@@ -269,5 +269,8 @@ def report_dream(path, record_file, plot, result, objective, options) -> None:
     print(f"  objective  {objective} ({unit}): {s['objective_before']:.4g} -> {s['objective_dreamed']:.4g} "
           f"as dreamed, {s['objective_after']:.4g} as heard")
     print(f"  survival   {survival}")
+    if s.get("noise_lift_db") is not None:
+        print(f"  noise      the quietest 20 % of IN's cells below 8 kHz came up {s['noise_lift_db']:+.1f} dB "
+              "(gaps, tails, hiss; at IN's loudness)")
     print(f"  loudness   {result.lufs_in:.1f} -> {result.lufs_out:.1f} LUFS, "
           f"true peak {result.true_peak_dbtp:.1f} dBTP")

@@ -124,7 +124,8 @@ def add_dream(sub):
                         "the workers must reach the input and output paths")
     p.add_argument("--model",
                    help="bundled model (default, augmented), musicnn tagger (musicnn-mtt, musicnn-msd, vgg-mtt, "
-                        "vgg-msd), model directory, or ensemble folder (default: default; vgg-mtt with --tag)")
+                        "vgg-msd; vgg-both: vgg-mtt and vgg-msd as one, in MTT's tags), model directory, or "
+                        "ensemble folder (default: default; vgg-both with --tag)")
     p.add_argument("--preset", type=str.lower, choices=_preset_names(),
                    help="the effect (default: strong; morph with --class; tag with --tag or a tagger's --class)")
     p.add_argument("--objective", choices=["filter", "layer", "class"],
@@ -175,7 +176,7 @@ def dream_options(args, preset) -> DreamOptions:
     if args.max_steps is not None:
         changes["max_steps"] = args.max_steps
     if args.free or args.phase == "waveform":  # the gain's bound belongs to consistent mel dreams
-        changes["max_boost_db"] = None
+        changes.update(max_boost_db=None, hold_floor=0.0)
     if args.steps is not None:
         changes.update(steps=args.steps, strength=None)
     elif args.strength is not None:
@@ -278,8 +279,8 @@ def _run_dream(args):
         _check_spec(spec, model_description(model))
     else:
         args.loudness = parse_loudness(args.loudness)
-        if args.model is None:  # tags are a tagger's: vgg-mtt, the tagger the judges chose (README)
-            args.model = "vgg-mtt" if args.tag else "default"
+        if args.model is None:  # tags are a tagger's: vgg-both, the taggers the judges chose (README)
+            args.model = "vgg-both" if args.tag else "default"
         model = args.model
         about = model_description(model)
         kind, preset, targets = _what_to_dream(args, about)

@@ -74,10 +74,15 @@ from .judges import (
 )
 from .tag_judges import (
     SHARED_TAGS,
+    SOURCE_LEVELS_DB,
     TAGGERS,
+    YARDSTICK_DB,
     Tagger,
     judge_tag,
     load_taggers,
+    mix_source,
+    real_source_equivalent,
+    source_rises,
     tag_control_margins,
     tag_other_margins,
     tagger_logits,
@@ -89,6 +94,7 @@ from .quality import (
     log_spectral_distance,
     max_jump_ratio,
     measure_dream,
+    noise_lift,
     pitch_shift_cents,
     transient_collapse,
 )
@@ -155,6 +161,7 @@ __all__ = [
     "crossover_weights",
     "DreamQuality",
     "measure_dream",
+    "noise_lift",
     "log_spectral_distance",
     "max_jump_ratio",
     "energy_concentration",
@@ -176,4 +183,9 @@ __all__ = [
     "tagger_logits",
     "tag_other_margins",
     "tag_control_margins",
+    "SOURCE_LEVELS_DB",
+    "YARDSTICK_DB",
+    "mix_source",
+    "source_rises",
+    "real_source_equivalent",
 ]

@@ -27,6 +27,7 @@ from .. import models
 from ..errors import DreamError, ModelError, SettingsMismatchError
 from ..graph_loop import compile_graph
 from ..models.ensembles import member_folders, write_ensemble_file
+from ..models.tag_names import tag_map
 from ..settings import AudioSettings
 from .objectives import LOGITS, Batched, FilterObjective, ModelInfo, Objective, crop_borders
 
@@ -77,6 +78,11 @@ class Dreamer:
 
         A folder holding ``ensemble.json`` loads as an :class:`Ensemble`.
         """
+        if str(name_or_path) in models.NAMED_ENSEMBLES and not Path(name_or_path).exists():
+            names = models.NAMED_ENSEMBLES[str(name_or_path)]
+            ensemble = Ensemble([cls.load(n, settings=settings) for n in names])
+            ensemble.card = {**ensemble.card, "name": str(name_or_path), "members": list(names)}
+            return ensemble
         if models.is_ensemble(name_or_path):
             ensemble = Ensemble.load(name_or_path)
             if settings is not None:
@@ -210,13 +216,17 @@ class Ensemble(Dreamer):
 
     Taggers (cards whose ``kind`` is ``"tagger"``: one sigmoid per tag, e.g. ``vgg-mtt`` with
     ``musicnn-mtt``) climb their members' mean tag logit instead, since their tags are not
-    exclusive and a log-softmax across them would mean nothing.
+    exclusive and a log-softmax across them would mean nothing. Taggers of two vocabularies
+    (``vgg-mtt`` with ``vgg-msd``, the named ensemble ``vgg-both``) answer in the lead's tags:
+    each lead tag climbs the mean over the members that can name it, itself or through
+    :func:`~auditory_deepdream.models.tag_names.tag_map` (``female vocal`` is MSD's
+    ``female vocalists``; ``piano`` only the MTT member's).
 
     Parameters
     ----------
     members : sequence of Dreamer
-        Two or more models with the same audio settings, the same classes in the same order
-        and the same kind (all classifiers or all taggers). The first is the *lead*: layer
+        Two or more models with the same audio settings and the same kind (all classifiers
+        or all taggers); classifiers with the same classes in the same order. The first is the *lead*: layer
         and filter objectives read its layers.
 
     Attributes
@@ -237,20 +247,25 @@ class Ensemble(Dreamer):
         if len(members) < 2:
             raise ModelError(f"An ensemble needs at least two models, got {len(members)}.")
         lead = members[0]
-        for m in members[1:]:
-            lead.settings.check_compatible(m.settings, mine="lead member", theirs="member")
-            if m.info.n_classes != lead.info.n_classes or tuple(m.info.classes) != tuple(lead.info.classes):
-                raise ModelError(f"The ensemble's members have different classes: {list(lead.info.classes)} "
-                                 f"and {list(m.info.classes)}; train them on the same store.")
-        if lead.info.n_classes is None:
-            raise ModelError("The ensemble's members have no class outputs to average.")
         kinds = {m.card.get("kind", "classifier") for m in members}
         if len(kinds) > 1:
             raise ModelError(f"The ensemble mixes {' and '.join(k + 's' for k in sorted(kinds))}; its members "
                              "must all be classifiers (softmax) or all taggers (sigmoid).")
+        if lead.info.n_classes is None:
+            raise ModelError("The ensemble's members have no class outputs to average.")
+        self.taggers = kinds == {"tagger"}
+        for m in members[1:]:
+            lead.settings.check_compatible(m.settings, mine="lead member", theirs="member")
+            same = m.info.n_classes == lead.info.n_classes and tuple(m.info.classes) == tuple(lead.info.classes)
+            if not same and not self.taggers:
+                raise ModelError(f"The ensemble's members have different classes: {list(lead.info.classes)} "
+                                 f"and {list(m.info.classes)}; train them on the same store.")
         super().__init__(lead.model, settings=lead.settings, card=lead.card)
         self.members = members
-        self.taggers = kinds == {"tagger"}
+        # taggers of two vocabularies (MTT and MSD): each member's logits carried into the lead's tags
+        self.tag_maps = None
+        if any(tuple(m.info.classes) != tuple(lead.info.classes) for m in members):
+            self.tag_maps = [tag_map(lead.info.classes, m.info.classes) for m in members]
 
     @classmethod
     def load(cls, name_or_path) -> Ensemble:
@@ -269,10 +284,19 @@ class Ensemble(Dreamer):
             return lead
         members = [m.activations(frozenset([LOGITS])) for m in self.members]
         norm = (lambda z: z) if self.taggers else tf.nn.log_softmax
+        if self.tag_maps is None:
+            def mean(x):
+                return tf.add_n([norm(f(x)[LOGITS]) for f in members]) / len(members)
+        else:  # each lead tag: the mean over the members that can name it
+            maps = [tf.constant(w) for w in self.tag_maps]
+            naming = tf.constant(np.maximum(sum((w.sum(axis=0) > 0).astype(np.float32) for w in self.tag_maps), 1))
+
+            def mean(x):
+                return tf.add_n([tf.matmul(f(x)[LOGITS], w) for f, w in zip(members, maps)]) / naming
 
         def activations(x):
             acts = dict(lead(x)) if lead is not None else {}
-            acts[LOGITS] = tf.add_n([norm(f(x)[LOGITS]) for f in members]) / len(members)
+            acts[LOGITS] = mean(x)
             return acts
 
         return activations

@@ -302,7 +302,7 @@ def _finish(temp: Path, output_path, *, fmt, options: DreamOptions, lufs_in: flo
 
 
 _MEASURES = ("objective_before", "objective_dreamed", "objective_after", "survival", "survival_sonified",
-             "spectral_change_db", "loudness_in_db", "loudness_out_db")
+             "spectral_change_db", "noise_lift_db", "loudness_in_db", "loudness_out_db")
 
 
 def _measures(result: DreamResult) -> dict:

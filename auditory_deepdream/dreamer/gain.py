@@ -46,6 +46,15 @@ def _tf_change(mel0, mel, floor_db):
     return tf.reduce_sum(diff * heard, axis=[1, 2]) / tf.maximum(tf.reduce_sum(heard, axis=[1, 2]), 1.0)
 
 
+def _quiet_cells(mel0, hold):
+    """The input's mel power ``(batch, n_mels, frames)`` and its quietest ``hold`` share of cells, per item."""
+    flat = tf.sort(tf.reshape(mel0, [tf.shape(mel0)[0], -1]), axis=1)
+    n = tf.shape(flat)[1]
+    k = tf.clip_by_value(tf.cast(tf.math.ceil(hold * tf.cast(n, tf.float32)), tf.int32) - 1, 0, n - 1)
+    threshold = tf.where(hold > 0, flat[:, k], -np.inf)[:, None, None]
+    return tf.pow(10.0, mel0 / 10.0), mel0 <= threshold
+
+
 def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, balance: bool, smooth: int,
                   contrast: float):
     values = dreamer.values(objective)
@@ -84,9 +93,10 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
         return ops.stft(y), ops.log_mel(y)
 
     @compile_graph(input_signature=[gain_spec, stft_spec, count, level_spec, count, count, number, number,
-                                    number, tf.TensorSpec([2], tf.int32)])
-    def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, max_boost, seed):
+                                    number, tf.TensorSpec([2], tf.int32), gain_spec, number])
+    def ascent(gain_db, spec, n_samples, level, steps, start, step_size, max_gain, max_boost, seed, mel0, hold):
         inverse_envelope = ops.inverse_envelope(tf.shape(spec)[1])
+        power, quiet = _quiet_cells(mel0, hold)
 
         def step(i, gain_db, history, finite):
             step_seed = seed + tf.stack([0, start + i])
@@ -111,6 +121,11 @@ def _compile_gain(dreamer: Dreamer, objective: Objective, transforms: tuple, bal
                 padded = tf.pad(flat, [[0, 0], [half, half], [0, 0]], mode="SYMMETRIC")
                 gain_db = tf.reshape(tf.nn.conv1d(padded, kernel, 1, "VALID"), tf.shape(gain_db))
             gain_db = tf.clip_by_value(gain_db, -max_gain, max_boost)
+            # the level hold lifts every cell by the dB the gain took from the clip's power: the quiet ones
+            # are cut by as much, so that they stay where they were
+            kept = tf.reduce_sum(power * tf.pow(10.0, gain_db / 10.0), axis=[1, 2], keepdims=True)
+            makeup = 10.0 * (tf.math.log(tf.reduce_sum(power, axis=[1, 2], keepdims=True) / kept) / np.log(10.0))
+            gain_db = tf.where(quiet, tf.minimum(gain_db, -makeup), gain_db)
             return gain_db, history.write(i, v), finite & ok
 
         history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
@@ -142,7 +157,10 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         gain is scaled back to land on it), ``seed`` and ``smooth`` (after every step, smooth
         the gain over this many frames with a Hann window, 0 or 1: none; a smoothness prior
         that takes out frame-sized bursts of gain, heard as clicks at onsets), ``contrast``
-        (climb the objective minus this times that of the expected phase control). Default
+        (climb the objective minus this times that of the expected phase control),
+        ``max_boost_db`` and ``hold_floor`` (after every step, the quietest share of the
+        input's cells is cut by what holding the clip's level adds back, so the gaps
+        between notes do not come up). Default
         ``DreamOptions(consistent=True)``.
     transforms : tuple of transforms
         Applied to the heard log-mel at every step (:class:`~.transforms.Jitter`,
@@ -202,7 +220,8 @@ def ascend_gain(dreamer: Dreamer, y, objective: Objective, *, options: DreamOpti
         n = min(chunk, total - done)
         out, history, finite = run_compiled(ascent, tf.constant(gain), spec, n_samples, level, tf.constant(n),
                                             tf.constant(done), tf.constant(float(step_size)),
-                                            tf.constant(float(max_gain_db)), tf.constant(max_boost), seed_pair)
+                                            tf.constant(float(max_gain_db)), tf.constant(max_boost), seed_pair,
+                                            mel0, tf.constant(float(o.hold_floor)))
         _check_finite(finite)
         gain = out.numpy()
         histories.append(history.numpy())

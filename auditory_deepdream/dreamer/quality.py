@@ -4,7 +4,8 @@
 reached the sound, which every path can be tuned to pass. The measures here ask other
 questions, of the sound alone or of models that took no part in the dream:
 
-* how much the sound changed (:func:`log_spectral_distance`), and whether the change is
+* how much the sound changed (:func:`log_spectral_distance`), how far its quietest
+  parts came up (:func:`noise_lift`), and whether the change is
   damage: clicks (:func:`max_jump_ratio`), a collapse of the energy into a few instants
   (:func:`energy_concentration`, :func:`transient_collapse`), a shifted pitch
   (:func:`pitch_shift_cents`), a loudness error (:func:`measure_dream` gathers them all
@@ -25,6 +26,7 @@ import librosa
 import numpy as np
 
 from ..audio.loudness import integrated_loudness
+from ..audio.spectral import hann_stft
 from ..audio.peaks import true_peak_db
 from ..errors import AudioInputError
 
@@ -35,6 +37,7 @@ __all__ = [
     "log_spectral_distance",
     "max_jump_ratio",
     "measure_dream",
+    "noise_lift",
     "pitch_shift_cents",
     "transient_collapse",
 ]
@@ -115,6 +118,74 @@ def log_spectral_distance(reference, other, *, sample_rate: int, n_fft: int = 20
         raise AudioInputError("The reference is silent; the log-spectral distance needs some sound in it.")
     diff = np.log(np.maximum(p_out, floor)) - np.log(np.maximum(p_ref, floor))
     return float(np.mean(np.sqrt(np.mean(diff ** 2, axis=0))))
+
+
+NOISE_QUANTILE = 0.2  # noise_lift follows the quietest fifth of the input's cells
+NOISE_MAX_HZ = 8000.0  # below this: the band every tagger hears (musicnn runs at 16 kHz)
+
+
+def noise_lift(reference, other, *, sample_rate: int, quantile: float = NOISE_QUANTILE,
+               max_hz: float = NOISE_MAX_HZ, n_fft: int = 2048, hop_length: int = 512,
+               floor_db: float = -100.0, match: bool = True) -> float:
+    """How far a dream raised the quietest parts of its input: the gaps, the decay tails, the hiss.
+
+    ``other`` is first brought to ``reference``'s integrated loudness (BS.1770; RMS when
+    either is too quiet to measure), as a dream is written. Of the reference's STFT cells
+    below ``max_hz`` (both powers floored at ``floor_db`` under the reference's loudest
+    cell), the quietest ``quantile`` are taken; the lift is their total power in ``other``
+    over their total power in ``reference``, in dB. A dream that only cuts, once brought
+    back to the input's loudness, raises everything it did not cut, so this is positive;
+    a dream that reshapes the loud parts and leaves the quiet ones gives about 0.
+
+    Parameters
+    ----------
+    reference, other : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+        Input and dream at ``sample_rate``; mixed to mono after the loudness match; the
+        longer is trimmed to the shorter.
+    sample_rate : int
+    quantile : float
+        Share of the reference's cells counted as quiet, in (0, 1].
+    max_hz : float
+        Only cells below this frequency count.
+    n_fft, hop_length : int
+        STFT size and hop in samples.
+    floor_db : float
+        Floor of both powers, in dB relative to the reference's loudest cell (digital
+        silence is not infinitely quiet).
+    match : bool
+        Bring ``other`` to ``reference``'s loudness first (False: compare as given).
+
+    Returns
+    -------
+    lift_db : float
+        0 for identical inputs; +6 when the quiet cells came up by 6 dB.
+
+    Raises
+    ------
+    AudioInputError
+        Wrongly shaped, non-finite or silent audio, or a ``quantile`` outside (0, 1].
+    """
+    if not 0 < quantile <= 1:
+        raise AudioInputError(f"quantile must be in (0, 1], got {quantile}.")
+    ref = np.asarray(reference, dtype=np.float64)
+    out = np.asarray(other, dtype=np.float64)
+    if match:
+        gap = (integrated_loudness(ref, sample_rate=sample_rate)
+               - integrated_loudness(out, sample_rate=sample_rate))
+        if not np.isfinite(gap):
+            gap = 10 * np.log10(max(np.mean(ref ** 2), 1e-30) / max(np.mean(out ** 2), 1e-30))
+        out = out * 10.0 ** (gap / 20.0)
+    ref, out = _same_length(_mono(ref, name="reference"), _mono(out, name="other"))
+    band = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate) < max_hz
+    # the package's own STFT: a dream's result is measured without loading librosa's audio module
+    p_ref, p_out = (np.abs(hann_stft(x, n_fft=n_fft, hop_length=hop_length)[band]).astype(np.float64) ** 2
+                    for x in (ref, out))
+    floor = p_ref.max() * 10.0 ** (floor_db / 10.0)
+    if not floor > 0:
+        raise AudioInputError("The reference is silent; the noise lift needs some sound in it.")
+    p_ref, p_out = np.maximum(p_ref, floor), np.maximum(p_out, floor)
+    quiet = p_ref <= np.quantile(p_ref, quantile)
+    return float(10 * np.log10(p_out[quiet].sum() / p_ref[quiet].sum()))
 
 
 def max_jump_ratio(reference, other) -> float:

@@ -24,7 +24,7 @@ from ..settings import AudioSettings
 from .result import Rendered
 from .sonification import mel_gain_to_stft_db
 
-__all__ = ["CROSSOVER_N_FFT", "crossover_weights", "band_weights", "in_model_band", "above_model_band", "stft_size",
+__all__ = ["CROSSOVER_N_FFT", "hold_quiet_cells", "crossover_weights", "band_weights", "in_model_band", "above_model_band", "stft_size",
            "gain_at_rate", "to_model_rate", "change_at_rate", "back_to_rate"]
 
 CROSSOVER_N_FFT = 4096  # FFT size of the crossover STFT at the file's rate
@@ -137,6 +137,47 @@ def gain_at_rate(gain_mel, *, settings: AudioSettings, sample_rate: int, n_frame
     return out.astype(np.float32)
 
 
+def hold_quiet_cells(gain_db, power, *, share: float, weights=None, rounds: int = 3) -> np.ndarray:
+    """A gain whose quietest ``share`` of the input's cells stay where they were once the level is matched.
+
+    Matching the dream's loudness to the input's gives every cell of the band back what the
+    gain took from its power, ``10 log10(sum P / sum P 10^(g/10))`` dB: a dream that cuts the
+    loud cells lifts the gaps, the tails and the hiss (:func:`~.quality.noise_lift`). Here
+    the quietest cells (by the input's power, within the model's band) are cut by that much,
+    or more where the dream had already cut them; ``rounds`` times, since holding them
+    changes what the match gives back a little.
+
+    Parameters
+    ----------
+    gain_db : np.ndarray [shape=(n_bins, n_frames)]
+        The dream's STFT gain at the recording's rate, with the level the ascent heard it at.
+    power : np.ndarray [shape=(n_bins, n_frames)]
+        The input's STFT power (its mid signal) on the same grid.
+    share : float
+        Of the cells within the band, the quietest share to hold, 0 to 1.
+    weights : np.ndarray [shape=(n_bins,)], optional
+        The model's band (:func:`band_weights`); None: every bin.
+    rounds : int
+
+    Returns
+    -------
+    gain_db : np.ndarray, same shape, float32
+    """
+    g = np.asarray(gain_db, np.float32)
+    if not share:
+        return g
+    w = np.ones(len(power), np.float32) if weights is None else np.asarray(weights, np.float32)
+    band = w > 0.5
+    p = np.asarray(power, np.float64) * w[:, None]
+    floor = p.max() * 1e-10  # digital silence is not infinitely quiet
+    quiet = np.zeros(p.shape, bool)
+    quiet[band] = p[band] <= np.quantile(np.maximum(p[band], floor), share)
+    for _ in range(rounds):
+        given_back = 10 * np.log10(p.sum() / max(float((p * 10.0 ** (g / 10.0)).sum()), 1e-30))
+        g = np.where(quiet, np.minimum(g, -given_back), g).astype(np.float32)
+    return g
+
+
 def to_model_rate(audio_in, *, sample_rate: int, settings: AudioSettings):
     """A recording's channels, its mid signal, and that mid signal at the model's rate.
 
@@ -215,8 +256,11 @@ def back_to_rate(y: np.ndarray, rendered: Rendered, *, sample_rate: int, setting
                      crossover=options.crossover,
                      max_gain_db=options.gain_clamp_db,
                      level_db=level_db)
-    out = hann_istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop, length=n)
     weights = band_weights(s, sample_rate=sample_rate, n_fft=n_fft, crossover=options.crossover)
+    if options.hold_floor:
+        mid = np.abs(spec.mean(axis=0)) ** 2
+        g = hold_quiet_cells(g, mid, share=options.hold_floor, weights=weights)
+    out = hann_istft(spec * np.power(10.0, g / 20.0, dtype=np.float32), n_fft=n_fft, hop_length=hop, length=n)
     high = np.zeros_like(out)
     if weights is not None:  # the band the model never heard, exactly as the dream left it
         high = hann_istft(spec * (1.0 - weights)[:, None], n_fft=n_fft, hop_length=hop, length=n)

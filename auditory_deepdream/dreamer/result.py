@@ -14,9 +14,11 @@ import numpy as np
 
 from .. import audio
 from ..audio.loudness import rms_db
+from ..errors import AudioInputError
 from ..options import DreamOptions
 from .activations import Dreamer
 from .objectives import Objective
+from .quality import noise_lift
 
 __all__ = ["DreamResult", "Rendered", "survival", "spectral_change", "build_result"]
 
@@ -105,6 +107,9 @@ class DreamResult:
     spectral_change_db : np.ndarray [shape=(batch,)]
         :func:`spectral_change` from input to output: mean absolute log-mel difference
         in dB over the bins that are not silent (the measure ``strength`` aims at).
+    noise_lift_db : np.ndarray [shape=(batch,)]
+        :func:`~.quality.noise_lift` of the output: how far the input's quietest 20 % of
+        cells below 8 kHz came up, in dB, at the input's loudness (NaN when not measured).
     loudness_in_db, loudness_out_db : np.ndarray [shape=(batch,)]
         RMS level in dBFS.
     history : np.ndarray [shape=(steps * octaves, batch)]
@@ -132,6 +137,7 @@ class DreamResult:
     survival: np.ndarray
     survival_sonified: np.ndarray
     spectral_change_db: np.ndarray
+    noise_lift_db: np.ndarray
     loudness_in_db: np.ndarray
     loudness_out_db: np.ndarray
     history: np.ndarray
@@ -150,6 +156,7 @@ class DreamResult:
             "survival": _nanmean(self.survival),
             "survival_sonified": _nanmean(self.survival_sonified),
             "spectral_change_db": float(np.mean(self.spectral_change_db)),
+            "noise_lift_db": _nanmean(self.noise_lift_db),
             "loudness_in_db": float(np.mean(self.loudness_in_db)),
             "loudness_out_db": float(np.mean(self.loudness_out_db)),
             "lufs_in": self.lufs_in, "lufs_out": self.lufs_out, "true_peak_dbtp": self.true_peak_dbtp,
@@ -158,6 +165,14 @@ class DreamResult:
 
 def _nanmean(values) -> float | None:
     return float(np.nanmean(values)) if np.isfinite(values).any() else None
+
+
+def _lift(a, b, sample_rate: int) -> float:
+    """:func:`~.quality.noise_lift`, NaN for a silent input (nothing quiet to lift)."""
+    try:
+        return noise_lift(a, b, sample_rate=sample_rate)
+    except AudioInputError:
+        return float("nan")
 
 
 def survival(before, dreamed, after) -> np.ndarray:
@@ -214,14 +229,15 @@ def build_result(dreamer: Dreamer, objective: Objective, rendered: Rendered, *, 
         after = dreamer.evaluate(mel_after, objective)
         kept = survival(before, at_dream, dreamer.evaluate(audio.encode(rendered.sound, settings=s), objective))
         change = spectral_change(mel, mel_after)
+        lift = np.array([_lift(a, b, sample_rate) for a, b in zip(audio_in, audio_out)], np.float32)
     else:  # the sound alone: no re-encoding, no objective evaluations
         mel_after = None
-        before = at_dream = after = kept = change = np.full(len(mel), np.nan, dtype=np.float32)
+        before = at_dream = after = kept = change = lift = np.full(len(mel), np.nan, dtype=np.float32)
     squeeze = (lambda a: a[0]) if single else (lambda a: a)
     return DreamResult(
         audio=squeeze(audio_out), input_audio=squeeze(audio_in), sample_rate=int(sample_rate),
         objective=objective, domain=options.domain, sonify=options.sonification, seed=int(options.seed),
         mel_before=mel, mel_dreamed=dreamed, mel_after=mel_after, objective_before=before,
         objective_dreamed=at_dream, objective_after=after, survival=survival(before, at_dream, after),
-        survival_sonified=kept, spectral_change_db=change, loudness_in_db=rms_db(audio_in),
+        survival_sonified=kept, spectral_change_db=change, noise_lift_db=lift, loudness_in_db=rms_db(audio_in),
         loudness_out_db=rms_db(audio_out), history=rendered.history, options=options)

@@ -12,7 +12,15 @@ clip toward the other tags (:func:`.judges.other_class_margins`), and
 
 MTT and MSD name different tags. :data:`SHARED_TAGS` pairs the few that name the same
 thing, so both can judge a target there; a judge that has neither the target nor its pair
-is left out of that target's verdict.
+is left out of that target's verdict (:mod:`auditory_deepdream.models.tag_names` holds the
+wider, many-to-many table).
+
+A recorded source is the yardstick of a dream's strength: :func:`mix_source` lays a real
+recording of the tag's instrument into the clip at a level under it, loudness-matched as a
+dream is, :func:`source_rises` gives each judge's rise of the tag's logit for it, and
+:func:`real_source_equivalent` divides a dream's rise by the rise of the source at
+:data:`YARDSTICK_DB` (1: the dream says "guitar" as loudly as a real guitar 6 dB under the
+clip does).
 """
 
 from __future__ import annotations
@@ -22,15 +30,16 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from ..audio import check_audio, encode
+from ..audio import check_audio, encode, integrated_loudness, match_loudness
 from ..audio.resampling import resample
-from ..errors import DreamError, ModelError
+from ..errors import AudioInputError, DreamError, ModelError
 from ..models import musicnn
 from .judges import other_class_margins
 from .quality import _mono
 
-__all__ = ["SHARED_TAGS", "TAGGERS", "Tagger", "judge_tag", "load_taggers", "tag_control_margins",
-           "tag_other_margins", "tagger_logits"]
+__all__ = ["SHARED_TAGS", "SOURCE_LEVELS_DB", "TAGGERS", "Tagger", "YARDSTICK_DB", "judge_tag", "load_taggers",
+           "mix_source", "real_source_equivalent", "source_rises", "tag_control_margins", "tag_other_margins",
+           "tagger_logits"]
 
 TAGGERS = ("musicnn-mtt", "vgg-mtt", "musicnn-msd", "vgg-msd")
 
@@ -49,6 +58,8 @@ SHARED_TAGS = {
     "ambient": "ambient",
     "country": "country",
 }
+SOURCE_LEVELS_DB = (-12.0, -6.0, 0.0)  # a recorded source's loudness against the clip's, LU
+YARDSTICK_DB = -6.0  # the level whose rise a dream's rise is divided by
 _PAIRS = {**SHARED_TAGS, **{msd: mtt for mtt, msd in SHARED_TAGS.items()}}
 
 
@@ -226,3 +237,84 @@ def tag_control_margins(input_logits: dict, dream_logits: dict, control_logits: 
             - (control_logits[j][target] - input_logits[j][target])
             for j in dream_logits
             if all(target in s.get(j, {}) for s in (input_logits, dream_logits, control_logits))}
+
+
+def mix_source(clip, source, *, sample_rate: int, level_db: float) -> np.ndarray:
+    """A recording laid into a clip ``level_db`` LU under (or over) it, at the clip's loudness.
+
+    The source is scaled to the clip's integrated loudness (BS.1770) plus ``level_db``,
+    added (looped or cut to the clip's length; a mono source goes to every channel), and the
+    mix brought back to the clip's loudness under a -1 dBTP ceiling, as a dream is written.
+
+    Parameters
+    ----------
+    clip : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    source : np.ndarray [shape=(m_samples,) or (channels, m_samples)]
+        Same rate; mono or the clip's channels.
+    sample_rate : int
+    level_db : float
+        The source's loudness against the clip's (``-6``: 6 LU quieter).
+
+    Returns
+    -------
+    mix : np.ndarray, the clip's shape, float32
+
+    Raises
+    ------
+    AudioInputError
+        A silent clip or source, or a source whose channels the clip does not have.
+    """
+    clip = np.asarray(clip, np.float32)
+    source = np.asarray(source, np.float32)
+    source = np.resize(source, source.shape[:-1] + clip.shape[-1:])  # looped or cut to the clip's length
+    if source.ndim < clip.ndim:
+        source = np.broadcast_to(source, clip.shape)
+    if source.shape != clip.shape:
+        raise AudioInputError(f"The source has shape {source.shape[:-1]} channels; the clip {clip.shape[:-1]}.")
+    lufs = integrated_loudness(clip, sample_rate=sample_rate)
+    gap = lufs + level_db - integrated_loudness(source, sample_rate=sample_rate)
+    if not np.isfinite(gap):
+        raise AudioInputError("The clip or the source is silent; a recorded source needs sound in both.")
+    mix = clip + source * np.float32(10 ** (gap / 20))
+    return match_loudness(mix, sample_rate=sample_rate, target_lufs=lufs).astype(np.float32)
+
+
+def source_rises(clip, sources: dict, *, sample_rate: int, taggers: dict,
+                 levels=SOURCE_LEVELS_DB) -> dict[str, dict[float, dict[str, float]]]:
+    """How much each judge hears each tag rise when its recorded source is mixed into the clip.
+
+    Parameters
+    ----------
+    clip : np.ndarray [shape=(n_samples,) or (channels, n_samples)]
+    sources : dict of str to np.ndarray
+        Tag to a recording of it (:func:`mix_source`).
+    sample_rate : int
+    taggers : dict of str to Tagger
+    levels : iterable of float
+        Source levels against the clip, LU.
+
+    Returns
+    -------
+    rises : dict of str to dict of float to dict of str to float
+        Tag to level to {judge: logit of the mix − logit of the clip}, for the judges
+        that have the tag (:func:`tagger_logits`).
+    """
+    tags = list(sources)
+    before = tagger_logits(clip, sample_rate=sample_rate, taggers=taggers, tags=tags)
+    out = {}
+    for tag, source in sources.items():
+        out[tag] = {}
+        for level in levels:
+            mix = mix_source(clip, source, sample_rate=sample_rate, level_db=level)
+            after = tagger_logits(mix, sample_rate=sample_rate, taggers=taggers, tags=[tag])
+            out[tag][float(level)] = {j: after[j][tag] - before[j][tag] for j in after}
+    return out
+
+
+def real_source_equivalent(dream_rise: float, source_rise: float, *, least: float = 0.1) -> float | None:
+    """A dream's rise of a tag's logit over the rise a recorded source gives (at :data:`YARDSTICK_DB`).
+
+    Returns None when the source itself raised the logit by less than ``least``: a judge
+    that does not hear the real instrument gives no yardstick.
+    """
+    return None if not source_rise >= least else float(dream_rise / source_rise)

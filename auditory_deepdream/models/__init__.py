@@ -5,6 +5,7 @@
 ``ensembles``  several models averaged into one, and the folder they are kept in
 ``storage``    saving and loading model directories (plain or ensemble)
 ``musicnn``    musicnn's pre-trained music taggers in Keras 3 (``musicnn_weights``: their checkpoints)
+``tag_names``  MTT and MSD tags that name the same thing (``data/tag_pairs.csv``; no TensorFlow)
 
 The names below load their submodule on first use, so the TensorFlow-free part
 (:mod:`.paths`: bundled names, model folders and cards) imports without Keras, and the
@@ -41,6 +42,9 @@ _EXPORTS = {  # name -> the submodule that defines it
     "member_folders": "ensembles",
     "write_ensemble_file": "ensembles",
     "PRETRAINED": "paths",
+    "NAMED_ENSEMBLES": "paths",
+    "counterparts": "tag_names",
+    "tag_map": "tag_names",
     "describe": "paths",
     "model_names": "paths",
     "load_pretrained": "musicnn",

@@ -12,7 +12,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["PRETRAINED", "bundled_model_dir", "model_dir", "read_card", "describe", "model_names"]
+__all__ = ["NAMED_ENSEMBLES", "PRETRAINED", "bundled_model_dir", "model_dir", "read_card", "describe", "model_names"]
 
 PRETRAINED = {
     "musicnn-mtt": {"network": "MTT_musicnn", "architecture": "musicnn", "dataset": "MagnaTagATune"},
@@ -21,6 +21,10 @@ PRETRAINED = {
     "vgg-msd": {"network": "MSD_vgg", "architecture": "vgg", "dataset": "Million Song Dataset"},
 }
 """musicnn's pre-trained taggers by name: their checkpoint, architecture and training data."""
+
+NAMED_ENSEMBLES = {"vgg-both": ("vgg-mtt", "vgg-msd")}
+"""Taggers that dream as one by name, lead first: ``vgg-both`` is one architecture trained on two sets
+of songs (MTT and MSD), answering in MTT's tags (:mod:`.tag_names` maps MSD's)."""
 
 
 def bundled_model_dir(name: str) -> Path:
@@ -43,10 +47,10 @@ def read_card(folder) -> dict | None:
 
 
 def model_names() -> list[str]:
-    """Every model loadable by name: the bundled ones, then musicnn's taggers."""
+    """Every model loadable by name: the bundled ones, then musicnn's taggers and their named ensembles."""
     root = bundled_model_dir("")
     bundled = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return bundled + list(PRETRAINED)
+    return bundled + list(PRETRAINED) + list(NAMED_ENSEMBLES)
 
 
 def describe(name_or_path) -> dict | None:
@@ -65,6 +69,8 @@ def describe(name_or_path) -> dict | None:
         target; empty when the card does not list them); an ensemble's are its lead
         member's layers. None when nothing is there to describe.
     """
+    if str(name_or_path) in NAMED_ENSEMBLES and not Path(name_or_path).exists():
+        return describe(NAMED_ENSEMBLES[str(name_or_path)][0])
     if str(name_or_path) in PRETRAINED and not Path(name_or_path).exists():
         labels = importlib.import_module("musicnn.configuration")  # plain Python: tag lists, no TensorFlow
         key = "MTT_LABELS" if PRETRAINED[str(name_or_path)]["dataset"] == "MagnaTagATune" else "MSD_LABELS"

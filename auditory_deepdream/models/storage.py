@@ -19,7 +19,7 @@ from ..settings import AudioSettings
 from . import builders  # noqa: F401  registers MeanOverTime with Keras before a model file loads
 from .ensembles import average_models, is_ensemble, member_folders
 from .musicnn import load_pretrained
-from .paths import PRETRAINED, model_dir, read_card
+from .paths import NAMED_ENSEMBLES, PRETRAINED, model_dir, read_card
 
 __all__ = ["save_model_dir", "load_model", "layer_table"]
 
@@ -69,6 +69,10 @@ def load_model(name_or_path: str | Path = "default", *, settings: AudioSettings 
     """
     if str(name_or_path) in PRETRAINED and not Path(name_or_path).exists():
         return load_pretrained(str(name_or_path), settings=settings)
+    if str(name_or_path) in NAMED_ENSEMBLES and not Path(name_or_path).exists():
+        members = NAMED_ENSEMBLES[str(name_or_path)]
+        raise ModelError(f"{name_or_path!r} dreams as one ({' + '.join(members)}: dream --model {name_or_path}); "
+                         f"to classify or list layers, name one of its members ({', '.join(members)}).")
     if is_ensemble(name_or_path):
         return _load_ensemble(name_or_path, settings=settings)
     path = model_dir(name_or_path)
