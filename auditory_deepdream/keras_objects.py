@@ -45,12 +45,7 @@ class _RegisterAfter(importlib.abc.Loader):
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        try:
-            register()
-        except Exception as exc:  # Keras itself loaded; only our layers are missing, so say so and go on
-            warnings.warn(f"auditory_deepdream could not register its Keras layers ({exc!r}); "
-                          "import auditory_deepdream.models.builders before loading a saved model.",
-                          stacklevel=2)
+        _register_or_retry()
 
     def __getattr__(self, name):  # resource readers and the like come from the real loader
         return getattr(self._loader, name)
@@ -68,6 +63,36 @@ class _KerasWatcher(importlib.abc.MetaPathFinder):
             return None
         spec.loader = _RegisterAfter(spec.loader)
         return spec
+
+
+def _initializing() -> bool:
+    """Whether a module of this package is part-way through its own import (Keras loaded from inside it)."""
+    return any(getattr(getattr(m, "__spec__", None), "_initializing", False)
+               for name, m in list(sys.modules.items()) if name.startswith("auditory_deepdream"))
+
+
+def _register_or_retry() -> None:
+    """Register now, or, while one of our modules is still importing (it imported Keras), at the first
+    import after it has finished: importing our layer modules now would import it again half-made."""
+    if not _initializing():
+        try:
+            register()
+        except Exception as exc:  # Keras itself loaded; only our layers are missing, so say so and go on
+            warnings.warn(f"auditory_deepdream could not register its Keras layers ({exc!r}); "
+                          "import auditory_deepdream.models.builders before loading a saved model.", stacklevel=3)
+        return
+    if not any(isinstance(f, _RetryLater) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RetryLater())
+
+
+class _RetryLater(importlib.abc.MetaPathFinder):
+    """Registers at the first import that starts once none of our modules is part-way through its own."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not _initializing():
+            sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _RetryLater)]
+            _register_or_retry()
+        return None
 
 
 def _unwatch() -> None:

@@ -219,8 +219,9 @@ def test_vgg_both_dreams_an_mtt_tag_with_both_vgg_taggers(tmp_path, capsys):
     out = tmp_path / "both.wav"
     assert _dream(audio.example_clip("cello_C3"), out, "vgg-both", "--tag", "female vocal", "--steps", "2") == 0, \
         capsys.readouterr().err
-    record = json.loads((tmp_path / "both.dream.json").read_text())
-    assert record["model"] == "vgg-both" and record["objective"] == "class female vocal"
+    record = json.loads((tmp_path / "both.wav.dream.json").read_text())
+    assert record["model"] == "vgg-both" and record["objective"]["kind"] == "tag"
+    assert record["objective"]["targets"] == {"female vocal": 1.0}
     assert record["result"]["objective_dreamed"] > record["result"]["objective_before"]
     assert "quietest 20 %" in capsys.readouterr().out
 
