@@ -39,7 +39,7 @@ def check_atlas_arguments(args) -> tuple:
     """
     from ..atlas.build import check_output_folder
     from ..atlas.config import AtlasConfig
-    from ..dataset.store import FeatureStore
+    from ..atlas.examples import open_store
     from .checks import match_name, model_description, readable_audio
 
     config = AtlasConfig(steps=args.steps, top_k=args.top_k, chunk=args.chunk, seed=args.seed)
@@ -49,12 +49,7 @@ def check_atlas_arguments(args) -> tuple:
         args.layers = [match_name(name, known, what="layer", flag="--layers") for name in args.layers]
     clips = [readable_audio(c) for c in args.clips] if args.clips else None
     if args.store:
-        from ..atlas.config import AtlasError
-
-        store = FeatureStore(args.store)
-        if len(store) == 0:
-            raise AtlasError(f"The store {args.store} has no segments; build one with segments "
-                             "(auditory-deepdream build-dataset), or leave out --store.")
+        open_store(args.store, settings=None)  # a finished store with segments, as the build will need
     check_output_folder(Path(args.out))
     return clips, config
 
