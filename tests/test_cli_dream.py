@@ -299,7 +299,7 @@ def test_a_tag_mix_is_recorded_with_its_weights_and_replayed_bit_for_bit(tmp_pat
     assert _dream(src, first, None, "--tag", "piano", "--tag", "strings=0.5", "--steps", "2") == 0, \
         capsys.readouterr().err
     record = json.loads((tmp_path / "first.wav.dream.json").read_text())
-    assert record["model"] == "vgg-mtt"
+    assert record["model"] == "vgg-both"  # the default tagger of --tag
     assert record["objective"]["kind"] == "tag" and record["objective"]["targets"] == {"piano": 1.0, "strings": 0.5}
     # a bundled clip named by name is the same input
     assert cli.main(["dream", "--replay", str(tmp_path / "first.wav.dream.json"), "cello_C3", str(again)]) == 0

@@ -30,5 +30,7 @@ def test_importing_the_package_keeps_tensorflows_lines_off_stderr():
 def test_a_level_the_user_set_is_kept_and_obeyed():
     level, lines = _run("0")
     assert level == "0"
-    if platform.system() == "Linux" and platform.machine() == "x86_64":  # tensorflow-cpu's oneDNN build says so
-        assert any("oneDNN" in line for line in lines)
+    if platform.system() == "Linux" and platform.machine() == "x86_64":
+        # At level 0 TensorFlow always says something at start-up: the oneDNN line where it turns oneDNN on
+        # (Intel processors), the cpu_feature_guard line where it leaves it off (AMD and others).
+        assert lines, "TF_CPP_MIN_LOG_LEVEL=0 was set but TensorFlow's start-up lines did not reach stderr"
