@@ -152,15 +152,24 @@ def browser_part(out: Path, *, switches: int) -> dict:
 def run(args) -> None:
     from auditory_deepdream.settings import AudioSettings  # noqa: F401  (the package, before the parts)
 
-    parts = args.parts
-    name = args.name or f"atlas_{Path(str(args.model)).name}"
+    import json
     import os
 
-    result = {"model": args.model, "parts": parts, "quick": args.quick,
-              "env": environment() | {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}}
+    parts = args.parts
+    name = args.name or f"atlas_{Path(str(args.model)).name}"
+    path = result_path(args, name)
+    env = environment() | {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    # a run of some parts replaces those parts of an earlier result of the same model and keeps the others
+    old = json.loads(path.read_text()) if path.exists() else {}
+    if old.get("model") != args.model or old.get("quick") != args.quick:
+        old = {}
+    kept = {k: old[k] for k in PARTS if k in old and k not in parts}
+    env_of_part = {k: v for k, v in old.get("env_of_part", {}).items() if k in kept}
+    env_of_part.update({k: env for k in parts})
+    result = {"model": args.model, "parts": [k for k in PARTS if k in parts or k in kept], "quick": args.quick,
+              "env": env, "env_of_part": env_of_part, **kept}
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(args.atlas_out) if args.atlas_out else Path(tmp) / "atlas"
-        path = result_path(args, name)
+        out = Path(args.atlas_out).resolve() if args.atlas_out else Path(tmp) / "atlas"
         if "build" in parts or not (out / "index.html").exists():
             result["build"] = build_part(args, out)
             write_result(path, result)  # each part is kept as soon as it is measured

@@ -11,7 +11,8 @@ piece in one pass and in 30-s blocks (``dream_file(block_seconds=None | 30)``) a
 the two loudnesses and, at every block boundary, the largest sample step of each dream
 against the input's and the log-spectral distance between the two dreams.
 
-Usage: ``python benchmarks/run.py long_files [--minutes 1 10 60]`` (``--quick``: 1 minute only).
+Usage: ``python benchmarks/run.py long_files [--minutes 1 10 60]`` (``--quick``: a quarter of a minute,
+and the comparison on 30 s in 10-s blocks).
 """
 
 from __future__ import annotations
@@ -61,27 +62,29 @@ def cli_dream(src: Path, out: Path) -> dict:
     return {"seconds": round(seconds, 1), "peak_rss_mb": round(rss_kb / 1024), "stdout": run.stdout.strip()}
 
 
-def compare_two_minutes(folder: Path) -> dict:
-    """One-pass against streamed dreams of a 2-minute piece: loudness and every seam."""
+def compare_two_minutes(folder: Path, *, minutes: float = 2.0, block: float = 30.0) -> dict:
+    """One-pass against streamed dreams of a 2-minute piece (``minutes``) in 30-s blocks (``block``):
+    loudness and every seam."""
     from auditory_deepdream import audio, models
     from auditory_deepdream.dreamer import Dreamer, dream_file, log_spectral_distance, preset_objective
     from auditory_deepdream.presets import PRESETS
 
-    src = write_piece(folder / "two.wav", 2.0)
+    src = write_piece(folder / "two.wav", minutes)
     d, preset = Dreamer.load("default"), PRESETS["strong"]
     objective = preset_objective(preset, models.conv_layer_names(d.model))
     dreams = {}
-    for name, block in (("one_pass", None), ("streamed", 30.0)):
+    for name, seconds in (("one_pass", None), ("streamed", block)):
         path, result = dream_file(src, folder / f"{name}.wav", model=d, objective=objective, options=preset.options,
-                                  block_seconds=block, progress=False)
+                                  block_seconds=seconds, progress=False)
         dreams[name] = (sf.read(path, dtype="float32", always_2d=True)[0], result)
     x = sf.read(src, dtype="float32", always_2d=True)[0]
     top = float(np.max(np.abs(np.diff(x, axis=0))))
     seams = []
-    for k in range(1, 4):
-        w = slice((30 * k - 1) * RATE, (30 * k + 1) * RATE)
+    for k in range(1, round(minutes * 60 / block)):
+        at = round(block * k)
+        w = slice((at - 1) * RATE, (at + 1) * RATE)
         a, b = dreams["one_pass"][0][w], dreams["streamed"][0][w]
-        seams.append({"at_s": 30 * k,
+        seams.append({"at_s": at,
                       "largest_step_over_input_largest": {"input": float(np.max(np.abs(np.diff(x[w], axis=0)))) / top,
                                                           "one_pass": float(np.max(np.abs(np.diff(a, axis=0)))) / top,
                                                           "streamed": float(np.max(np.abs(np.diff(b, axis=0)))) / top},
@@ -99,11 +102,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> None:
-    minutes_list = [1.0] if args.quick else args.minutes
+    minutes_list = [0.25] if args.quick else args.minutes
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        comparison = compare_two_minutes(folder)
+        comparison = compare_two_minutes(folder, **({"minutes": 0.5, "block": 10.0} if args.quick else {}))
         for minutes in minutes_list:
             src = write_piece(folder / f"piece_{minutes:g}.wav", minutes)
             row = cli_dream(src, folder / f"dream_{minutes:g}.wav")

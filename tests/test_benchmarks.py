@@ -108,3 +108,24 @@ def test_tags_summary_counts_wins_pairs_and_real_source_equivalents():
     assert j["median_equivalent"] == 0.5 and j["equivalents"] == 1  # guitar's rise 2 over the source's 4
     assert out["noise_lift_db"]["median"] == 1.0 and out["noise_lift_db"]["max"] == 4.0
     assert set(tags.MEMBERS) >= {"vgg-mtt", "vgg-both"} and tags._judges("vgg-both") == ["musicnn-mtt", "musicnn-msd"]
+
+
+def test_an_atlas_run_of_some_parts_keeps_the_parts_it_did_not_run(tmp_path, monkeypatch):
+    from benchmarks import atlas
+
+    def build(args, out):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "index.html").write_text("<html></html>")
+        return {"atlas_build_s": 1.0}
+
+    monkeypatch.setattr(atlas, "build_part", build)
+    monkeypatch.setattr(atlas, "browser_part", lambda out, switches: {"median_ms": float(switches)})
+    parser = run.build_parser()
+    common = ["--out", str(tmp_path), "--atlas-out", str(tmp_path / "site")]
+    atlas.run(parser.parse_args(["atlas", "--parts", "build", "browser", "--switches", "20", *common]))
+    atlas.run(parser.parse_args(["atlas", "--parts", "browser", "--switches", "7", *common]))
+    result = json.loads((tmp_path / "atlas_default.json").read_text())
+    assert result["build"] == {"atlas_build_s": 1.0} and result["browser"] == {"median_ms": 7.0}
+    assert result["parts"] == ["build", "browser"] and set(result["env_of_part"]) == {"build", "browser"}
+    atlas.run(parser.parse_args(["atlas", "--model", "vgg-mtt", "--parts", "browser", *common]))  # another model
+    assert "build" not in json.loads((tmp_path / "atlas_vgg-mtt.json").read_text())

@@ -3,7 +3,7 @@
 ``index.html`` lists the layers (a strip of each layer's change pictures), the clips and the
 measure of meaning; ``<layer>.html`` shows the layer's grid of every filter and the filter view
 (its dream on each clip, the outputs it raises, its natural examples). Each page carries its
-data inline, and ``atlas.js`` switches filters by swapping image and sound sources: no request
+data inline, and ``atlas.js`` switches filters by swapping in pictures and players read ahead: no request
 leaves the folder, no script comes from a CDN. A filter's address is ``<layer>.html#f<index>``.
 Pages hold no time stamps, so a resumed build writes the same bytes as an uninterrupted one.
 """

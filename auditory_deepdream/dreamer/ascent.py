@@ -27,6 +27,11 @@ from .transforms import Octaves, compose
 __all__ = ["ascent_step", "ascend_mel", "ascend_waveform"]
 
 EPS = 1e-8
+# A log-mel cell never climbs above this many dB. Normalised per item, a gradient that sits on a few cells
+# lifts them by tens of dB a step (vgg-mtt's conv3 drives a guitar note past 300 dB in 8 steps), and past
+# about 385 dB the power 10^(dB/10) is infinite in float32: the ascent diverged. 160 dB is 140 dB above
+# the loudest cell of a 0-dBFS clip, so no dream that stays audible meets it.
+MAX_DB = 160.0
 
 
 def ascent_step(x, values_of, transform, seed, *, precondition=None):
@@ -86,7 +91,7 @@ def _compile_mel(dreamer: Dreamer, objective: Objective, transforms: tuple):
     def ascent(x, steps, start, step_size, seed):
         def step(i, x, history, finite):
             v, g, ok = ascent_step(x, lambda m: values(m[..., None]), transform, seed + tf.stack([0, start + i]))
-            return tf.maximum(x + step_size * g, floor), history.write(i, v), finite & ok
+            return tf.clip_by_value(x + step_size * g, floor, MAX_DB), history.write(i, v), finite & ok
 
         history = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None]))
         x, history, finite = repeat(steps, step, (x, history, tf.constant(True)))
@@ -102,7 +107,7 @@ def ascend_mel(dreamer: Dreamer, mel_db, objective: Objective, *, steps: int = 1
 
     Each step adds ``step_size`` times the gradient divided by its standard deviation
     (per batch item), so ``step_size`` is the RMS change in dB per step. Values stay at
-    or above ``settings.db_floor``.
+    or above ``settings.db_floor`` and at or below :data:`MAX_DB`.
 
     Parameters
     ----------
@@ -177,7 +182,7 @@ def ascend_mel(dreamer: Dreamer, mel_db, objective: Objective, *, steps: int = 1
         weight[start:stop] += fade
         histories.append(history)
     bar.close()
-    dreamed = np.maximum(x + out / np.maximum(weight, EPS), dreamer.settings.db_floor)
+    dreamed = np.clip(x + out / np.maximum(weight, EPS), dreamer.settings.db_floor, MAX_DB)
     # block histories are summed, weighting each block by its share of the frames
     sizes = np.array([min(frames, s + block) - s for s in starts], dtype=np.float64)
     history = sum(h * (n / sizes.sum()) for h, n in zip(histories, sizes)).astype(np.float32)

@@ -1,4 +1,4 @@
-// The atlas's layer page: every filter precomputed, switched by swapping image and sound sources.
+// The atlas's layer page: every filter precomputed, switched by swapping in its pictures and players.
 // No request leaves the atlas folder. window.atlasSwitches records, for each switch, the time from
 // the key, slider or click event to the new pictures decoded and the new sounds loaded (ms), with the
 // parts: pictures decoded, sounds' metadata (duration) known, sounds' first data loaded.
@@ -41,12 +41,37 @@
     return b;
   });
 
-  function loaded(audio, event) {
+  // resolves when the sound has reached readyState ``state`` (1: metadata, 2: first data), at once if it has
+  function loaded(audio, state, event) {
     return new Promise(function (resolve) {
+      if (audio.readyState >= state || audio.error) { resolve(performance.now()); return; }
       var done = function () { audio.removeEventListener(event, done); audio.removeEventListener("error", done); resolve(performance.now()); };
       audio.addEventListener(event, done);
       audio.addEventListener("error", done);
     });
+  }
+
+  // Each filter's pictures and players, one per clip, made once and kept: a switch puts them in place of the
+  // current ones, so a filter read ahead (the neighbours of the one shown) is already decoded and loaded.
+  var ahead = {};
+  function assets(i) {
+    if (!ahead[i]) {
+      ahead[i] = A.clips.map(function (c) {
+        var entry = A.filters[i].clips[c], img = new Image(), audio = new Audio();
+        img.className = "change";
+        img.src = entry.change;
+        img.decode().catch(function () {});
+        audio.className = "after";
+        audio.controls = true;
+        audio.preload = "auto";
+        audio.src = entry.sound;
+        return {img: img, audio: audio};
+      });
+    }
+    return ahead[i];
+  }
+  function prefetch(i) {
+    if (i >= 0 && i < n) { assets(i); }
   }
 
   function play(k) {
@@ -63,19 +88,23 @@
     current = i;
     var f = A.filters[i];
     var pictures = [], metadata = [], data = [];
+    var mine = assets(i);
     views.forEach(function (v, k) {
-      var c = f.clips[A.clips[k]];
-      v.img.src = c.change;
+      var c = f.clips[A.clips[k]], got = mine[k];
+      v.audio.pause();
+      if (v.img !== got.img) { v.img.replaceWith(got.img); v.img = got.img; }
+      if (v.audio !== got.audio) { v.audio.replaceWith(got.audio); v.audio = got.audio; }
       v.img.alt = "change made by filter " + f.index + " on " + A.clips[k];
       v.cap.textContent = c.diverged ? "filter " + f.index + ": the ascent diverged on this clip (a gradient " +
         "past float range), so this is the clip unchanged" : "dream of filter " + f.index + ": mean change " +
         c.change_db + " dB; level " + (c.level_db >= 0 ? "+" : "") + c.level_db + " dB taken out; full colour at \u00b1" +
         c.scale_db + " dB";
-      v.audio.src = c.sound;
       pictures.push(v.img.decode().then(function () { return performance.now(); }, function () { return performance.now(); }));
-      metadata.push(loaded(v.audio, "loadedmetadata"));
-      data.push(loaded(v.audio, "loadeddata"));
+      metadata.push(loaded(v.audio, 1, "loadedmetadata"));
+      data.push(loaded(v.audio, 2, "loadeddata"));
     });
+    prefetch(i + 1);
+    prefetch(i - 1);
     $("raises").innerHTML = f.raises.map(function (r) {
       return "<li>" + esc(r[0]) + " <span class=\"num\">" + (r[1] >= 0 ? "+" : "") + r[1].toFixed(2) + "</span></li>";
     }).join("");
@@ -96,21 +125,8 @@
       // ms: everything ready (pictures decoded, sounds loaded); the parts as they finished
       window.atlasSwitches.push({filter: f.index, ms: Math.max(ms[0], ms[2]), pictures_ms: ms[0],
                                  sounds_metadata_ms: ms[1], sounds_loaded_ms: ms[2]});
-      prefetch(i - 1);
-      prefetch(i + 1);
-    });
-  }
-
-  // the neighbours' pictures and sounds, read ahead so that the next switch finds them in the cache
-  var ahead = {};
-  function prefetch(i) {
-    if (i < 0 || i >= n || ahead[i]) { return; }
-    ahead[i] = A.clips.map(function (c) {
-      var entry = A.filters[i].clips[c], img = new Image(), audio = new Audio();
-      img.src = entry.change;
-      audio.preload = "auto";
-      audio.src = entry.sound;
-      return [img, audio];
+      prefetch(i + 2);
+      prefetch(i - 2);
     });
   }
 
