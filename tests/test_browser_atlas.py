@@ -1,4 +1,4 @@
-"""The committed atlas (docs/atlas/default) opened offline in Chromium from ``file://``.
+"""The committed atlases (docs/atlas/default, docs/atlas/vgg-mtt) opened offline in Chromium from ``file://``.
 
 Every page renders with no request leaving the folder and no script error; every picture a page
 shows or can switch to loads; every player a page shows or can switch to decodes; a filter's
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser_support import find_chromium, offline_page, require_browser_stack
 
-ATLAS = Path(__file__).resolve().parents[1] / "docs" / "atlas" / "default"
+ATLASES = sorted(p.parent for p in (Path(__file__).resolve().parents[1] / "docs" / "atlas").glob("*/index.html"))
 
 # every picture and sound a page holds or names in its data, loaded in the page; failures listed
 CHECK_ALL = """async () => {
@@ -42,13 +42,18 @@ CHECK_ALL = """async () => {
 }"""
 
 
+def test_both_atlases_are_committed():
+    assert [p.name for p in ATLASES] == ["default", "vgg-mtt"]
+
+
 @pytest.mark.browser
-def test_the_committed_atlas_works_offline_from_disk():
+@pytest.mark.parametrize("atlas", ATLASES, ids=[p.name for p in ATLASES])
+def test_the_committed_atlas_works_offline_from_disk(atlas):
     require_browser_stack()
     from playwright.sync_api import sync_playwright
 
-    pages = sorted(ATLAS.glob("*.html"))
-    assert (ATLAS / "index.html") in pages and len(pages) >= 5
+    pages = sorted(atlas.glob("*.html"))
+    assert (atlas / "index.html") in pages and len(pages) >= 5
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=["--no-sandbox"])
         try:
@@ -73,7 +78,7 @@ def test_the_committed_atlas_works_offline_from_disk():
             page.locator("body").press("ArrowRight")
             page.wait_for_function("location.hash === '#f6'")
             src = page.locator("#clips img.change").first.get_attribute("src")
-            assert src.endswith("f0006_cello_C3.png")
+            assert src.endswith(f"f0006_{page.evaluate('window.ATLAS.clips[0]')}.png")
             page.locator("#slider").focus()
             page.keyboard.press("Home")
             page.wait_for_function("location.hash === '#f0'")
