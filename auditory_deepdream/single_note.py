@@ -26,19 +26,11 @@ trimmed clip, separate a single note from the rest:
     how loud, below the loudest peak, a strong peak off that series is that has partials off it
     too: a chord's other note, however much quieter, as :func:`series_statistics` finds it.
 
-``fifth_db``
-    how many dB the power on the odd multiples of 3 (harmonics 3, 9, 15, ...) of each frame's pitch
-    outweighs the power on its other odd harmonics (1, 5, 7, 11, ...). Two notes a fifth apart share
-    the series of the note an octave below the lower (C3 and G3: harmonics 2, 3, 4, 6, 8, 9, ... of
-    C2), which pyin reports as their pitch; the lower note fills its even harmonics, the upper note's
-    odd partials its odd multiples of 3, and nothing its harmonics 1, 5 and 7. A note at its own pitch
-    has its fundamental there; one that pyin puts an octave low has little odd power at all.
-
 A clip is a single note when every statistic passes its threshold (:data:`MIN_HARMONIC_SHARE`,
-:data:`MIN_PITCH_STABILITY`, :data:`MIN_SERIES_SHARE`, :data:`MIN_SECOND_PITCH_DB`, :data:`MIN_FIFTH_DB`). The
+:data:`MIN_PITCH_STABILITY`, :data:`MIN_SERIES_SHARE`, :data:`MIN_SECOND_PITCH_DB`). The
 thresholds were measured, not chosen by hand: the first two are the 1st percentile of single
 notes rendered from the training SoundFonts (``benchmarks/results/classify_depth.json``); the last
-three stop the most chords of training-SoundFont notes while stopping at most 3 % of those
+two stop the most chords of training-SoundFont notes while stopping at most 3 % of those
 SoundFonts' single notes (``benchmarks/chords.py``), which reports, on a SoundFont nothing was
 tuned on (MuseScore_General), the share of its single notes that pass and of its chords that are
 stopped at every interval (``benchmarks/results/chords.json``). Octaves still pass as one note:
@@ -53,8 +45,7 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-__all__ = ["MIN_HARMONIC_SHARE", "MIN_PITCH_STABILITY", "MIN_SERIES_SHARE", "MIN_SECOND_PITCH_DB", "MIN_FIFTH_DB",
-           "NoteCheck",
+__all__ = ["MIN_HARMONIC_SHARE", "MIN_PITCH_STABILITY", "MIN_SERIES_SHARE", "MIN_SECOND_PITCH_DB", "NoteCheck",
            "check_single_note", "pitch_statistics", "series_statistics"]
 
 # The 1st percentile of 413 single training-SoundFont notes (benchmarks/results/classify_depth.json).
@@ -66,7 +57,6 @@ MIN_PITCH_STABILITY = 0.630
 # Calibrated on the training SoundFonts' notes and chords (benchmarks/results/chords.json).
 MIN_SERIES_SHARE = 0.016
 MIN_SECOND_PITCH_DB = -6.1
-MIN_FIFTH_DB = 25.9
 
 _FMIN, _FMAX = 25.0, 4400.0  # Hz: around the piano's range (A0 27.5 Hz to C8 4186 Hz), the widest a family has
 _FRAME, _HOP, _N_FFT = 2048, 512, 4096  # pyin's frame; the STFT is longer to resolve low harmonics
@@ -98,9 +88,6 @@ class NoteCheck:
     second_pitch_db : float
         Level of a second harmonic series' fundamental, in dB below the loudest peak (-100:
         none): high for a chord whose other notes are quieter than the first.
-    fifth_db : float
-        How many dB the pitch's odd multiples of 3 outweigh its other odd harmonics: high for two
-        notes a fifth apart heard as the note an octave below the lower.
     voiced_share : float
         Share of the clip's power in frames with a pitch at all (0 to 1).
     percussive_share : float
@@ -116,7 +103,6 @@ class NoteCheck:
     pitch_stability: float
     series_share: float
     second_pitch_db: float
-    fifth_db: float
     voiced_share: float
     percussive_share: float
     reason: str
@@ -125,7 +111,7 @@ class NoteCheck:
         """A JSON-ready copy of the attributes."""
         return {"single_note": self.single_note, "reason": self.reason,
                 "harmonic_share": self.harmonic_share, "pitch_stability": self.pitch_stability,
-                "series_share": self.series_share, "second_pitch_db": self.second_pitch_db, "fifth_db": self.fifth_db,
+                "series_share": self.series_share, "second_pitch_db": self.second_pitch_db,
                 "voiced_share": self.voiced_share, "percussive_share": self.percussive_share}
 
 
@@ -138,8 +124,7 @@ def _windows(y: np.ndarray, sample_rate: int) -> list[np.ndarray]:
 
 
 def _frame_statistics(y: np.ndarray, sample_rate: int):
-    """Per frame of one window: power, power on the pitch's harmonics, on its odd multiples of 3 and on its
-    other odd harmonics, pitch (MIDI, NaN if none)."""
+    """Per frame of one window: power, power on the pitch's harmonics, pitch (MIDI, NaN if none)."""
     y = np.pad(y, (0, max(0, _N_FFT - len(y))))  # a clip shorter than one STFT frame: silence adds no power
     # quarter-semitone pitch bins: 8 times faster than pyin's default tenth, and within the series' tolerance
     f0, voiced, _ = librosa.pyin(y, fmin=_FMIN, fmax=_FMAX, sr=sample_rate, frame_length=_FRAME,
@@ -153,9 +138,7 @@ def _frame_statistics(y: np.ndarray, sample_rate: int):
     harmonic = np.maximum(np.round(freqs[:, None] / pitch[None, :]), 1.0)
     tolerance = np.maximum(0.1 * pitch, 2.0 * sample_rate / _N_FFT)[None, :]
     on_series = np.abs(freqs[:, None] - harmonic * pitch[None, :]) <= tolerance  # NaN pitch: False
-    odd = on_series & (harmonic % 2 == 1)
-    return (power.sum(axis=0), (power * on_series).sum(axis=0), (power * (odd & (harmonic % 3 == 0))).sum(axis=0),
-            (power * (odd & (harmonic % 3 != 0))).sum(axis=0), librosa.hz_to_midi(pitch))
+    return power.sum(axis=0), (power * on_series).sum(axis=0), librosa.hz_to_midi(pitch)
 
 
 def _long_term_spectrum(y: np.ndarray) -> np.ndarray:
@@ -246,12 +229,11 @@ def pitch_statistics(y: np.ndarray, *, sample_rate: int) -> dict[str, float]:
     -------
     stats : dict
         ``harmonic_share``, ``pitch_stability``, ``series_share``, ``voiced_share`` and
-        ``percussive_share``, each between 0 and 1, and ``second_pitch_db`` and ``fifth_db``
-        (see :class:`NoteCheck`).
+        ``percussive_share``, each between 0 and 1 (see :class:`NoteCheck`).
     """
     y = np.asarray(y, dtype=np.float32)
     parts = [_frame_statistics(w, sample_rate) for w in _windows(y, sample_rate)]
-    power, on_series, on_threes, on_others, midi = (np.concatenate(p) for p in zip(*parts))
+    power, on_series, midi = (np.concatenate(p) for p in zip(*parts))
     total = float(power.sum()) or 1.0
     voiced = ~np.isnan(midi)
     stable, median = 0.0, None
@@ -268,8 +250,6 @@ def pitch_statistics(y: np.ndarray, *, sample_rate: int) -> dict[str, float]:
             **dict(zip(("series_share", "second_pitch_db"), series_statistics(
                 long_term, sample_rate=sample_rate,
                 lowest=_FMIN if median is None else max(_FMIN, _BELOW_PITCH * float(librosa.midi_to_hz(median)))))),
-            # a floor far below any partial: a clip without odd harmonics at all is no fifth
-            "fifth_db": float(10.0 * np.log10((on_threes.sum() + 1e-9 * total) / (on_others.sum() + 1e-9 * total))),
             "voiced_share": float(power[voiced].sum() / total),
             "percussive_share": float((p ** 2).sum() / max(float((h ** 2).sum() + (p ** 2).sum()), 1e-20))}
 
@@ -300,14 +280,12 @@ def check_single_note(y: np.ndarray, *, sample_rate: int) -> NoteCheck:
     """
     stats = pitch_statistics(y, sample_rate=sample_rate)
     single = (stats["harmonic_share"] >= MIN_HARMONIC_SHARE and stats["pitch_stability"] >= MIN_PITCH_STABILITY
-              and stats["series_share"] >= MIN_SERIES_SHARE and stats["second_pitch_db"] < MIN_SECOND_PITCH_DB
-              and stats["fifth_db"] < MIN_FIFTH_DB)
+              and stats["series_share"] >= MIN_SERIES_SHARE and stats["second_pitch_db"] < MIN_SECOND_PITCH_DB)
     reason = "" if single else (
         f"{_kind(stats)}: {stats['harmonic_share']:.0%} of its power on one pitch's harmonics "
         f"(a note: at least {MIN_HARMONIC_SHARE:.0%}), {stats['series_share']:.0%} on the harmonics of its "
         f"best-fitting partial (a note: at least {MIN_SERIES_SHARE:.0%}), a second pitch "
         f"{-stats['second_pitch_db']:.0f} dB below the loudest (a note: none within {-MIN_SECOND_PITCH_DB:.0f} dB), "
-        f"odd harmonics {stats['fifth_db']:.0f} dB more on multiples of 3 (a note: under {MIN_FIFTH_DB:.0f} dB), "
         f"{stats['pitch_stability']:.0%} within "
         f"a semitone of one pitch (a note: at least {MIN_PITCH_STABILITY:.0%})")
     return NoteCheck(single_note=single, reason=reason, **stats)

@@ -1,13 +1,13 @@
 """Honest chords: how many two- and three-note chords the single-note check stops, at each interval.
 
 Writes ``benchmarks/results/chords.json``. The check (:mod:`auditory_deepdream.single_note`)
-judges a clip by five statistics; this scenario calibrates the three that see several pitches
-at once (``series_share``, ``second_pitch_db``, ``fifth_db``) on the training SoundFonts alone: single notes
+judges a clip by four statistics; this scenario calibrates the two that see several pitches
+at once (``series_share``, ``second_pitch_db``) on the training SoundFonts alone: single notes
 of FluidR3_GM and pip's TimGM6mb (every kept GM program of the classifiers' families at three
 pitches, velocity 90, rendered by :func:`~auditory_deepdream.dataset.render_soundfont`) and
-FluidR3_GM chords built as below. Of the threshold triples that stop at most 3 % of those notes
+FluidR3_GM chords built as below. Of the threshold pairs that stop at most 3 % of those notes
 together (``--budget``; each threshold a percentile of the notes, in steps of 0.25 %), it takes
-the one that stops most training chords at the worst required interval, then at all of them. It then measures,
+the one that stops most training chords at the worst required interval. It then measures,
 never tuning on them, notes of a SoundFont no model or threshold saw (MuseScore_General):
 
 - its single notes (every kept program at four pitches, as ``classify_depth.json`` measured);
@@ -17,14 +17,13 @@ never tuning on them, notes of a SoundFont no model or threshold saw (MuseScore_
   for the major third), each note rendered alone with the project's renderer and the notes
   summed, as held 2 s and released for 0.5 s.
 
-A chord is stopped when the whole check (all five statistics, the package's thresholds) says it
+A chord is stopped when the whole check (all four statistics, the package's thresholds) says it
 is not a single note. Usage: ``python benchmarks/run.py chords`` (``--quick``: three programs,
 one register, one pitch a program).
 """
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -43,7 +42,7 @@ REQUIRED = ("minor third", "major third", "fourth", "tritone", "fifth")
 
 def add_arguments(parser) -> None:
     parser.add_argument("--budget", type=float, default=3.0,
-                        help="the share of training single notes (in %%) the three chord thresholds may stop together "
+                        help="the share of training single notes (in %%) the two new thresholds may stop together "
                              "(default 3)")
 
 
@@ -52,27 +51,24 @@ def calibrate(notes: np.ndarray, chords: np.ndarray, *, budget: float) -> dict:
 
     Parameters
     ----------
-    notes : np.ndarray [shape=(n_notes, 3)]
-        ``(series_share, second_pitch_db, fifth_db)`` of the training SoundFonts' single notes.
+    notes : np.ndarray [shape=(n_notes, 2)]
+        ``(series_share, second_pitch_db)`` of the training SoundFonts' single notes.
     chords : dict
-        Interval name -> ``(n_chords, 3)`` of chords of training SoundFont notes.
+        Interval name -> ``(n_chords, 2)`` of chords of training SoundFont notes.
     budget : float
-        Percent of ``notes`` the three thresholds may stop together.
+        Percent of ``notes`` the two thresholds may stop together.
     """
     best = None
-    steps = np.arange(0.0, budget + 1e-9, 0.25)
-    for q1, q2, q3 in itertools.product(steps, steps, steps):
-        t = {"series_share": round(float(np.percentile(notes[:, 0], q1)), 3),
-             "second_pitch_db": round(float(np.percentile(notes[:, 1], 100 - q2)), 1) + 0.1,
-             "fifth_db": round(float(np.percentile(notes[:, 2], 100 - q3)), 1) + 0.1}
-        stopped = lambda x: ((x[:, 0] < t["series_share"]) | (x[:, 1] >= t["second_pitch_db"])  # noqa: E731
-                             | (x[:, 2] >= t["fifth_db"]))
-        if 100 * np.mean(stopped(notes)) > budget:
-            continue
-        shares = [np.mean(stopped(c)) for c in chords.values()]
-        score = (min(shares), np.mean(shares), -np.mean(stopped(notes)))
-        if best is None or score > best[0]:
-            best = (score, t)
+    for q1 in np.arange(0.0, budget + 1e-9, 0.25):
+        for q2 in np.arange(0.0, budget + 1e-9, 0.25):
+            t = {"series_share": round(float(np.percentile(notes[:, 0], q1)), 3),
+                 "second_pitch_db": round(float(np.percentile(notes[:, 1], 100 - q2)), 1) + 0.1}
+            stopped = lambda x: (x[:, 0] < t["series_share"]) | (x[:, 1] >= t["second_pitch_db"])  # noqa: E731
+            if 100 * np.mean(stopped(notes)) > budget:
+                continue
+            score = (min(np.mean(stopped(c)) for c in chords.values()), -np.mean(stopped(notes)))
+            if best is None or score > best[0]:
+                best = (score, t)
     return best[1]
 
 
@@ -126,8 +122,8 @@ def _statistics(clips) -> list[dict]:
 
 
 def _series_only(stats: list[dict]) -> np.ndarray:
-    """``(series_share, second_pitch_db, fifth_db)`` of each clip's statistics: what the calibration sets thresholds on."""
-    return np.array([(s["series_share"], s["second_pitch_db"], s["fifth_db"]) for s in stats])
+    """``(series_share, second_pitch_db)`` of each clip's statistics: what the calibration sets thresholds on."""
+    return np.array([(s["series_share"], s["second_pitch_db"]) for s in stats])
 
 
 def _single(stats: dict, thresholds: dict) -> bool:
@@ -135,7 +131,7 @@ def _single(stats: dict, thresholds: dict) -> bool:
 
     return bool(stats["harmonic_share"] >= sn.MIN_HARMONIC_SHARE and stats["pitch_stability"] >= sn.MIN_PITCH_STABILITY
                 and stats["series_share"] >= thresholds["series_share"]
-                and stats["second_pitch_db"] < thresholds["second_pitch_db"] and stats["fifth_db"] < thresholds["fifth_db"])
+                and stats["second_pitch_db"] < thresholds["second_pitch_db"])
 
 
 def run(args) -> None:
@@ -168,14 +164,13 @@ def run(args) -> None:
     by_group = {}
     for (name, size, program, _), stats in zip(chords, chord_stats):
         by_group.setdefault(name, {}).setdefault(size, []).append((program, not _single(stats, thresholds), stats))
-    old_rule = {"series_share": 0.0, "second_pitch_db": np.inf, "fifth_db": np.inf}
+    old_rule = {"series_share": 0.0, "second_pitch_db": np.inf}
     result = {
         "question": "Does the single-note check stop two- and three-note chords of held-out SoundFont notes, "
                     "and still pass held-out single notes?",
         "method": __doc__.split("\n\n", 1)[1].strip(),
         "thresholds": thresholds,
-        "thresholds_in_package": {"series_share": sn.MIN_SERIES_SHARE, "second_pitch_db": sn.MIN_SECOND_PITCH_DB,
-                                  "fifth_db": sn.MIN_FIFTH_DB},
+        "thresholds_in_package": {"series_share": sn.MIN_SERIES_SHARE, "second_pitch_db": sn.MIN_SECOND_PITCH_DB},
         "calibration_notes": len(calibration), "budget_percent": args.budget,
         "heldout_single_notes": {
             "n": len(heldout), "share_passed": round(float(np.mean(held_single)), 4),
