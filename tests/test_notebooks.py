@@ -170,6 +170,7 @@ def _sentences(markdown: str):
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
     text = re.sub(r"^(#+ .*)$", r"\1\n", text, flags=re.MULTILINE)  # a heading is a sentence of its own
     for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)|\n(?=#)", text):
+        block = re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", block)  # a list item's marker
         yield from (s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(*\[])", " ".join(block.split())))
 
 
