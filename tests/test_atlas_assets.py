@@ -76,6 +76,9 @@ def test_the_committed_atlas_reads_back_its_examples_and_the_meaning_its_index_s
     assets = AtlasAssets(REPO_ATLAS, clip="cello_C3")
     shown = assets.examples(layer="stage3_conv1", index=5)
     assert len(shown) == assets.config.top_k and all(e["sound"].is_file() for e in shown)
+    files = assets.files(layer="stage3_conv1", index=5)
+    assert all(files[k].is_file() for k in ("change", "sound", "clip_picture", "clip_sound"))
+    assert files["sound"].read_bytes() == assets.views(layer="stage3_conv1", index=5)["after_audio"]
     assert {"family", "label", "source", "audio", "row"} <= set(shown[0])
     meaning = assets.meaning()
     row = re.search(r"<td>all layers</td><td>(\d+)</td><td>([\d.]+)</td><td>([\d.]+)</td><td>[\d.]+</td>"

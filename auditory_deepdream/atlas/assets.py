@@ -88,6 +88,14 @@ class AtlasAssets:
         pictures = [(self.path / self.filters[(layer, i)]["clips"][self.clip]["change"]).read_bytes() for i in indices]
         return grid_png(pictures, labels=indices, columns=min(columns, len(indices)))
 
+    def files(self, *, layer: str, index: int) -> dict:
+        """Where the filter's dream of this clip lies: ``change`` (PNG) and ``sound`` (MP3) paths, the
+        clip's own ``clip_picture`` and ``clip_sound``, and the dream's mean ``change_db``."""
+        entry = self.filters[(layer, int(index))]["clips"][self.clip]
+        return {"change": self.path / entry["change"], "sound": self.path / entry["sound"],
+                "clip_picture": self.path / "clips" / f"{self.clip}.png",
+                "clip_sound": self.path / "clips" / f"{self.clip}.mp3", "change_db": float(entry["change_db"])}
+
     def raises(self, *, layer: str, index: int) -> list:
         """The classes the filter's dream raises most, as ``(class, logit rise)``, largest first."""
         return [(name, float(rise)) for name, rise in self.filters[(layer, int(index))]["raises"]]
