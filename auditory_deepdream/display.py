@@ -398,11 +398,11 @@ def plot_family_accuracy(scores, *, threshold: float | None = 0.8, title: str | 
         values = [float(per.get(f, np.nan)) for f in families]
         ax.bar(x + (k - (len(scores) - 1) / 2) * width, values, width, label=str(name))
     if threshold is not None:
-        ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1)
+        ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1, label=f"{threshold:g}")
     ax.set_xticks(x, families, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("accuracy")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # beside the bars, never on them
     if title:
         ax.set_title(title)
     return fig

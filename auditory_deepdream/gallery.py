@@ -8,8 +8,9 @@ been run first. Widget state saved in a notebook's metadata (nbclient's
 and play in the page, with no kernel. The widget renderer (``@jupyter-widgets/html-manager``)
 and require.js ship with the package (``data/gallery_vendor``, versions and licences in its
 ``NOTICE.md``); they are copied to :data:`VENDOR` beside the pages, which load them by
-relative path, so the gallery works offline, from ``file://`` too. Only MathJax still comes
-from a CDN: offline, LaTeX stays as its source text and nothing else changes.
+relative path, so the gallery works offline, from ``file://`` too. MathJax, which nbconvert's
+template loads from a CDN, is left out (no notebook here typesets LaTeX), and so is the
+Mermaid loader: a page asks for nothing beyond its own folder.
 
 Three things are refused, before any page is written:
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -45,6 +47,13 @@ __all__ = ["GalleryError", "DEFAULT_TITLE", "EXECUTE_HINT", "IMAGES", "SHARED_CS
            "format_size"]
 
 DEFAULT_TITLE = "Auditory DeepDreamer — notebook gallery"
+
+#: nbconvert's lab page without its MathJax and Mermaid loaders, scripts from a CDN that no notebook
+#: here needs (no LaTeX, no diagram).
+_TEMPLATE = "gallery.html.j2"
+_TEMPLATE_SOURCE = ("{%- extends 'index.html.j2' -%}\n"
+                    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n"
+                    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}\n")
 
 #: How to execute a notebook in place, with its widget state saved (what the gallery needs).
 EXECUTE_HINT = ("jupyter nbconvert --to notebook --execute --inplace "
@@ -129,6 +138,7 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
         raise GalleryError(f"no *.ipynb notebook in {folder}; give --notebooks a folder of executed notebooks")
     try:
         import nbformat
+        from jinja2 import DictLoader
         from nbconvert import HTMLExporter
     except ImportError as exc:
         raise GalleryError(
@@ -137,7 +147,8 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
     out = Path(out)
     pages = {path.name: f"{path.stem}.html" for path in paths}
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", template_file=_TEMPLATE,
+                            extra_loaders=[DictLoader({_TEMPLATE: _TEMPLATE_SOURCE})])
     # the package's copies, by relative path: nbconvert's defaults are CDN URLs, dead offline
     exporter.require_js_url = f"{VENDOR}/require.js"
     exporter.widget_renderer_url = f"{VENDOR}/embed-amd.js"
@@ -161,7 +172,7 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
             refused.append((path, exc))
             continue
         images.update(linked)
-        body = _snapshot_auditioner(_add_back_link(_rewrite_links(_stable_ids(body))), atlases=_atlases(out))
+        body = _snapshot_auditioner(_add_back_link(_rewrite_links(_stable_ids(body), folder=path.parent, out=out)), atlases=_atlases(out))
         rendered.append((path, body, number, page_title, summary))
     if refused:
         (_, first), others = refused[0], [path.name for path, _ in refused[1:]]
@@ -304,14 +315,25 @@ def _inline_markdown(text: str) -> str:
     return "".join(rendered)
 
 
-def _rewrite_links(page: str) -> str:
-    """Point relative links to sibling notebooks (``x.ipynb#Part``) at their pages (``x.html#Part``)."""
+def _rewrite_links(page: str, *, folder: Path | None = None, out: Path | None = None) -> str:
+    """Point relative links to sibling notebooks (``x.ipynb#Part``) at their pages (``x.html#Part``),
+    and a relative link from the notebook ``folder`` into the gallery's ``out`` folder (the committed
+    atlas, ``../docs/atlas/default/index.html``) at the same file from the page."""
     def rewrite(match):
         url = html.unescape(match.group(3))
         parts = urlsplit(url)
         path = parts.path.removeprefix("./")
-        if parts.scheme or parts.netloc or "/" in path or not path.endswith(".ipynb"):
+        if parts.scheme or parts.netloc or not path:
             return match.group(0)
+        if not path.endswith(".ipynb") or "/" in path:
+            if folder is None or out is None or path.startswith("/"):
+                return match.group(0)
+            target = os.path.normpath(Path(folder).resolve() / path)
+            inside = os.path.relpath(target, Path(out).resolve())
+            if inside.startswith(".."):
+                return match.group(0)
+            new = urlunsplit(("", "", Path(inside).as_posix(), parts.query, parts.fragment))
+            return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
         new = urlunsplit(("", "", path[:-len(".ipynb")] + ".html", parts.query, parts.fragment))
         return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
 

@@ -49,3 +49,40 @@ def test_a_missing_atlas_or_clip_is_named(atlas, tmp_path):
     assert assets.covers(layer="stage1_conv1", index=3, steps=2, step_size=1.0, seed=0)
     assert not assets.covers(layer="stage1_conv1", index=4, steps=2, step_size=1.0, seed=0)
     assert not assets.covers(layer="stage1_conv1", index=0, steps=2, step_size=1.0, seed=1)
+
+
+def test_a_layer_grid_and_the_missing_examples_of_an_atlas_built_without_a_store(atlas):
+    from PIL import Image
+    import io
+
+    _, out = atlas
+    assets = AtlasAssets(out, clip="cello_C3")
+    assert assets.layers() == {"stage1_conv1": 4}  # the tiny model's first layer
+    grid = Image.open(io.BytesIO(assets.grid("stage1_conv1")))
+    assert grid.size[0] > 4 * 96 and grid.size[1] < 2 * 56  # four cells in one row
+    with pytest.raises(AtlasError, match="no layer 'stage9'.*stage1_conv1"):
+        assets.grid("stage9")
+    with pytest.raises(AtlasError, match="no natural examples"):
+        assets.examples(layer="stage1_conv1", index=0)
+    assert assets.raises(layer="stage1_conv1", index=0)[0][1] >= assets.raises(layer="stage1_conv1", index=0)[-1][1]
+
+
+REPO_ATLAS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "atlas" / "default"
+
+
+def test_the_committed_atlas_reads_back_its_examples_and_the_meaning_its_index_shows():
+    import re
+
+    assets = AtlasAssets(REPO_ATLAS, clip="cello_C3")
+    shown = assets.examples(layer="stage3_conv1", index=5)
+    assert len(shown) == assets.config.top_k and all(e["sound"].is_file() for e in shown)
+    files = assets.files(layer="stage3_conv1", index=5)
+    assert all(files[k].is_file() for k in ("change", "sound", "clip_picture", "clip_sound"))
+    assert files["sound"].read_bytes() == assets.views(layer="stage3_conv1", index=5)["after_audio"]
+    assert {"family", "label", "source", "audio", "row"} <= set(shown[0])
+    meaning = assets.meaning()
+    row = re.search(r"<td>all layers</td><td>(\d+)</td><td>([\d.]+)</td><td>([\d.]+)</td><td>[\d.]+</td>"
+                    r"<td>([\d.]+)</td>", assets.index_page.read_text())
+    overall = meaning["overall"]
+    assert (overall["filters"], f"{overall['agreement']:.2f}", f"{overall['baseline_mean']:.2f}",
+            f"{overall['p_value']:.3f}") == (int(row.group(1)), row.group(2), row.group(3), row.group(4))

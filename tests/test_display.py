@@ -151,7 +151,10 @@ def test_plot_family_accuracy_groups_bars_per_family():
     fig = plot_family_accuracy(scores, threshold=0.8, title="per family")
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_xticklabels()] == ["bass", "flute", "reed"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["test", "held-out"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0.8", "test", "held-out"]
+    fig.canvas.draw()  # the legend sits beside the axes, on no bar
+    legend, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes_box.x1
     np.testing.assert_allclose([b.get_height() for b in ax.containers[0]], [1.0, 0.5, 0.25])
     held = [b.get_height() for b in ax.containers[1]]
     assert held[0] == 0.75 and np.isnan(held[1]) and held[2] == 0.9  # flute has no held-out score

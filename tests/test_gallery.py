@@ -119,12 +119,12 @@ def test_a_page_plays_links_and_embeds_widget_state(tiny, tmp_path):
     state = json.loads(match.group(1))["state"]
     assert any(m["model_name"] == "IntSliderModel" and m["state"]["value"] == 3 for m in state.values())
     assert f'<script type="{WIDGET_VIEW}">' in page
-    # the renderer and require.js are the gallery's own copies, by relative path: no CDN but MathJax's
+    # the renderer and require.js are the gallery's own copies, by relative path; MathJax is left out
     assert "var widgetRendererSrc = 'vendor/embed-amd.js';" in page
     assert '<script src="vendor/require.js"></script>' in page
-    assert not set(re.findall(r"https?://([\w.-]+)/", page)) & {"cdn.jsdelivr.net", "unpkg.com"}
-    assert [u for u in re.findall(r'<script[^>]*\bsrc="([^"]*)"', page) if "//" in u] == [
-        "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe"]
+    assert not set(re.findall(r"https?://([\w.-]+)/", page)) & {"cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com"}
+    assert [u for u in re.findall(r'<script[^>]*\bsrc="([^"]*)"', page) if "//" in u] == []
+    assert "mathjax" not in page.lower()
     for name in ("embed-amd.js", "require.js", "NOTICE.md"):
         assert (out / "vendor" / name).read_bytes() == (VENDORED / name).read_bytes()
     assert '<a href="index.html">' in page
@@ -309,7 +309,15 @@ WIDGETS_DRAWN = """() => [...document.querySelectorAll('script[type="application
 # Every <img> once the browser is done with it: its src (cut short) and naturalWidth (0 when broken).
 IMAGES = """() => [...document.images].every(i => i.complete)
     && [...document.images].map(i => ({src: i.src.slice(0, 80), width: i.naturalWidth}))"""
-MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
+
+
+def _requests_leaving_file(page) -> list[str]:
+    """Every request of ``page`` whose URL is not a file (or inline ``data:``/``blob:``), as it is made:
+    stricter than offline_page, which lets loopback through."""
+    left: list[str] = []
+    page.on("request", lambda request: None if request.url.split(":", 1)[0] in ("file", "data", "blob")
+            else left.append(request.url))
+    return left
 
 
 def _launch(pw):
@@ -319,7 +327,7 @@ def _launch(pw):
 @pytest.mark.browser
 def test_every_player_and_widget_of_a_page_loads_offline_in_a_real_browser(tiny, tmp_path):
     """From file://, with every other request refused, the page's MP3 players load and its slider is
-    drawn from the saved state by the gallery's own renderer; only MathJax asks for the network."""
+    drawn from the saved state by the gallery's own renderer; nothing asks for the network."""
     require_browser_stack()
     from playwright.sync_api import sync_playwright
 
@@ -328,6 +336,7 @@ def test_every_player_and_widget_of_a_page_loads_offline_in_a_real_browser(tiny,
         browser = _launch(pw)
         try:
             page, blocked, errors = offline_page(browser)
+            left = _requests_leaving_file(page)
             page.set_default_timeout(10_000)
             page.goto((tmp_path / "docs" / "01_x.html").as_uri())
             players = page.evaluate(AUDIO_METADATA, 5_000)
@@ -342,7 +351,7 @@ def test_every_player_and_widget_of_a_page_loads_offline_in_a_real_browser(tiny,
         assert player["readyState"] >= 1, f"<audio> {i}: no metadata within 5 s ({player})"
         assert abs(player["duration"] - CLIP_SECONDS) <= 0.15, f"<audio> {i}: duration {player['duration']}"
     assert readout.strip() == "3"
-    assert blocked and all(url.startswith(MATHJAX) for url in blocked), blocked
+    assert not blocked and not left, blocked + left
     assert not errors, "\n".join(errors)
 
 
@@ -372,26 +381,29 @@ AUDITIONER = """async () => {
 def test_the_repository_gallery_works_offline_in_a_real_browser(tmp_path):
     """The gallery of the committed notebooks, opened from file:// with every other request refused:
     notebook 05's auditioner is drawn from its saved state (sliders, spectrogram, both players), every
-    widget of every page is drawn, no image of any page is broken, and only MathJax asks for the
-    network. Needs notebooks executed with their widget state saved (EXECUTE_HINT)."""
+    widget of every page is drawn, no image of any page is broken, and no request of any page, the
+    index's included, is blocked or leaves file:// at all. Needs notebooks executed with their widget
+    state saved (EXECUTE_HINT)."""
     require_browser_stack()
     from playwright.sync_api import sync_playwright
 
     written = build_gallery(REPO / "notebooks", out=tmp_path / "docs")
     pages = [path for path in written if path.suffix == ".html"]
     assert tmp_path / "docs" / "05_audition.html" in pages
+    assert tmp_path / "docs" / "index.html" in pages
     broken, blocked_elsewhere, auditioner = [], [], None
     with sync_playwright() as pw:
         browser = _launch(pw)
         try:
             for path in pages:
                 page, blocked, errors = offline_page(browser, viewport={"width": 1400, "height": 1000})
+                left = _requests_leaving_file(page)
                 page.set_default_timeout(30_000)
                 page.goto(path.as_uri())
                 page.wait_for_function(WIDGETS_DRAWN)
                 images = page.wait_for_function(IMAGES).json_value()
                 broken += [f"{path.name}: {image['src']}" for image in images if image["width"] == 0]
-                blocked_elsewhere += [f"{path.name}: {url}" for url in blocked if not url.startswith(MATHJAX)]
+                blocked_elsewhere += [f"{path.name}: {url}" for url in dict.fromkeys(blocked + left)]
                 assert not errors, f"{path.name}:\n" + "\n".join(errors)
                 if path.name == "05_audition.html":
                     auditioner = page.evaluate(AUDITIONER)
@@ -405,7 +417,7 @@ def test_the_repository_gallery_works_offline_in_a_real_browser(tmp_path):
             browser.close()
 
     assert not broken, "broken images:\n" + "\n".join(broken)
-    assert not blocked_elsewhere, "requests beyond MathJax:\n" + "\n".join(blocked_elsewhere)
+    assert not blocked_elsewhere, "requests beyond file://:\n" + "\n".join(blocked_elsewhere)
     assert auditioner["slider"] and auditioner["filter"].isdigit(), auditioner
     assert auditioner["image"] > 0, auditioner
     for name in ("before", "after"):
@@ -452,3 +464,27 @@ def test_a_saved_auditioner_is_marked_a_snapshot_that_links_to_the_atlases(tmp_p
     marked = _snapshot_auditioner(page, atlases=_atlases(tmp_path))
     assert "pointer-events: none" in marked and "atlas/default/index.html" in marked and "snapshot" in marked
     assert _snapshot_auditioner("<html><body>no widget</body></html>", atlases=[]) == "<html><body>no widget</body></html>"
+
+
+def test_a_link_into_the_gallery_folder_points_at_the_same_file_from_the_page(tiny, tmp_path):
+    out = tmp_path / "docs"
+    (out / "atlas" / "default").mkdir(parents=True)
+    nb = nbformat.read(tiny / "01_x.ipynb", as_version=4)
+    nb.cells.insert(1, new_markdown_cell("[the atlas](../docs/atlas/default/index.html) and [elsewhere](../other/x.html)"))
+    nbformat.write(nb, tiny / "01_x.ipynb")
+    build_gallery(tiny, out=out)
+    page = (out / "01_x.html").read_text(encoding="utf-8")
+    assert 'href="atlas/default/index.html"' in page
+    assert 'href="../other/x.html"' in page  # outside the gallery folder: left alone
+
+
+def test_every_index_summary_is_whole_sentences_that_stand_alone():
+    """The index shows each notebook's first paragraph out of context: it must end a sentence and not
+    point at what it does not show ("below", "above", a closing colon)."""
+    from auditory_deepdream.gallery import _heading_and_summary
+
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        _, summary = _heading_and_summary(nbformat.read(path, as_version=4))
+        assert summary.rstrip().endswith((".", ".)")), f"{path.name}: {summary[-80:]!r}"
+        assert not re.search(r"\b(below|above)\b", summary, re.IGNORECASE), f"{path.name}: {summary!r}"
+        assert ":" not in summary.rstrip()[-3:], f"{path.name}: {summary[-80:]!r}"

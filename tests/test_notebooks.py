@@ -151,3 +151,52 @@ def test_the_auditioner_is_saved_with_its_widget_state():
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert views and all(v["application/vnd.jupyter.widget-view+json"]["model_id"] in state for v in views)
     assert all("image/png" in v and "VBox" not in "".join(v["text/plain"]) for v in views)  # untrusted: a picture
+
+
+# ---------------------------------------------------------------- claims about clips
+# A sentence of a markdown cell that calls something "real", "recorded", "untouched", "unchanged" or
+# "never heard" must say where the sound comes from (a source named in SOURCES: a SoundFont, a sample
+# collection, "render of ...") or how the claim was checked (CHECKS: "checked in cell [N]", or a
+# measure that a cell prints). Words inside inline code (`real_time_ratio`) are names, not claims.
+CLAIM_WORDS = re.compile(r"\b(real|recorded|untouched|unchanged|never heard)\b", re.IGNORECASE)
+SOURCES = ("FluidR3_GM", "TimGM6mb", "MuseScore_General", "Merlin", "Salamander", "tonejs", "Hydrogen",
+           "MagnaTagATune", "Million Song Dataset", "render of", "rendered with", "renders of")
+CHECKS = re.compile(r"checked in cell \[\d+\]|\bSNR\b|signal-to-noise|\bsurvival\b|\baccuracy\b|note vote",
+                    re.IGNORECASE)
+
+
+def _sentences(markdown: str):
+    text = re.sub(r"`[^`]*`", "``", markdown)  # inline code: names, not claims
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    text = re.sub(r"^(#+ .*)$", r"\1\n", text, flags=re.MULTILINE)  # a heading is a sentence of its own
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)|\n(?=#)", text):
+        block = re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", block)  # a list item's marker
+        yield from (s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(*\[])", " ".join(block.split())))
+
+
+def _unsourced_claims(path: Path) -> list[str]:
+    problems = []
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "markdown":
+            continue
+        for sentence in _sentences("".join(cell["source"])):
+            if CLAIM_WORDS.search(sentence) and not (any(s.lower() in sentence.lower() for s in SOURCES)
+                                                     or CHECKS.search(sentence)):
+                problems.append(f"[{i}] {sentence[:200]}")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_real_recorded_or_untouched_clip_names_its_source_or_its_check(path):
+    assert not _unsourced_claims(path), "\n".join(_unsourced_claims(path))
+
+
+def test_the_claims_check_fails_on_a_clip_called_real_with_no_source(tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": "# 01 · x\nA real cello note, dreamed. A render of "
+                                                        "FluidR3_GM's cello, which is real enough.\n\n"
+                                                        "- The band above stays untouched.\n"
+                                                        "- The band above stays untouched (SNR above 30 dB).\n"
+                                                        "`real_time_ratio` is a name."}]}
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert _unsourced_claims(path) == ["[0] A real cello note, dreamed.", "[0] The band above stays untouched."]

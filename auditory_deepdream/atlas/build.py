@@ -232,14 +232,9 @@ def _build(model, out, *, clips, store, scheduler, layers, config: AtlasConfig, 
         examples = _examples(dreamer, found_store, layer_filters, config=config, out=out, progress=progress)
         timings["examples_s"] = round(time.perf_counter() - t2, 2)
         if dreamer.info.n_classes and dreamer.card.get("kind", "classifier") == "classifier":
-            from .meaning import agreement, dominant
+            from .meaning import agreement, family_pairs
 
-            pairs = {}
-            for rec in records:
-                for f in rec["filters"]:
-                    shown = [examples["rows"][str(r)]["family"] for r in examples["top"][rec["layer"]][f["index"]]]
-                    pairs.setdefault(rec["layer"], []).append((f["raises"][0][0], dominant(shown)))
-            meaning = agreement(pairs, seed=config.seed)
+            meaning = agreement(family_pairs(records, examples), seed=config.seed)
     summary = write_site(out, model=str(model), dreamer=dreamer, clips=list(clip_audio), records=records,
                          examples=examples, meaning=meaning, config=config)
     timings["total_s"] = round(time.perf_counter() - t0, 2)

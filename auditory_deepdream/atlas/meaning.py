@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ["dominant", "agreement"]
+__all__ = ["dominant", "family_pairs", "agreement"]
 
 
 def dominant(families) -> str:
@@ -21,6 +21,20 @@ def dominant(families) -> str:
     counts = Counter(families)
     best = max(counts.values())
     return next(f for f in families if counts[f] == best)
+
+
+def family_pairs(records, examples: dict) -> dict:
+    """Per layer, each filter's (family its dream raises most, family most of its examples belong to).
+
+    ``records`` are the atlas's unit records (``units/*.json``: ``layer`` and ``filters``, each with
+    ``index`` and ``raises``), ``examples`` its ``examples.json`` (``top`` and ``rows``).
+    """
+    pairs: dict = {}
+    for rec in records:
+        for f in rec["filters"]:
+            shown = [examples["rows"][str(r)]["family"] for r in examples["top"][rec["layer"]][f["index"]]]
+            pairs.setdefault(rec["layer"], []).append((f["raises"][0][0], dominant(shown)))
+    return pairs
 
 
 def agreement(pairs: dict, *, permutations: int = 2000, seed: int = 0) -> dict:

@@ -10,7 +10,7 @@ def add_gallery(sub):
                     "executed), with saved widget state embedded so widgets play without a kernel, and write "
                     "an index.html listing them. The widget renderer and require.js are copied to "
                     "--out/vendor and local images the notebooks show to --out/images, so the pages work "
-                    "offline, opened from disk too (only MathJax comes from a CDN). Refuses a notebook that "
+                    "offline, opened from disk too (no script from a CDN). Refuses a notebook that "
                     "was never executed, embeds uncompressed WAV audio or shows a local image that does not "
                     "exist, before writing anything. Other files in --out are left alone.")
     p.add_argument("--notebooks", default="notebooks", metavar="DIR",
