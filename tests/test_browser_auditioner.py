@@ -83,9 +83,11 @@ def test_auditioner_slider_changes_the_dream_in_a_real_browser(tmp_path):
     require_browser_stack()
     from playwright.sync_api import sync_playwright
 
+    # the repository's layout, as a reader's clone has it: the notebook reads the committed atlas (../docs/atlas)
     root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(NOTEBOOK, root / "notebooks" / NOTEBOOK.name)
+    (root / "docs").symlink_to(NOTEBOOK.parents[1] / "docs", target_is_directory=True)
     # a small dream budget unless the caller chose one: this test checks the wiring, not the sound
     env = {} if "AUDITORY_DEEPDREAM_SMOKE" in os.environ else {"AUDITORY_DEEPDREAM_SMOKE": "1"}
     errors: list[str] = []
@@ -104,7 +106,7 @@ def test_auditioner_slider_changes_the_dream_in_a_real_browser(tmp_path):
         page.on("console", on_console)
         page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
         try:
-            page.goto(lab.url(f"lab/tree/{NOTEBOOK.name}"))
+            page.goto(lab.url(f"lab/tree/notebooks/{NOTEBOOK.name}"))
             page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
             # the notebook's kernel started without asking (status bar: "Python 3 (ipykernel) | Idle")
             page.get_by_text(re.compile(r"\|\s*Idle\s*$")).first.wait_for(timeout=90_000)
