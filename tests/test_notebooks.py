@@ -188,7 +188,8 @@ def _unsourced_claims(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_real_recorded_or_untouched_clip_names_its_source_or_its_check(path):
-    assert not _unsourced_claims(path), "\n".join(_unsourced_claims(path))
+    problems = _unsourced_claims(path)
+    assert not problems, "\n".join(problems)
 
 
 def test_the_claims_check_fails_on_a_clip_called_real_with_no_source(tmp_path):

@@ -9,6 +9,7 @@ step size and seed) and its clip is one of the atlas's clips.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from .config import CONFIG_FILE, AtlasConfig, AtlasError
@@ -73,10 +74,7 @@ class AtlasAssets:
 
     def layers(self) -> dict:
         """Each layer the atlas holds, with its number of filters, in the network's order."""
-        counts: dict = {}
-        for layer, _ in self.filters:
-            counts[layer] = counts.get(layer, 0) + 1
-        return counts
+        return dict(Counter(layer for layer, _ in self.filters))
 
     def grid(self, layer: str, *, columns: int = 8) -> bytes:
         """One PNG of every filter's change picture of ``layer`` on this clip, labelled by filter."""
