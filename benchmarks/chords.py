@@ -18,8 +18,8 @@ never tuning on them, notes of a SoundFont no model or threshold saw (MuseScore_
   summed, as held 2 s and released for 0.5 s.
 
 A chord is stopped when the whole check (all four statistics, the package's thresholds) says it
-is not a single note. Usage: ``python benchmarks/run.py chords`` (``--quick``: three programs,
-one register, one pitch a program).
+is not a single note. Usage: ``python benchmarks/run.py chords`` (``--quick``: chords of three
+programs at one register; single notes of the ten chord programs only, held-out ones at one pitch).
 """
 
 from __future__ import annotations
@@ -72,9 +72,11 @@ def calibrate(notes: np.ndarray, chords: np.ndarray, *, budget: float) -> dict:
     return best[1]
 
 
-def _rendered_notes(folder: Path, soundfont: Path, max_pitches: int) -> list[tuple[str, np.ndarray]]:
+def _rendered_notes(folder: Path, soundfont: Path, max_pitches: int,
+                    programs: tuple[int, ...] | None = None) -> list[tuple[str, np.ndarray]]:
     """``(name, waveform)`` of single notes of one SoundFont in the families the classifiers name, as
-    ``classify`` reads them (mono at 22,050 Hz, silence trimmed), as ``classify_depth.json`` measured."""
+    ``classify`` reads them (mono at 22,050 Hz, silence trimmed), as ``classify_depth.json`` measured;
+    ``programs``: these GM programs only (default every one)."""
     from auditory_deepdream import audio
     from auditory_deepdream.dataset import RenderConfig, render_soundfont
     from auditory_deepdream.dataset.ontology import apply_ontology
@@ -84,7 +86,8 @@ def _rendered_notes(folder: Path, soundfont: Path, max_pitches: int) -> list[tup
 
     settings = AudioSettings()
     render_soundfont(folder, soundfonts=[soundfont], progress=False,
-                     config=RenderConfig(velocities=(90,), max_pitches=max_pitches, jobs=1, sample_rate=RATE))
+                     config=RenderConfig(velocities=(90,), max_pitches=max_pitches, jobs=1, sample_rate=RATE,
+                                         programs=programs))
     notes = apply_ontology(read_nsynth(folder, source="soundfont"), on_unknown="skip")
     notes = notes[notes.family.isin(describe("augmented")["classes"])]
     return [(f"{soundfont.stem}/{r.note_id}", audio.trim(audio.load_audio(folder / r.source_file, settings=settings),
@@ -141,11 +144,12 @@ def run(args) -> None:
     start = time.perf_counter()
     training = [f for f in (FLUIDR3, pip_soundfont()) if f.is_file()]
     programs = CHORD_PROGRAMS[:3] if args.quick else CHORD_PROGRAMS
+    note_programs = CHORD_PROGRAMS if args.quick else None  # single notes of every kept program, unless quick
     registers = (lambda p: (36,) if p == 33 else (55,)) if args.quick else (lambda p: (36, 48) if p == 33 else (55, 67))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         calibration = [y for k, font in enumerate(training)
-                       for _, y in _rendered_notes(tmp / f"train{k}", font, 1 if args.quick else 3)]
+                       for _, y in _rendered_notes(tmp / f"train{k}", font, 3, note_programs)]
         cal = _series_only(_statistics(calibration))
         train_chords = {}
         for name, size, _, y in chord_clips(training[0], programs=programs, registers_of=registers):
@@ -155,7 +159,7 @@ def run(args) -> None:
                                budget=args.budget)
         print(f"calibrated on {len(calibration)} training notes and {sum(map(len, train_chords.values()))} "
               f"training chords: {thresholds}", flush=True)
-        heldout = _rendered_notes(tmp / "heldout", MUSESCORE, 1 if args.quick else 4)
+        heldout = _rendered_notes(tmp / "heldout", MUSESCORE, 1 if args.quick else 4, note_programs)
     held_stats = _statistics([y for _, y in heldout])
     held_single = [_single(s, thresholds) for s in held_stats]
     print(f"{len(heldout)} held-out notes: {np.mean(held_single):.3f} pass", flush=True)

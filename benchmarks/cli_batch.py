@@ -9,7 +9,7 @@ folder (one load). The ratio is the folder call's time over the sum of the separ
 on this machine in one run (the folder call is timed before and after the separate calls, and
 their mean taken); the outputs of both are compared sample for sample.
 
-Usage: ``python benchmarks/run.py cli_batch [--clips 20] [--preset strong]`` (``--quick``: 5 clips).
+Usage: ``python benchmarks/run.py cli_batch [--clips 20] [--preset strong]`` (``--quick``: 3 clips).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _cli(*argv) -> float:
 
 
 def run(args) -> None:
-    n = 5 if args.quick else args.clips
+    n = 3 if args.quick else args.clips
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clips = write_clips(tmp / "in", n)

@@ -77,16 +77,48 @@ def test_cheapest_scenario_writes_the_committed_result_keys(tmp_path):
     assert result["encode"]["librosa_segments_per_s"] > 0 and result["decode"]["batched_over_per_segment"] > 0
 
 
-@pytest.mark.parametrize("name", run.SCENARIOS)
-def test_every_scenario_runs_at_quick(name, tmp_path):
-    """Each scenario end to end at ``--quick`` (its smoke size), so that none can break unseen."""
-    import subprocess
+# the longest first, so that two lanes finish together (seconds each took alone, one after another)
+QUICK_ORDER = ("music", "speed", "atlas", "cli_batch", "chords", "quality", "training", "scaling", "long_files",
+               "tags")
+QUICK_LANES = 2  # most of a quick run is one thread (importing TensorFlow, rendering, pyin): two share 2 cores well
 
-    env = {k: v for k, v in __import__("os").environ.items() if k != "AUDITORY_DEEPDREAM_SMOKE"}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), name, "--quick", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=1500, cwd=ROOT, env=env)
+
+@pytest.fixture(scope="module")
+def quick_runs(request, tmp_path_factory):
+    """Every selected scenario's ``--quick`` run, started at once in :data:`QUICK_LANES` lanes.
+
+    Each run is its own process writing to its own folder, so the lanes share nothing but the
+    machine; the tests below wait for their own run and check what it wrote.
+    """
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    chosen = {item.callspec.params["name"] for item in request.session.items
+              if item.originalname == "test_every_scenario_runs_at_quick"}
+    env = {k: v for k, v in os.environ.items() if k != "AUDITORY_DEEPDREAM_SMOKE"}
+
+    def quick(name):
+        out = tmp_path_factory.mktemp(f"quick_{name}")
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), name, "--quick", "--out", str(out)],
+                              capture_output=True, text=True, timeout=1500, cwd=ROOT, env=env)
+        return done, out
+
+    order = [n for n in QUICK_ORDER if n in chosen] + sorted(chosen - set(QUICK_ORDER))
+    with ThreadPoolExecutor(max_workers=QUICK_LANES) as pool:
+        yield {name: pool.submit(quick, name) for name in order}
+
+
+def test_quick_order_covers_every_scenario():
+    assert set(QUICK_ORDER) == set(run.SCENARIOS)
+
+
+@pytest.mark.parametrize("name", run.SCENARIOS)
+def test_every_scenario_runs_at_quick(name, quick_runs):
+    """Each scenario end to end at ``--quick`` (its smoke size), so that none can break unseen."""
+    done, out = quick_runs[name].result()
     assert done.returncode == 0, f"{name} --quick failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-    written = sorted(tmp_path.glob("*_quick.json"))
+    written = sorted(out.glob("*_quick.json"))
     assert written, f"{name} --quick wrote no *_quick.json"
     for path in written:
         assert json.loads(path.read_text()), path
