@@ -94,8 +94,8 @@ def quick_runs(request, tmp_path_factory):
     import subprocess
     from concurrent.futures import ThreadPoolExecutor
 
-    chosen = {item.callspec.params["name"] for item in request.session.items
-              if item.originalname == "test_every_scenario_runs_at_quick"}
+    chosen = {item.callspec.params["name"] for item in request.session.items  # notebook cells are items too
+              if getattr(item, "originalname", None) == "test_every_scenario_runs_at_quick"}
     env = {k: v for k, v in os.environ.items() if k != "AUDITORY_DEEPDREAM_SMOKE"}
 
     def quick(name):
