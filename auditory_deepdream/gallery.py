@@ -172,7 +172,8 @@ def build_gallery(notebooks="notebooks", *, out="docs", title: str = DEFAULT_TIT
             refused.append((path, exc))
             continue
         images.update(linked)
-        body = _snapshot_auditioner(_add_back_link(_rewrite_links(_stable_ids(body), folder=path.parent, out=out)), atlases=_atlases(out))
+        body = _add_back_link(_rewrite_links(_stable_ids(body), folder=path.parent, out=out))
+        body = _snapshot_auditioner(body, atlases=_atlases(out))
         rendered.append((path, body, number, page_title, summary))
     if refused:
         (_, first), others = refused[0], [path.name for path, _ in refused[1:]]
@@ -315,26 +316,26 @@ def _inline_markdown(text: str) -> str:
     return "".join(rendered)
 
 
-def _rewrite_links(page: str, *, folder: Path | None = None, out: Path | None = None) -> str:
+def _rewrite_links(page: str, *, folder: Path, out: Path) -> str:
     """Point relative links to sibling notebooks (``x.ipynb#Part``) at their pages (``x.html#Part``),
     and a relative link from the notebook ``folder`` into the gallery's ``out`` folder (the committed
     atlas, ``../docs/atlas/default/index.html``) at the same file from the page."""
+    folder, out = Path(folder).resolve(), Path(out).resolve()
+
     def rewrite(match):
         url = html.unescape(match.group(3))
         parts = urlsplit(url)
         path = parts.path.removeprefix("./")
-        if parts.scheme or parts.netloc or not path:
+        if parts.scheme or parts.netloc or not path or path.startswith("/"):
             return match.group(0)
-        if not path.endswith(".ipynb") or "/" in path:
-            if folder is None or out is None or path.startswith("/"):
+        if path.endswith(".ipynb") and "/" not in path:  # a sibling notebook: its page
+            target = path[:-len(".ipynb")] + ".html"
+        else:  # anything else: the same file from the page, when it lies inside the gallery folder
+            target = os.path.relpath(os.path.normpath(folder / path), out)
+            if target.startswith(".."):
                 return match.group(0)
-            target = os.path.normpath(Path(folder).resolve() / path)
-            inside = os.path.relpath(target, Path(out).resolve())
-            if inside.startswith(".."):
-                return match.group(0)
-            new = urlunsplit(("", "", Path(inside).as_posix(), parts.query, parts.fragment))
-            return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
-        new = urlunsplit(("", "", path[:-len(".ipynb")] + ".html", parts.query, parts.fragment))
+            target = Path(target).as_posix()
+        new = urlunsplit(("", "", target, parts.query, parts.fragment))
         return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
 
     return _HREF.sub(rewrite, page)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pytest
 from atlas_fixtures import tiny_model_dir
 
@@ -53,7 +57,6 @@ def test_a_missing_atlas_or_clip_is_named(atlas, tmp_path):
 
 def test_a_layer_grid_and_the_missing_examples_of_an_atlas_built_without_a_store(atlas):
     from PIL import Image
-    import io
 
     _, out = atlas
     assets = AtlasAssets(out, clip="cello_C3")
@@ -67,12 +70,10 @@ def test_a_layer_grid_and_the_missing_examples_of_an_atlas_built_without_a_store
     assert assets.raises(layer="stage1_conv1", index=0)[0][1] >= assets.raises(layer="stage1_conv1", index=0)[-1][1]
 
 
-REPO_ATLAS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "atlas" / "default"
+REPO_ATLAS = Path(__file__).resolve().parents[1] / "docs" / "atlas" / "default"
 
 
 def test_the_committed_atlas_reads_back_its_examples_and_the_meaning_its_index_shows():
-    import re
-
     assets = AtlasAssets(REPO_ATLAS, clip="cello_C3")
     shown = assets.examples(layer="stage3_conv1", index=5)
     assert len(shown) == assets.config.top_k and all(e["sound"].is_file() for e in shown)
